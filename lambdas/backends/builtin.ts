@@ -1,0 +1,13 @@
+import { predictEcho } from '../core/models/echo.js';
+import { predictIris } from '../core/models/iris.js';
+import type { BackendRequest, BackendResponse, ModelBackend } from '../core/ports.js';
+
+/** A model that runs inside the proxy, so the demo needs no other server. */
+export class BuiltinBackend implements ModelBackend {
+  public constructor(private readonly model: 'iris' | 'echo') {}
+
+  public async invoke(request: BackendRequest): Promise<BackendResponse> {
+    const output = this.model === 'iris' ? predictIris(request.parsed) : predictEcho(request.parsed, request.requestId);
+    return { status: 200, body: JSON.stringify(output), contentType: 'application/json' };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Edits on JSON text that keep every other byte as sent. Re-serialising a parsed body would
+ * change number spellings and lose precision of large integers, so `client_request_id` is
+ * cut out of the text instead.
+ */
+
+function skipWs(s: string, i: number): number {
+  while (i < s.length && (s[i] === ' ' || s[i] === '\n' || s[i] === '\r' || s[i] === '\t')) i++;
+  return i;
+}
+
+function skipString(s: string, i: number): number {
+  // s[i] === '"'
+  i++;
+  while (i < s.length) {
+    const ch = s[i];
+    if (ch === '\\') i += 2;
+    else if (ch === '"') return i + 1;
+    else i++;
+  }
+  return i;
+}
+
+function skipValue(s: string, i: number): number {
+  const ch = s[i];
+  if (ch === '"') return skipString(s, i);
+  if (ch === '{' || ch === '[') {
+    let depth = 0;
+    while (i < s.length) {
+      const c = s[i];
+      if (c === '"') {
+        i = skipString(s, i);
+        continue;
+      }
+      if (c === '{' || c === '[') depth++;
+      else if (c === '}' || c === ']') {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+      i++;
+    }
+    return i;
+  }
+  while (i < s.length && s[i] !== ',' && s[i] !== '}' && s[i] !== ']') i++;
+  return i;
+}
+
+/**
+ * Removes every top-level member named `key` from the text of a JSON object that is known
+ * to be valid (it was parsed first). Returns the text unchanged when the key is absent.
+ */
+export function removeTopLevelKey(text: string, key: string): string {
+  let i = skipWs(text, 0);
+  if (text[i] !== '{') return text;
+  i++;
+  const members: { start: number; end: number; name: string }[] = [];
+  for (;;) {
+    i = skipWs(text, i);
+    if (text[i] === '}') break;
+    const start = i;
+    const nameEnd = skipString(text, i);
+    const name = JSON.parse(text.slice(i, nameEnd)) as string;
+    i = skipWs(text, nameEnd);
+    i = skipWs(text, i + 1); // ':'
+    i = skipValue(text, i);
+    members.push({ start, end: i, name });
+    i = skipWs(text, i);
+    if (text[i] === ',') i++;
+    else break;
+  }
+  if (!members.some((m) => m.name === key)) return text;
+  const kept = members.filter((m) => m.name !== key);
+  // Rebuild the member list from the original slices; only the separators are normalised.
+  const open = text.indexOf('{');
+  const close = text.lastIndexOf('}');
+  return text.slice(0, open + 1) + kept.map((m) => text.slice(m.start, m.end)).join(',') + text.slice(close);
+}

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { toFrame } from '../frame.js';
+import type { ScoringRequest } from '../protocol.js';
+
+/**
+ * The built-in echo model: answers with its input, so any request shape can be tried.
+ * Standard and CSV inputs come back as `{"predictions": [<row as a record>…]}`; chat,
+ * completions and embeddings bodies get an OpenAI-shaped answer, unwrapped as MLflow does
+ * for unified LLM input.
+ */
+export function predictEcho(request: ScoringRequest, requestId: string): unknown {
+  if (request.kind === 'llm') return echoLlm(request.json, requestId);
+  const frame = toFrame(request);
+  if (frame.columns === null) return { predictions: frame.rows.map((r) => (r.length === 1 ? r[0] : r)) };
+  const columns = frame.columns;
+  return { predictions: frame.rows.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i] ?? null]))) };
+}
+
+function embedding(text: string): number[] {
+  const digest = createHash('sha256').update(text).digest();
+  return Array.from(digest.subarray(0, 8), (b) => Math.round((b / 255 - 0.5) * 2e4) / 1e4);
+}
+
+function echoLlm(json: Record<string, unknown>, id: string): unknown {
+  const created = Math.floor(Date.now() / 1000);
+  if ('messages' in json) {
+    const messages = Array.isArray(json.messages) ? (json.messages as { content?: unknown }[]) : [];
+    const last = messages.at(-1);
+    const content = typeof last?.content === 'string' ? last.content : JSON.stringify(last?.content ?? '');
+    return {
+      id: `chatcmpl-${id}`,
+      object: 'chat.completion',
+      created,
+      model: 'echo',
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: content.split(/\s+/).filter(Boolean).length, completion_tokens: content.split(/\s+/).filter(Boolean).length, total_tokens: 2 * content.split(/\s+/).filter(Boolean).length },
+    };
+  }
+  if ('prompt' in json) {
+    const prompts = Array.isArray(json.prompt) ? json.prompt : [json.prompt];
+    return {
+      id: `cmpl-${id}`,
+      object: 'text_completion',
+      created,
+      model: 'echo',
+      choices: prompts.map((p, index) => ({ index, text: String(p), finish_reason: 'stop' })),
+    };
+  }
+  const inputs = Array.isArray(json.input) ? json.input : [json.input];
+  return {
+    object: 'list',
+    model: 'echo',
+    data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: embedding(String(text)) })),
+  };
+}

@@ -1,0 +1,58 @@
+import type { Backend } from '../../lib/config.js';
+import type { CaptureRecord } from './capture-record.js';
+import type { ScoringRequest } from './protocol.js';
+
+/** What the proxy sends a model backend. */
+export interface BackendRequest {
+  /** The body to forward (the caller's body without `client_request_id`). */
+  readonly body: string;
+  readonly contentType: string;
+  /** The parsed request, for in-process models. */
+  readonly parsed: ScoringRequest;
+  readonly requestId: string;
+}
+
+/** What a model backend answered. */
+export interface BackendResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly contentType: string;
+}
+
+/**
+ * A model backend. Implementations answer the model's own 4xx as a response, and throw
+ * BackendError (→ 502) or BackendTimeoutError (→ 504) when the backend itself fails.
+ */
+export interface ModelBackend {
+  invoke(request: BackendRequest): Promise<BackendResponse>;
+}
+
+/** Builds the backend for a model version's configuration. */
+export type BackendFactory = (backend: Backend) => ModelBackend;
+
+/** State of an endpoint's capture, reported in the Databricks `auto_capture_config` shape. */
+export interface CaptureStatus {
+  readonly status: 'ACTIVE' | 'DISABLED' | 'FAILED';
+  readonly message: string;
+}
+
+/**
+ * Where capture records go: Firehose on AWS, the local delivery stream on one machine.
+ * `put` resolves once the records are accepted (buffered durably by the sink); it throws
+ * CaptureSinkError when some could not be accepted.
+ */
+export interface CaptureSink {
+  put(records: readonly CaptureRecord[]): Promise<void>;
+  /** Health of an endpoint's capture as seen by this sink. */
+  status(endpoint: string): CaptureStatus;
+}
+
+/** A capture sink could not accept records. */
+export class CaptureSinkError extends Error {
+  public readonly failed: readonly CaptureRecord[];
+  public constructor(message: string, failed: readonly CaptureRecord[], options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CaptureSinkError';
+    this.failed = failed;
+  }
+}

@@ -1,0 +1,167 @@
+import { type CaptureSettings, type Config, captureSchema, servedName, stageSchema, type Backend, type Endpoint, type RegisteredModel } from '../../lib/config.js';
+import { InvalidRequestError, NotFoundError } from './errors.js';
+import { stableId, unitHash } from './hash.js';
+import { UNROUTED_ENDPOINT, isValidName } from './names.js';
+
+/** A request path, recognised. */
+export type Route =
+  | { kind: 'ping' | 'health' | 'version' | 'list-endpoints' }
+  | { kind: 'get-endpoint'; name: string }
+  | { kind: 'invoke-endpoint'; endpoint: string; served?: string }
+  | { kind: 'invoke-model'; model: string; ref: string }
+  | { kind: 'not-found' }
+  | { kind: 'method-not-allowed'; allowed: string };
+
+function segment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Recognises a method and path; never throws. */
+export function parseRoute(method: string, path: string): Route {
+  const parts = path.split('/').filter(Boolean).map(segment);
+  const expect = (m: string, route: Route): Route => (method === m ? route : { kind: 'method-not-allowed', allowed: m });
+  if (parts.length === 1 && (parts[0] === 'ping' || parts[0] === 'health' || parts[0] === 'version')) {
+    return expect('GET', { kind: parts[0] });
+  }
+  if (parts[0] === 'serving-endpoints' && parts.length === 3 && parts[2] === 'invocations') {
+    return expect('POST', { kind: 'invoke-endpoint', endpoint: parts[1] as string });
+  }
+  if (parts[0] === 'serving-endpoints' && parts.length === 5 && parts[2] === 'served-models' && parts[4] === 'invocations') {
+    return expect('POST', { kind: 'invoke-endpoint', endpoint: parts[1] as string, served: parts[3] as string });
+  }
+  if (parts[0] === 'model' && parts.length === 4 && parts[3] === 'invocations') {
+    return expect('POST', { kind: 'invoke-model', model: parts[1] as string, ref: parts[2] as string });
+  }
+  if (parts[0] === 'api' && parts[1] === '2.0' && parts[2] === 'serving-endpoints') {
+    if (parts.length === 3) return expect('GET', { kind: 'list-endpoints' });
+    if (parts.length === 4) return expect('GET', { kind: 'get-endpoint', name: parts[3] as string });
+  }
+  return { kind: 'not-found' };
+}
+
+/** Where an invocation is captured: the endpoint (or classic-route model) and its settings. */
+export interface CaptureTarget {
+  /** Partition and table prefix (`<endpoint>_payload`). */
+  readonly endpoint: string;
+  /** The name the caller asked for, as recorded in `request_metadata.endpoint_name`. */
+  readonly requestedName: string;
+  readonly settings: CaptureSettings;
+}
+
+/** The served entity chosen to answer. */
+export interface ServedEntity {
+  readonly servedName: string;
+  readonly servedEntityId: string;
+  readonly modelName: string;
+  readonly modelVersion: string;
+  readonly backend: Backend;
+}
+
+const UNROUTED_SETTINGS: CaptureSettings = captureSchema.parse({});
+
+/** Looks up endpoints and registered models of one configuration. */
+export class Router {
+  private readonly endpoints: Map<string, Endpoint>;
+  private readonly models: Map<string, RegisteredModel>;
+
+  public constructor(private readonly config: Config) {
+    this.endpoints = new Map(config.endpoints.map((e) => [e.name, e]));
+    this.models = new Map(config.models.map((m) => [m.name, m]));
+  }
+
+  /** The endpoint configuration, if any. */
+  public endpoint(name: string): Endpoint | undefined {
+    return this.endpoints.get(name);
+  }
+
+  /** Capture target of an invocation route; unknown names are captured as `unrouted`. */
+  public captureTarget(route: { kind: 'invoke-endpoint'; endpoint: string } | { kind: 'invoke-model'; model: string }): CaptureTarget {
+    const name = route.kind === 'invoke-endpoint' ? route.endpoint : route.model;
+    const known = route.kind === 'invoke-endpoint' ? this.endpoints.get(name) : this.models.get(name);
+    const requestedName = name.length > 128 ? `${name.slice(0, 128)}…` : name;
+    if (!known) return { endpoint: UNROUTED_ENDPOINT, requestedName, settings: UNROUTED_SETTINGS };
+    return { endpoint: name, requestedName, settings: known.capture };
+  }
+
+  /**
+   * Chooses the served entity of an endpoint: the one named, or by traffic split on a hash
+   * of the request id (so a replay of the same id goes to the same entity).
+   * @throws NotFoundError for an unknown endpoint or served entity
+   */
+  public chooseForEndpoint(endpointName: string, requestId: string, served?: string): ServedEntity {
+    const endpoint = this.endpoints.get(endpointName);
+    if (!endpoint) {
+      throw new NotFoundError(`Endpoint '${isValidName(endpointName) ? endpointName : '<invalid name>'}' does not exist.`, 'ENDPOINT_NOT_FOUND');
+    }
+    let entity = served === undefined ? undefined : endpoint.served_entities.find((e) => servedName(e) === served);
+    if (served !== undefined && !entity) {
+      throw new NotFoundError(`Served model '${served}' does not exist in endpoint '${endpointName}'.`);
+    }
+    if (!entity) {
+      const bucket = unitHash(requestId) * 100;
+      let cumulative = 0;
+      const live = endpoint.served_entities.filter((e) => e.traffic_percentage > 0);
+      entity = live.find((e) => (cumulative += e.traffic_percentage) > bucket) ?? live.at(-1);
+    }
+    if (!entity) throw new NotFoundError(`Endpoint '${endpointName}' routes no traffic.`);
+    const model = this.models.get(entity.entity_name) as RegisteredModel;
+    const version = model.versions.find((v) => v.version === entity.entity_version);
+    if (!version) throw new NotFoundError(`Model '${model.name}' has no version ${entity.entity_version}.`);
+    const name = servedName(entity);
+    return {
+      servedName: name,
+      servedEntityId: stableId(endpointName, name, model.name, version.version),
+      modelName: model.name,
+      modelVersion: version.version,
+      backend: version.backend,
+    };
+  }
+
+  /**
+   * Resolves `/model/<name>/<ref>`: a version number, a stage (case-insensitive; the
+   * highest version in it) or `@alias`. Archived versions are not served.
+   * @throws NotFoundError, or InvalidRequestError for a stage name MLflow does not know
+   */
+  public chooseForModel(modelName: string, ref: string): ServedEntity {
+    const model = this.models.get(modelName);
+    if (!model) {
+      throw new NotFoundError(`Registered model '${isValidName(modelName) ? modelName : '<invalid name>'}' does not exist.`);
+    }
+    let version: RegisteredModel['versions'][number] | undefined;
+    if (/^[0-9]+$/.test(ref)) {
+      version = model.versions.find((v) => v.version === ref);
+      if (!version) throw new NotFoundError(`Model version ${ref} of '${modelName}' does not exist.`);
+    } else if (ref.startsWith('@')) {
+      const target = model.aliases[ref.slice(1)];
+      if (target === undefined) throw new NotFoundError(`Alias '${ref.slice(1)}' does not exist for model '${modelName}'.`);
+      version = model.versions.find((v) => v.version === target);
+    } else {
+      const stage = stageSchema.options.find((s) => s.toLowerCase() === ref.toLowerCase());
+      if (!stage) {
+        throw new InvalidRequestError(
+          `Invalid Model Version stage: ${ref.slice(0, 64)}. Value must be one of ${stageSchema.options.join(', ')}.`,
+          'INVALID_PARAMETER_VALUE',
+        );
+      }
+      if (stage === 'Archived') throw new NotFoundError(`Archived versions of '${modelName}' are not served.`);
+      version = model.versions
+        .filter((v) => v.stage === stage)
+        .sort((a, b) => Number(b.version) - Number(a.version))[0];
+      if (!version) throw new NotFoundError(`Model '${modelName}' has no version in stage '${stage}'.`);
+    }
+    if (!version) throw new NotFoundError(`Model '${modelName}' has no version for '${ref}'.`);
+    if (version.stage === 'Archived') throw new NotFoundError(`Model version ${version.version} of '${modelName}' is archived and not served.`);
+    const name = `${model.name}-${version.version}`;
+    return {
+      servedName: name,
+      servedEntityId: stableId('model', model.name, version.version),
+      modelName: model.name,
+      modelVersion: version.version,
+      backend: version.backend,
+    };
+  }
+}

@@ -1,0 +1,113 @@
+import { performance } from 'node:perf_hooks';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Config } from '../../lib/config.js';
+import { NotFoundError, PayloadTooLargeError, ScoringError } from '../core/errors.js';
+import { LoggingErrorCode } from '../core/capture.js';
+import type { BackendFactory, CaptureSink, ModelBackend } from '../core/ports.js';
+import { parseScoringRequest } from '../core/protocol.js';
+import { Router, parseRoute } from '../core/routing.js';
+import { describeEndpoint } from './endpoint-state.js';
+import { bodyText, header } from './event.js';
+import { type ScoringContext, captureInvocations, mlflowErrors, traceRequests } from './middleware.js';
+
+/** What the scoring handler needs from its environment; chosen by a wiring module. */
+export interface ScoringDependencies {
+  readonly config: Config;
+  readonly sink: CaptureSink;
+  readonly backends: BackendFactory;
+  /** Returned by `GET /version`. */
+  readonly version: string;
+  readonly now?: () => number;
+}
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/**
+ * Builds the plain scoring function: routes a request, checks it against the MLflow
+ * protocol, calls the chosen backend and times it. Errors are thrown, and turned into
+ * responses by the middleware at the edge.
+ */
+export function scoringFunction(deps: ScoringDependencies) {
+  const router = new Router(deps.config);
+  const backends = new Map<string, ModelBackend>();
+  const backendOf = (key: string, make: () => ModelBackend) => {
+    let b = backends.get(key);
+    if (!b) backends.set(key, (b = make()));
+    return b;
+  };
+
+  return async (event: APIGatewayProxyEvent, context: ScoringContext): Promise<APIGatewayProxyResult> => {
+    const { trace } = context;
+    const route = parseRoute(event.httpMethod, event.path);
+    switch (route.kind) {
+      case 'ping':
+      case 'health':
+        return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '\n' };
+      case 'version':
+        // MLflow answers the raw version string, labelled JSON but not quoted.
+        return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: deps.version };
+      case 'list-endpoints':
+        return json(200, { endpoints: deps.config.endpoints.map((e) => describeEndpoint(deps.config, e, deps.sink)) });
+      case 'get-endpoint': {
+        const endpoint = router.endpoint(route.name);
+        if (!endpoint) throw new NotFoundError(`Endpoint '${route.name.slice(0, 128)}' does not exist.`, 'RESOURCE_DOES_NOT_EXIST');
+        return json(200, describeEndpoint(deps.config, endpoint, deps.sink));
+      }
+      case 'method-not-allowed':
+        throw new ScoringError('METHOD_NOT_ALLOWED', `Method ${event.httpMethod} is not allowed here; use ${route.allowed}.`);
+      case 'not-found':
+        throw new NotFoundError(`No route for ${event.httpMethod} ${event.path.slice(0, 256)}.`, 'NOT_FOUND');
+      case 'invoke-endpoint':
+      case 'invoke-model':
+        break;
+    }
+
+    trace.target = router.captureTarget(route);
+    const limit = trace.target.settings.max_request_bytes;
+    const body = bodyText(event);
+    const declared = Number(header(event, 'content-length') ?? 0);
+    const size = Math.max(Buffer.byteLength(body, 'utf8'), Number.isFinite(declared) ? declared : 0);
+    if (size > limit) {
+      trace.skipRequestBody = true;
+      trace.loggingErrorCodes.push(LoggingErrorCode.requestTooLarge);
+      throw new PayloadTooLargeError(size, limit);
+    }
+
+    trace.entity =
+      route.kind === 'invoke-endpoint'
+        ? router.chooseForEndpoint(route.endpoint, trace.requestId, route.served)
+        : router.chooseForModel(route.model, route.ref);
+    const parsed = parseScoringRequest(header(event, 'content-type'), body);
+    trace.clientRequestId = parsed.clientRequestId;
+
+    const entity = trace.entity;
+    const backend = backendOf(`${entity.modelName}/${entity.modelVersion}`, () => deps.backends(entity.backend));
+    const started = performance.now();
+    try {
+      const answer = await backend.invoke({ body: parsed.forwardBody, contentType: parsed.contentType, parsed, requestId: trace.requestId });
+      return { statusCode: answer.status, headers: { 'content-type': answer.contentType }, body: answer.body };
+    } finally {
+      trace.executionTimeMs = Math.round(performance.now() - started);
+    }
+  };
+}
+
+/**
+ * The scoring Lambda handler for one environment: the plain scoring function wrapped by
+ * middy. The same handler serves API Gateway on AWS and the local HTTP server.
+ */
+export function createScoringHandler(deps: ScoringDependencies) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ScoringContext>()
+    .use(traceRequests(deps.now))
+    .use(captureInvocations(deps.sink))
+    .use(mlflowErrors())
+    .handler(scoringFunction(deps));
+}
+
+/** The middy-wrapped scoring handler. */
+export type ScoringHandler = ReturnType<typeof createScoringHandler>;

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { buildCaptureRecord } from '../core/capture.js';
+import { ScoringError, asError } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { CLIENT_REQUEST_ID } from '../core/protocol.js';
+import type { CaptureSink } from '../core/ports.js';
+import type { CaptureTarget, ServedEntity } from '../core/routing.js';
+import { bodyText, requesterOf } from './event.js';
+
+/** What the scoring path learns about one request as it goes, read by the capture middleware. */
+export interface Trace {
+  readonly requestId: string;
+  readonly receivedAtMs: number;
+  /** Set once the route is an invocation: where it is captured. */
+  target?: CaptureTarget;
+  entity?: ServedEntity;
+  clientRequestId?: string | null;
+  executionTimeMs: number | null;
+  loggingErrorCodes: string[];
+  /** The request body is not captured (never read whole, e.g. over the size limit). */
+  skipRequestBody?: boolean;
+}
+
+/** The Lambda context, with the trace of the request. */
+export type ScoringContext = Context & { trace: Trace };
+
+type Request = middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ScoringContext>;
+type Middleware = middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ScoringContext>;
+
+/** Gives every request an id and its receive time, before anything else runs. */
+export function traceRequests(now: () => number = Date.now): Middleware {
+  return {
+    name: 'traceRequests',
+    before: (request: Request) => {
+      const epoch = request.event.requestContext?.requestTimeEpoch;
+      request.context.trace = {
+        requestId: randomUUID(),
+        receivedAtMs: typeof epoch === 'number' && epoch > 0 ? epoch : now(),
+        executionTimeMs: null,
+        loggingErrorCodes: [],
+      };
+    },
+  };
+}
+
+/**
+ * Turns errors into responses at the edge: ScoringErrors into MLflow error JSON (or the
+ * plain text MLflow answers 415 with), anything else into a 500 that reveals nothing.
+ */
+export function mlflowErrors(): Middleware {
+  return {
+    name: 'mlflowErrors',
+    onError: (request: Request) => {
+      const error = asError(request.error);
+      const requestId = request.context.trace?.requestId;
+      if (error instanceof ScoringError) {
+        const plain = error.status === 415;
+        request.response = {
+          statusCode: error.status,
+          headers: { 'content-type': plain ? 'text/plain; charset=utf-8' : 'application/json' },
+          body: plain ? error.message : JSON.stringify({ error_code: error.errorCode, message: error.message }),
+        };
+        return;
+      }
+      log('error', 'unexpected error in the scoring path', { requestId, error });
+      request.response = {
+        statusCode: 500,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error_code: 'INTERNAL_ERROR', message: `Internal error. Request id: ${requestId ?? 'unknown'}.` }),
+      };
+    },
+  };
+}
+
+function clientRequestIdFromBody(body: string): string | null {
+  // Only reached on error paths, where the handler did not parse the body itself.
+  try {
+    const json: unknown = JSON.parse(body);
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+      const value = (json as Record<string, unknown>)[CLIENT_REQUEST_ID];
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+    }
+  } catch {
+    // not JSON: no client request id
+  }
+  return null;
+}
+
+/**
+ * Captures every invocation once its answer is known, errors included, and adds the
+ * `x-request-id` and `served-model-name` headers. The sink is awaited before the response
+ * returns (Lambda may freeze work left pending after the handler returns). A sink failure
+ * is logged and never changes the answer.
+ */
+export function captureInvocations(sink: CaptureSink): Middleware {
+  const finish = async (request: Request): Promise<void> => {
+    const { trace } = request.context;
+    const response = request.response;
+    if (!trace || !response) return;
+    response.headers = { ...response.headers, 'x-request-id': trace.requestId };
+    if (trace.entity) response.headers['served-model-name'] = trace.entity.servedName;
+    const target = trace.target;
+    if (!target) return;
+    const body = trace.skipRequestBody ? null : bodyText(request.event);
+    const record = buildCaptureRecord(
+      {
+        requestId: trace.requestId,
+        clientRequestId: trace.clientRequestId !== undefined ? trace.clientRequestId : body === null ? null : clientRequestIdFromBody(body),
+        receivedAtMs: trace.receivedAtMs,
+        statusCode: response.statusCode,
+        executionTimeMs: trace.executionTimeMs,
+        requestBody: body,
+        responseBody: response.body,
+        endpoint: target.endpoint,
+        metadata: {
+          endpoint_name: target.requestedName,
+          model_name: trace.entity?.modelName ?? '',
+          model_version: trace.entity?.modelVersion ?? '',
+          served_entity_name: trace.entity?.servedName ?? '',
+        },
+        servedEntityId: trace.entity?.servedEntityId ?? null,
+        requester: requesterOf(request.event),
+        loggingErrorCodes: trace.loggingErrorCodes,
+      },
+      target.settings,
+    );
+    if (!record) return;
+    try {
+      await sink.put([record]);
+    } catch (error) {
+      log('error', 'capture failed; the caller was answered', { requestId: trace.requestId, endpoint: target.endpoint, error: asError(error) });
+    }
+  };
+  return { name: 'captureInvocations', after: finish, onError: finish };
+}

@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { NAME_PATTERN, UNROUTED_ENDPOINT, tableName } from '../lambdas/core/names.js';
+
+/**
+ * One configuration per environment (`config/<env>.json`), read by `cdk synth` and by the
+ * local stack alike. Field names follow the Databricks serving API (`served_entities`,
+ * `traffic_percentage`, …) so its users can carry their endpoint definitions over.
+ */
+
+const name = z.string().regex(NAME_PATTERN, `must match ${NAME_PATTERN} (lowercase letters, digits, '-' and '_')`);
+
+/** MLflow column types accepted in a signature. */
+export const mlflowTypeSchema = z.enum(['double', 'float', 'long', 'integer', 'string', 'boolean', 'binary', 'datetime']);
+
+/** The feature signature of a model version, as in an MLflow model signature. */
+export const signatureSchema = z.strictObject({
+  inputs: z.array(z.strictObject({ name: z.string().min(1), type: mlflowTypeSchema })).min(1),
+  outputs: z.array(z.strictObject({ name: z.string().min(1).optional(), type: mlflowTypeSchema })).optional(),
+});
+
+const timeoutMs = z.number().int().min(1).max(900_000).default(25_000);
+
+/** Where a model version runs. */
+export const backendSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('builtin'),
+    /** A model that ships with the product, so a demo needs nothing else. */
+    model: z.enum(['iris', 'echo']),
+  }),
+  z.strictObject({
+    type: z.literal('http'),
+    /** Base URL of a server speaking the MLflow scoring protocol; `/invocations` is appended. */
+    url: z.url({ protocol: /^https?$/ }),
+    timeout_ms: timeoutMs,
+  }),
+  z.strictObject({
+    type: z.literal('lambda'),
+    /** Function name or ARN (a qualified ARN selects a version or alias). */
+    function_name: z.string().min(1),
+    timeout_ms: timeoutMs,
+  }),
+  z.strictObject({
+    type: z.literal('sagemaker'),
+    endpoint_name: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'must be a SageMaker endpoint name'),
+    region: z.string().optional(),
+    timeout_ms: timeoutMs,
+  }),
+]);
+export type Backend = z.infer<typeof backendSchema>;
+
+export const stageSchema = z.enum(['None', 'Staging', 'Production', 'Archived']);
+export type Stage = z.infer<typeof stageSchema>;
+
+/** What is captured for an endpoint (or a model served on the classic route). */
+export const captureSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Share of requests captured, decided deterministically from the request id. */
+  sampling_fraction: z.number().gt(0).lte(1).default(1),
+  /** Largest request or response logged whole; larger ones are null with a logging error code. */
+  max_payload_bytes: z.number().int().min(1).max(1_048_576).default(1_048_576),
+  /** Largest request body accepted; larger ones get 413. */
+  max_request_bytes: z.number().int().min(1).max(64 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** JSONPath expressions whose values are replaced before anything is written (PII). */
+  redact_paths: z.array(z.string().startsWith('$')).default([]),
+});
+export type CaptureSettings = z.infer<typeof captureSchema>;
+
+export const modelVersionSchema = z.strictObject({
+  version: z.string().regex(/^[1-9][0-9]*$/, 'must be a positive integer as a string'),
+  stage: stageSchema.default('None'),
+  backend: backendSchema,
+  signature: signatureSchema.optional(),
+});
+
+/** A registered model, served on the classic route `/model/<name>/<version|stage|@alias>/invocations`. */
+export const registeredModelSchema = z.strictObject({
+  name,
+  versions: z.array(modelVersionSchema).min(1),
+  aliases: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.string()).default({}),
+  capture: captureSchema.prefault({}),
+});
+export type RegisteredModel = z.infer<typeof registeredModelSchema>;
+
+export const servedEntitySchema = z.strictObject({
+  /** Unique within the endpoint; defaults to `<entity_name>-<entity_version>`. */
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  entity_name: name,
+  entity_version: z.string(),
+  traffic_percentage: z.number().int().min(0).max(100),
+});
+
+export const endpointSchema = z.strictObject({
+  name,
+  served_entities: z.array(servedEntitySchema).min(1),
+  capture: captureSchema.prefault({}),
+});
+export type Endpoint = z.infer<typeof endpointSchema>;
+
+const baseConfigSchema = z.strictObject({
+  /** Environment name: `local`, `dev`, `prod`, … */
+  environment: name,
+  /** Glue database of the environment's tables. */
+  database: z.string().regex(/^[a-z0-9_]{1,255}$/).optional(),
+  /** Buffering of the capture streams (Firehose and the local delivery stream). */
+  delivery: z
+    .strictObject({
+      buffer_interval_seconds: z.number().int().min(0).max(900).default(60),
+      buffer_size_mb: z.number().int().min(1).max(128).default(64),
+    })
+    .prefault({}),
+  models: z.array(registeredModelSchema).default([]),
+  endpoints: z.array(endpointSchema).default([]),
+});
+
+function servedName(e: { name?: string | undefined; entity_name: string; entity_version: string }): string {
+  return e.name ?? `${e.entity_name}-${e.entity_version}`;
+}
+
+/** The environment configuration schema, with its cross-field rules. */
+export const configSchema = baseConfigSchema.superRefine((cfg, ctx) => {
+  const models = new Map(cfg.models.map((m) => [m.name, m]));
+  const tables = new Map<string, string>();
+  const claim = (owner: string, n: string, path: (string | number)[]) => {
+    if (n === UNROUTED_ENDPOINT) {
+      ctx.addIssue({ code: 'custom', path, message: `'${UNROUTED_ENDPOINT}' is reserved for requests to unknown endpoints` });
+      return;
+    }
+    const table = tableName(n, 'payload');
+    const other = tables.get(table);
+    if (other) ctx.addIssue({ code: 'custom', path, message: `table ${table} would be shared by ${other} and ${owner}` });
+    else tables.set(table, owner);
+  };
+  cfg.models.forEach((m, i) => {
+    claim(`model '${m.name}'`, m.name, ['models', i, 'name']);
+    const versions = new Set<string>();
+    m.versions.forEach((v, j) => {
+      if (versions.has(v.version)) ctx.addIssue({ code: 'custom', path: ['models', i, 'versions', j, 'version'], message: `duplicate version ${v.version}` });
+      versions.add(v.version);
+    });
+    for (const [alias, version] of Object.entries(m.aliases)) {
+      if (!versions.has(version)) ctx.addIssue({ code: 'custom', path: ['models', i, 'aliases', alias], message: `alias points to unknown version ${version}` });
+    }
+  });
+  cfg.endpoints.forEach((e, i) => {
+    claim(`endpoint '${e.name}'`, e.name, ['endpoints', i, 'name']);
+    const total = e.served_entities.reduce((s, x) => s + x.traffic_percentage, 0);
+    if (total !== 100) ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'served_entities'], message: `traffic_percentage must add up to 100, got ${total}` });
+    const names = new Set<string>();
+    e.served_entities.forEach((s, j) => {
+      const n = servedName(s);
+      if (names.has(n)) ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'served_entities', j, 'name'], message: `duplicate served entity name ${n}` });
+      names.add(n);
+      const model = models.get(s.entity_name);
+      if (!model) {
+        ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'served_entities', j, 'entity_name'], message: `unknown registered model '${s.entity_name}'` });
+      } else if (!model.versions.some((v) => v.version === s.entity_version)) {
+        ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'served_entities', j, 'entity_version'], message: `model '${s.entity_name}' has no version ${s.entity_version}` });
+      }
+    });
+  });
+});
+
+/** A validated environment configuration. */
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Raised when a configuration does not validate; the message names every bad field. */
+export class ConfigError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
+}
+
+/**
+ * Validates a configuration object.
+ * @param source where it came from, for the error message
+ * @throws ConfigError naming each invalid field, e.g. `endpoints[0].served_entities: traffic_percentage must add up to 100`
+ */
+export function parseConfig(input: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${fieldPath(i.path) || '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration in ${source}:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** Reads and validates `config/<env>.json` (or any path ending in `.json`). */
+export function loadConfig(envOrPath: string, root = process.cwd()): Config {
+  const path = envOrPath.endsWith('.json') ? envOrPath : join(root, 'config', `${envOrPath}.json`);
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read configuration ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigError(`Configuration ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return parseConfig(json, path);
+}
+
+/** The name a served entity answers to (`served-model-name`). */
+export { servedName };
