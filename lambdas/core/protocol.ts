@@ -74,8 +74,6 @@ export function checkContentType(header: string | undefined): 'application/json'
   return mime;
 }
 
-const ECHO_LIMIT = 1000;
-
 function describeType(value: unknown): string {
   if (value === null) return "<class 'NoneType'>";
   if (typeof value === 'string') return "<class 'str'>";
@@ -167,9 +165,10 @@ export function parseScoringRequest(contentTypeHeader: string | undefined, body:
   try {
     parsed = JSON.parse(body);
   } catch (error) {
-    const echo = body.length > ECHO_LIMIT ? `${body.slice(0, ECHO_LIMIT)}…` : body;
+    // MLflow echoes the whole input here; it is not echoed, so a body that could not be
+    // parsed (and so not redacted) never reaches the captured response.
     throw new InvalidRequestError(
-      `Invalid input. Ensure that input is a valid JSON formatted string. Error: '${(error as Error).message}'\nInput: \n${echo}\n`,
+      `Invalid input. Ensure that input is a valid JSON formatted string. Error: '${(error as Error).message.slice(0, 200)}'`,
       'BAD_REQUEST',
       { cause: error },
     );

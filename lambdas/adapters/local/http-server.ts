@@ -1,0 +1,226 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { log } from '../../core/log.js';
+
+/** Paths answered without credentials, as on AWS. */
+const OPEN_PATHS = new Set(['/ping', '/health']);
+
+/** A handler with the Lambda signature (the middy-wrapped scoring handler). */
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface LocalServerOptions {
+  readonly handler: ProxyHandler;
+  readonly host: string;
+  readonly port: number;
+  /** Required to listen beyond loopback; accepted as `Bearer <t>` or basic `token:<t>`. */
+  readonly token?: string | undefined;
+  /** Bodies are read up to this many bytes; the rest is discarded (the handler answers 413). */
+  readonly maxBodyBytes: number;
+}
+
+/** Raised when the server is asked to do something unsafe or impossible. */
+export class LocalServerError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LocalServerError';
+  }
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Checks `Authorization` against the token; returns the requester name or null. */
+export function authenticate(authorization: string | undefined, token: string): string | null {
+  if (!authorization) return null;
+  const [scheme = '', value = ''] = authorization.trim().split(/\s+/, 2);
+  if (scheme.toLowerCase() === 'bearer' && sameSecret(value, token)) return 'local:token';
+  if (scheme.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon >= 0 && sameSecret(decoded.slice(colon + 1), token)) return `local:${decoded.slice(0, colon) || 'token'}`;
+  }
+  return null;
+}
+
+function lambdaContext(requestId: string): Context {
+  const deadline = Date.now() + 29_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'inference-tables-scoring',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:inference-tables-scoring',
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: '/aws/lambda/inference-tables-scoring',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+async function readBody(req: IncomingMessage, max: number): Promise<{ body: Buffer; total: number }> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (kept < max) {
+      const part = kept + chunk.length > max ? chunk.subarray(0, max - kept) : chunk;
+      chunks.push(part);
+      kept += part.length;
+    }
+  }
+  return { body: Buffer.concat(chunks), total };
+}
+
+/**
+ * Turns a Node request into the API Gateway REST proxy event the Lambda receives, so the
+ * same handler runs here and on AWS.
+ */
+export function toProxyEvent(req: IncomingMessage, body: string, totalBytes: number, principal: string | null): APIGatewayProxyEvent {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  if (totalBytes > Buffer.byteLength(body)) headers['Content-Length'] = String(totalBytes);
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    (multiQuery[k] ??= []).push(v);
+  }
+  const requestId = randomUUID();
+  return {
+    resource: '/{proxy+}',
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders,
+    queryStringParameters: Object.keys(query).length ? query : null,
+    multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
+    pathParameters: { proxy: url.pathname.replace(/^\//, '') },
+    stageVariables: null,
+    body: body.length > 0 ? body : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: principal ? { principalId: principal } : null,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: req.method ?? 'GET',
+      path: url.pathname,
+      stage: 'local',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: '/{proxy+}',
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        user: principal ? null : 'local:anonymous',
+        userAgent: req.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+    },
+  };
+}
+
+/** A running local server. */
+export interface LocalServer {
+  readonly url: string;
+  readonly server: Server;
+  /** Stops accepting requests and resolves when every request in flight is answered. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the scoring handler over HTTP on one machine. Refuses to listen beyond loopback
+ * without a token.
+ */
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  if (!isLoopback(options.host) && !options.token) {
+    throw new LocalServerError(
+      `Refusing to listen on ${options.host} without a token: set INFERENCE_TABLES_TOKEN (callers then send 'Authorization: Bearer <token>'), or listen on 127.0.0.1.`,
+    );
+  }
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    let principal: string | null = null;
+    if (options.token && !OPEN_PATHS.has(path)) {
+      principal = authenticate(req.headers.authorization, options.token);
+      if (!principal) {
+        req.resume();
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+        res.end(JSON.stringify({ error_code: 'UNAUTHENTICATED', message: 'Missing or invalid credentials.' }));
+        return;
+      }
+    }
+    const { body, total } = await readBody(req, options.maxBodyBytes + 1);
+    const event = toProxyEvent(req, body.toString('utf8'), total, principal);
+    const result = await options.handler(event, lambdaContext(event.requestContext.requestId));
+    res.writeHead(result.statusCode, result.headers as Record<string, string>);
+    res.end(result.body);
+  };
+
+  const server = createServer((req, res) => {
+    inFlight++;
+    serve(req, res)
+      .catch((error: unknown) => {
+        log('error', 'local server failed to answer', { error });
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_code: 'INTERNAL_ERROR', message: 'Internal error.' }));
+      })
+      .finally(() => {
+        inFlight--;
+        if (inFlight === 0) idle?.();
+      });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) => reject(new LocalServerError(`Cannot listen on ${options.host}:${options.port}: ${error.message}`, { cause: error })));
+    server.listen(options.port, options.host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    server,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

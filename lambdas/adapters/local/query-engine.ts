@@ -1,0 +1,110 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DuckDBConnection, type DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
+import { parquetColumns, payloadColumns } from '../../core/capture-record.js';
+import { UNROUTED_ENDPOINT, tableName } from '../../core/names.js';
+import { athenaToLocalSql } from '../../core/sql-dialect.js';
+import type { Config } from '../../../lib/config.js';
+import { ATHENA_MACROS } from './athena-functions.js';
+import { openDuckDb, sqlIdent, sqlString } from './duckdb.js';
+
+/** A query result with JSON-friendly values (BIGINT as string when beyond 2^53). */
+export interface QueryResult {
+  readonly columns: readonly string[];
+  readonly rows: readonly Record<string, unknown>[];
+}
+
+/** Raised for SQL the engine rejects; the message is DuckDB's. */
+export class QueryError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'QueryError';
+  }
+}
+
+const TABLE_DIR = /^[a-z0-9_]+_payload$/;
+
+/**
+ * The embedded SQL engine over the local tables: one view per payload table, named like the
+ * Glue table (`iris_payload`), with partition columns `endpoint` and `date`, and the Athena
+ * functions users type. Configured endpoints get a view even before their first file.
+ */
+export class LocalQueryEngine {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly db: DuckDBConnection,
+    /** The views created, by name. */
+    public readonly tables: readonly string[],
+  ) {}
+
+  public static async open(dataDir: string, config?: Config): Promise<LocalQueryEngine> {
+    const { instance, connection } = await openDuckDb();
+    for (const macro of ATHENA_MACROS) await connection.run(macro);
+    const names = new Set<string>([tableName(UNROUTED_ENDPOINT, 'payload')]);
+    for (const e of config?.endpoints ?? []) names.add(tableName(e.name, 'payload'));
+    for (const m of config?.models ?? []) names.add(tableName(m.name, 'payload'));
+    if (existsSync(dataDir)) {
+      for (const entry of readdirSync(dataDir, { withFileTypes: true })) {
+        if (entry.isDirectory() && TABLE_DIR.test(entry.name)) names.add(entry.name);
+      }
+    }
+    for (const name of names) await connection.run(viewSql(dataDir, name));
+    return new LocalQueryEngine(instance, connection, [...names].sort());
+  }
+
+  /** Runs one SQL statement and reads all rows. */
+  public async query(sql: string): Promise<QueryResult> {
+    try {
+      const reader = await this.db.runAndReadAll(athenaToLocalSql(sql));
+      const columns = reader.columnNames();
+      const convert = reader.columnTypes().map((t) => converterFor(t.typeId));
+      const rows = reader.getRowObjectsJson().map((row) => {
+        const out: Record<string, unknown> = {};
+        columns.forEach((c, i) => (out[c] = (convert[i] as (v: unknown) => unknown)(row[c])));
+        return out;
+      });
+      return { columns, rows };
+    } catch (error) {
+      throw new QueryError((error as Error).message, { cause: error });
+    }
+  }
+
+  public close(): void {
+    this.db.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+const INTEGER_TYPES = new Set([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
+
+/** JSON values as users expect them: maps as objects, 64-bit integers as numbers when exact. */
+function converterFor(typeId: DuckDBTypeId): (value: unknown) => unknown {
+  if (typeId === DuckDBTypeId.MAP) {
+    return (v) => (Array.isArray(v) ? Object.fromEntries((v as { key: unknown; value: unknown }[]).map((e) => [String(e.key), e.value])) : v);
+  }
+  if (INTEGER_TYPES.has(typeId)) {
+    return (v) => (typeof v === 'string' && Number.isSafeInteger(Number(v)) ? Number(v) : v);
+  }
+  return (v) => v;
+}
+
+function hasParquet(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.parquet')) return true;
+  }
+  return false;
+}
+
+function viewSql(dataDir: string, name: string): string {
+  const dir = join(dataDir, name);
+  if (hasParquet(dir)) {
+    const glob = join(dir, '*', '*', '*.parquet');
+    return `CREATE OR REPLACE VIEW ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(glob)},
+      hive_partitioning = true, hive_types = {'endpoint': VARCHAR, 'date': VARCHAR}, union_by_name = true)`;
+  }
+  // No file yet: an empty view with the table's columns, so queries run and return no rows.
+  const types = new Map(parquetColumns().map((c) => [c.name, c.duckdbType]));
+  const cols = payloadColumns.map((c) => `CAST(NULL AS ${types.get(c.name) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
+  return `CREATE OR REPLACE VIEW ${sqlIdent(name)} AS SELECT ${cols.join(', ')} WHERE false`;
+}

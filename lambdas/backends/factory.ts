@@ -1,0 +1,40 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { Backend } from '../../lib/config.js';
+import { LambdaBackend } from '../adapters/aws/lambda-backend.js';
+import { SageMakerBackend } from '../adapters/aws/sagemaker-backend.js';
+import type { BackendFactory, ModelBackend } from '../core/ports.js';
+import { BuiltinBackend } from './builtin.js';
+import { HttpBackend } from './http.js';
+
+/** SDK clients for the AWS backends; created on first use when not given. */
+export interface BackendClients {
+  lambda?: LambdaClient;
+  sagemaker?: (region: string | undefined) => SageMakerRuntimeClient;
+}
+
+/** Builds model backends from configuration, the same way on AWS and locally. */
+export function createBackendFactory(clients: BackendClients = {}): BackendFactory {
+  let lambda = clients.lambda;
+  const sagemaker = new Map<string, SageMakerRuntimeClient>();
+  return (backend: Backend): ModelBackend => {
+    switch (backend.type) {
+      case 'builtin':
+        return new BuiltinBackend(backend.model);
+      case 'http':
+        return new HttpBackend(backend.url, backend.timeout_ms);
+      case 'lambda':
+        lambda ??= new LambdaClient({});
+        return new LambdaBackend(lambda, backend.function_name, backend.timeout_ms);
+      case 'sagemaker': {
+        const key = backend.region ?? '';
+        let client = sagemaker.get(key);
+        if (!client) {
+          client = clients.sagemaker?.(backend.region) ?? new SageMakerRuntimeClient(backend.region ? { region: backend.region } : {});
+          sagemaker.set(key, client);
+        }
+        return new SageMakerBackend(client, backend.endpoint_name, backend.timeout_ms);
+      }
+    }
+  };
+}

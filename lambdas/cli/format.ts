@@ -1,0 +1,32 @@
+import Table from 'cli-table3';
+import type { QueryResult } from '../adapters/local/query-engine.js';
+
+/** Output formats of `inference-tables query`. */
+export const OUTPUT_FORMATS = ['table', 'csv', 'json'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+function csvCell(value: unknown): string {
+  const text = cellText(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** Renders a query result for a terminal, a spreadsheet or a program. */
+export function formatResult(result: QueryResult, format: OutputFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(result.rows, null, 2)}\n`;
+    case 'csv':
+      return `${[result.columns.map(csvCell).join(','), ...result.rows.map((r) => result.columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
+    case 'table': {
+      const table = new Table({ head: [...result.columns], style: { head: [], border: [] } });
+      for (const row of result.rows) table.push(result.columns.map((c) => cellText(row[c])));
+      return `${table.toString()}\n(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})\n`;
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig } from '../../lib/config.js';
+import { LocalServerError } from '../adapters/local/http-server.js';
+import { LocalQueryEngine, QueryError } from '../adapters/local/query-engine.js';
+import { PRODUCT_VERSION, startLocalStack } from '../wiring/local.js';
+import { OUTPUT_FORMATS, type OutputFormat, formatResult } from './format.js';
+
+/** Default folder of the local tables. */
+export const DEFAULT_DATA_DIR = '.inference-tables';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`'${value}' is not a port number (0-65535).`);
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 900) throw new InvalidArgumentError(`'${value}' is not a number of seconds between 0 and 900.`);
+  return n;
+}
+
+function program(out: (text: string) => void): Command {
+  const env = process.env;
+  const cli = new Command('inference-tables')
+    .description('Inference tables for served models: capture every request and response into Parquet tables you query with SQL.')
+    .version(PRODUCT_VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: (t) => process.stderr.write(t) });
+
+  cli
+    .command('serve')
+    .description('Run the local stack: the scoring proxy with its demo models, capturing into local Parquet tables.')
+    .option('-c, --config <env|file>', 'environment name (config/<env>.json) or a JSON file', 'local')
+    .option('-d, --data-dir <dir>', 'folder of the tables', env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR)
+    .option('--host <address>', 'address to listen on; beyond loopback a token is required', '127.0.0.1')
+    .addOption(new Option('-p, --port <port>', 'port to listen on').argParser(port).default(env.PORT ? port(env.PORT) : 8080, '$PORT or 8080'))
+    .option('--buffer-interval <seconds>', 'deliver captured records at least this often (overrides the config)', seconds)
+    .action(async (opts: { config: string; dataDir: string; host: string; port: number; bufferInterval?: number }) => {
+      const config = loadConfig(opts.config);
+      const dataDir = resolve(opts.dataDir);
+      const stack = await startLocalStack({
+        config,
+        dataDir,
+        host: opts.host,
+        port: opts.port,
+        token: env.INFERENCE_TABLES_TOKEN || undefined,
+        bufferIntervalSeconds: opts.bufferInterval,
+      });
+      const url = stack.server.url;
+      out(
+        [
+          `inference-tables ${PRODUCT_VERSION} serving ${config.environment} on ${url}`,
+          `  tables in ${dataDir}`,
+          ...config.endpoints.map((e) => `  endpoint ${e.name}: POST ${url}/serving-endpoints/${e.name}/invocations`),
+          ...config.models.map((m) => `  model ${m.name}: POST ${url}/model/${m.name}/<version|stage|@alias>/invocations`),
+          `Query: npx inference-tables query "SELECT * FROM ${config.endpoints[0]?.name.replaceAll('-', '_') ?? 'unrouted'}_payload"`,
+          '',
+        ].join('\n'),
+      );
+      await new Promise<void>((done) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          out(`${signal}: answering requests in flight and delivering captured records…\n`);
+          stack
+            .close()
+            .then(() => out(`stopped; ${stack.sink.delivered} records delivered.\n`))
+            .catch((error: unknown) => process.stderr.write(`inference-tables: ${(error as Error).message}\n`))
+            .finally(done);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+
+  cli
+    .command('query')
+    .description('Run SQL (Athena dialect) on the local tables, e.g. SELECT * FROM iris_payload.')
+    .argument('<sql>', 'one SQL statement')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .option('-d, --data-dir <dir>', 'folder of the tables', env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR)
+    .option('-c, --config <env|file>', 'environment whose endpoints get (possibly empty) tables', 'local')
+    .action(async (sql: string, opts: { format: OutputFormat; dataDir: string; config: string }) => {
+      const engine = await LocalQueryEngine.open(resolve(opts.dataDir), loadConfig(opts.config));
+      try {
+        out(formatResult(await engine.query(sql), opts.format));
+      } finally {
+        engine.close();
+      }
+    });
+  return cli;
+}
+
+/**
+ * Runs the command line; returns the exit code (0 ok, 1 failure, 2 usage error).
+ * Errors are printed as one line naming the problem, never as a stack trace.
+ */
+export async function runCli(argv: readonly string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+  try {
+    await program(out).parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof ConfigError || error instanceof QueryError || error instanceof LocalServerError) {
+      process.stderr.write(`inference-tables: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`inference-tables: unexpected error: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
