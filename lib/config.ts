@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { NAME_PATTERN, UNROUTED_ENDPOINT, tableName } from '../lambdas/core/names.js';
+import { NAME_PATTERN, UNROUTED_ENDPOINT, isValidName, tableName } from '../lambdas/core/names.js';
 
 /**
  * One configuration per environment (`config/<env>.json`), read by `cdk synth` and by the
@@ -127,6 +127,7 @@ export const configSchema = baseConfigSchema.superRefine((cfg, ctx) => {
       ctx.addIssue({ code: 'custom', path, message: `'${UNROUTED_ENDPOINT}' is reserved for requests to unknown endpoints` });
       return;
     }
+    if (!isValidName(n)) return; // already reported by the field's own pattern
     const table = tableName(n, 'payload');
     const other = tables.get(table);
     if (other) ctx.addIssue({ code: 'custom', path, message: `table ${table} would be shared by ${other} and ${owner}` });

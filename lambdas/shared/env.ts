@@ -1,0 +1,35 @@
+/**
+ * Names of the environment variables the Lambda functions read. Imported by the constructs
+ * that set them (lib/) and by the code that reads them (lambdas/), so the two cannot drift.
+ */
+export const ENV = {
+  /** The environment configuration, as JSON (validated by the config schema). */
+  config: 'INFERENCE_TABLES_CONFIG',
+  /** JSON object: endpoint name → array of Firehose delivery stream names. */
+  captureStreams: 'INFERENCE_TABLES_CAPTURE_STREAMS',
+} as const;
+
+/** A required environment variable is missing or invalid. */
+export class EnvironmentError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EnvironmentError';
+  }
+}
+
+/** Reads a required variable; throws naming it when it is missing. */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new EnvironmentError(`Environment variable ${name} is required but not set.`);
+  return value;
+}
+
+/** Reads a required variable holding JSON; throws naming it when it is missing or not JSON. */
+export function requireJsonEnv(name: string, env: NodeJS.ProcessEnv = process.env): unknown {
+  const raw = requireEnv(name, env);
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new EnvironmentError(`Environment variable ${name} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,108 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { LocalDeliveryStream } from '../../lambdas/adapters/local/delivery-stream.js';
+import { type CaptureRecord, captureRecordSchema, glueColumns, gluePartitionKeys, parquetColumns, payloadColumns } from '../../lambdas/core/capture-record.js';
+
+/** The payload table of reference/tables.md: column, type. */
+const TABLES_MD: [string, string][] = [
+  ['request_id', 'string'],
+  ['client_request_id', 'string'],
+  ['timestamp_ms', 'bigint'],
+  ['request_time', 'timestamp'],
+  ['status_code', 'int'],
+  ['sampling_fraction', 'double'],
+  ['execution_time_ms', 'bigint'],
+  ['request', 'string'],
+  ['response', 'string'],
+  ['request_metadata', 'map<string,string>'],
+  ['served_entity_id', 'string'],
+  ['logging_error_codes', 'array<string>'],
+  ['requester', 'string'],
+];
+
+/** How DuckDB's Parquet schema spells each Glue type (physical type / converted type). */
+const PARQUET_OF_GLUE: Record<string, string> = {
+  string: 'BYTE_ARRAY/UTF8',
+  int: 'INT32/INT_32',
+  bigint: 'INT64/INT_64',
+  double: 'DOUBLE/',
+  timestamp: 'INT64/TIMESTAMP_MICROS',
+  'map<string,string>': '/MAP',
+  'array<string>': '/LIST',
+};
+
+export const sample: CaptureRecord = {
+  request_id: 'r1',
+  client_request_id: null,
+  timestamp_ms: 1_795_428_672_345,
+  request_time: '2026-11-22 10:11:12.345',
+  status_code: 200,
+  sampling_fraction: 1,
+  execution_time_ms: 3,
+  request: '{"inputs":[1]}',
+  response: '{"predictions":[0]}',
+  request_metadata: { endpoint_name: 'iris' },
+  served_entity_id: 'e',
+  logging_error_codes: [],
+  requester: null,
+  endpoint: 'iris',
+  date: '2026-11-22',
+};
+
+describe('The capture record, defined once', () => {
+  let dir: string;
+  let parquet: Map<string, string>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'it-schema-'));
+    const stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
+    await stream.put([sample]);
+    await stream.close();
+    const partition = join(dir, 'iris_payload', 'endpoint=iris', 'date=2026-11-22');
+    const [file] = await readdir(partition);
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const reader = await db.runAndReadAll(
+      `SELECT name, coalesce(type, '') || '/' || coalesce(converted_type, '') AS t FROM parquet_schema('${join(partition, file as string)}')`,
+    );
+    parquet = new Map(reader.getRowObjectsJson().map((r) => [String(r.name), String(r.t)]));
+    db.closeSync();
+  });
+
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('has exactly the columns of the payload table, in order, partitions last', () => {
+    expect(payloadColumns.map((c) => [c.name, c.glueType])).toEqual([...TABLES_MD, ['endpoint', 'string'], ['date', 'string']]);
+    expect(gluePartitionKeys().map((p) => p.name)).toEqual(['endpoint', 'date']);
+  });
+
+  it('derives Glue columns and Parquet columns that agree name by name and type by type', () => {
+    const glue = glueColumns();
+    expect(glue.map((c) => c.name)).toEqual(parquetColumns().map((c) => c.name));
+    for (const column of glue) {
+      expect(parquet.get(column.name), column.name).toBe(PARQUET_OF_GLUE[column.type]);
+    }
+  });
+
+  it('writes the partition columns into the path, not the file', () => {
+    expect(parquet.has('endpoint')).toBe(false);
+    expect(parquet.has('date')).toBe(false);
+  });
+
+  it('gives a TypeScript type that matches the columns', () => {
+    expectTypeOf<CaptureRecord['timestamp_ms']>().toEqualTypeOf<number>();
+    expectTypeOf<CaptureRecord['client_request_id']>().toEqualTypeOf<string | null>();
+    expectTypeOf<CaptureRecord['request_metadata']>().toEqualTypeOf<Record<string, string>>();
+    expectTypeOf<CaptureRecord['logging_error_codes']>().toEqualTypeOf<string[]>();
+    expectTypeOf<keyof CaptureRecord>().toEqualTypeOf<(typeof TABLES_MD)[number][0] | 'endpoint' | 'date'>();
+    expect(Object.keys(captureRecordSchema.shape)).toEqual(payloadColumns.map((c) => c.name));
+  });
+
+  it('rejects records that do not fit the columns', () => {
+    expect(captureRecordSchema.safeParse({ ...sample, status_code: 99 }).success).toBe(false);
+    expect(captureRecordSchema.safeParse({ ...sample, request_time: '2026-11-22T10:11:12Z' }).success).toBe(false);
+    expect(captureRecordSchema.safeParse({ ...sample, extra: 1 }).success).toBe(false);
+  });
+});

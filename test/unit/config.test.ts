@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../lib/config.js';
+import { ROOT, demoConfig } from '../helpers/config.js';
+
+function configError(raw: unknown): string {
+  try {
+    parseConfig(raw, 'test.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+const model = { name: 'm', versions: [{ version: '1', backend: { type: 'builtin', model: 'echo' } }] };
+const endpoint = (extra: Record<string, unknown> = {}) => ({
+  name: 'e',
+  served_entities: [{ entity_name: 'm', entity_version: '1', traffic_percentage: 100 }],
+  ...extra,
+});
+
+describe('Configuration', () => {
+  it('loads the demo with its defaults filled in', () => {
+    const config = demoConfig();
+    const iris = config.endpoints.find((e) => e.name === 'iris');
+    expect(iris?.capture.max_payload_bytes).toBe(1_048_576);
+    expect(iris?.capture.max_request_bytes).toBe(16 * 1024 * 1024);
+    expect(config.models.find((m) => m.name === 'echo')?.capture.enabled).toBe(true);
+  });
+
+  it('names the field of an invalid endpoint name', () => {
+    expect(configError({ environment: 'x', models: [model], endpoints: [endpoint({ name: 'Bad Name' })] })).toContain('endpoints[0].name: must match');
+  });
+
+  it('requires traffic to add up to 100', () => {
+    const raw = { environment: 'x', models: [model], endpoints: [endpoint({ served_entities: [{ entity_name: 'm', entity_version: '1', traffic_percentage: 90 }] })] };
+    expect(configError(raw)).toContain('endpoints[0].served_entities: traffic_percentage must add up to 100, got 90');
+  });
+
+  it('requires served entities to exist in the registry', () => {
+    const raw = { environment: 'x', models: [model], endpoints: [endpoint({ served_entities: [{ entity_name: 'm', entity_version: '7', traffic_percentage: 100 }] })] };
+    expect(configError(raw)).toContain("endpoints[0].served_entities[0].entity_version: model 'm' has no version 7");
+  });
+
+  it('rejects an alias to an unknown version', () => {
+    expect(configError({ environment: 'x', models: [{ ...model, aliases: { champion: '9' } }] })).toContain('models[0].aliases.champion: alias points to unknown version 9');
+  });
+
+  it('rejects two names that would share a table', () => {
+    const raw = { environment: 'x', models: [{ ...model, name: 'a-b' }, { ...model, name: 'a_b' }] };
+    expect(configError(raw)).toContain('table a_b_payload would be shared');
+  });
+
+  it('reserves the name of the unrouted table', () => {
+    expect(configError({ environment: 'x', models: [{ ...model, name: 'unrouted' }] })).toContain("'unrouted' is reserved");
+  });
+
+  it('bounds the payload cap by the 1 MiB the anchors log', () => {
+    expect(configError({ environment: 'x', models: [model], endpoints: [endpoint({ capture: { max_payload_bytes: 2_000_000 } })] })).toContain(
+      'endpoints[0].capture.max_payload_bytes',
+    );
+  });
+
+  it('rejects unknown fields, naming them', () => {
+    expect(configError({ environment: 'x', endpoint: [] })).toContain('endpoint');
+  });
+
+  it('says which file could not be read', () => {
+    expect(() => loadConfig('missing-env', ROOT)).toThrow(/Cannot read configuration .*config\/missing-env\.json/);
+  });
+});
