@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { createBackendFactory } from '../../lambdas/backends/factory.js';
+import { createScoringHandler } from '../../lambdas/scoring/handler.js';
+import type { ScoringContext } from '../../lambdas/scoring/middleware.js';
+import { configWith, demoConfig } from '../helpers/config.js';
+import { MemorySink, context, invoke, proxyEvent } from '../helpers/events.js';
+
+function setup(config = demoConfig()) {
+  const sink = new MemorySink();
+  const handler = createScoringHandler({ config, sink, backends: createBackendFactory(), version: '9.9.9' });
+  const call = (event: ReturnType<typeof proxyEvent>) => handler(event, { ...context } as ScoringContext);
+  return { sink, call };
+}
+
+const seedBatch = {
+  client_request_id: 'batch-1',
+  dataframe_records: [
+    { 'sepal length (cm)': 5.1, 'sepal width (cm)': 3.5, 'petal length (cm)': 1.4, 'petal width (cm)': 0.2 },
+    { 'sepal length (cm)': 4.9, 'sepal width (cm)': 3, 'petal length (cm)': 1.4, 'petal width (cm)': 0.2 },
+    { 'sepal length (cm)': 4.7, 'sepal width (cm)': 3.2, 'petal length (cm)': 1.3, 'petal width (cm)': 0.2 },
+  ],
+};
+
+describe('Handler: scoring', () => {
+  it('answers a batch and captures it as one row with the x-request-id', async () => {
+    // Prepare
+    const { sink, call } = setup();
+    // Act
+    const response = await call(invoke('/serving-endpoints/iris/invocations', seedBatch));
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ predictions: [0, 0, 0] });
+    expect(sink.records).toHaveLength(1);
+    const [record] = sink.records;
+    expect(record?.request_id).toBe(response.headers?.['x-request-id']);
+    expect(record?.client_request_id).toBe('batch-1');
+    expect(record?.request).toBe(JSON.stringify(seedBatch));
+    expect(record?.requester).toBe('arn:aws:iam::123456789012:user/alice');
+    expect(record?.request_metadata.served_entity_name).toBe(response.headers?.['served-model-name']);
+    expect(record?.timestamp_ms).toBe(Date.UTC(2026, 10, 22, 10, 11, 12, 345));
+    expect(record?.execution_time_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('captures a protocol error with its status and client request id', async () => {
+    const { sink, call } = setup();
+    const response = await call(invoke('/serving-endpoints/iris/invocations', { client_request_id: 'two', inputs: [1], instances: [1] }));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error_code).toBe('BAD_REQUEST');
+    expect(sink.records[0]).toMatchObject({ status_code: 400, client_request_id: 'two', execution_time_ms: null });
+  });
+
+  it('answers 415 in plain text, as MLflow does, and captures it', async () => {
+    const { sink, call } = setup();
+    const response = await call(invoke('/serving-endpoints/iris/invocations', '{"inputs": [1]}', 'application/json; format=pandas-split'));
+    expect(response.statusCode).toBe(415);
+    expect(response.headers?.['content-type']).toMatch(/^text\/plain/);
+    expect(response.body).toMatch(/^Unrecognized content type parameters: format\./);
+    expect(sink.records[0]?.status_code).toBe(415);
+  });
+
+  it('answers 404 ENDPOINT_NOT_FOUND for an unknown endpoint and captures it as unrouted', async () => {
+    const { sink, call } = setup();
+    const response = await call(invoke('/serving-endpoints/nope/invocations', { inputs: [1] }));
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body).error_code).toBe('ENDPOINT_NOT_FOUND');
+    expect(sink.records[0]).toMatchObject({ endpoint: 'unrouted', status_code: 404, request_metadata: { endpoint_name: 'nope' } });
+  });
+
+  it('answers 404 for an archived version', async () => {
+    const { sink, call } = setup();
+    const response = await call(invoke('/model/iris-classifier/1/invocations', { inputs: [[1, 2, 3, 4]] }));
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body).error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect(sink.records[0]).toMatchObject({ endpoint: 'iris-classifier', status_code: 404 });
+  });
+
+  it('answers 413 for a body over the limit, captured without the body', async () => {
+    const { sink, call } = setup(configWith((c) => (c.endpoints[0].capture.max_request_bytes = 64)));
+    const response = await call(invoke('/serving-endpoints/iris/invocations', { inputs: [[1, 2, 3, 4]], pad: 'x'.repeat(100) }));
+    expect(response.statusCode).toBe(413);
+    expect(sink.records[0]).toMatchObject({ status_code: 413, request: null, logging_error_codes: ['MAX_REQUEST_SIZE_EXCEEDED'] });
+  });
+
+  it('passes chat bodies through unwrapped', async () => {
+    const { call } = setup();
+    const response = await call(invoke('/serving-endpoints/chat/invocations', { messages: [{ role: 'user', content: 'hello there' }] }));
+    expect(JSON.parse(response.body).choices[0].message.content).toBe('hello there');
+  });
+
+  it('keeps answering when capture fails', async () => {
+    const { sink, call } = setup();
+    sink.failWith = new Error('stream unavailable');
+    const response = await call(invoke('/serving-endpoints/iris/invocations', { inputs: [[5.1, 3.5, 1.4, 0.2]] }));
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('does not capture a request outside the sample', async () => {
+    const { sink, call } = setup(configWith((c) => (c.endpoints[0].capture.enabled = false)));
+    await call(invoke('/serving-endpoints/iris/invocations', { inputs: [[5.1, 3.5, 1.4, 0.2]] }));
+    expect(sink.records).toHaveLength(0);
+  });
+
+  it('answers ping, version and the endpoint state in the Databricks shape', async () => {
+    const { call } = setup();
+    expect((await call(proxyEvent('GET', '/ping'))).body).toBe('\n');
+    expect((await call(proxyEvent('GET', '/version'))).body).toBe('9.9.9');
+    const state = JSON.parse((await call(proxyEvent('GET', '/api/2.0/serving-endpoints/iris'))).body);
+    expect(state.config.auto_capture_config.state.payload_table).toEqual({ name: 'iris_payload', status: 'ACTIVE', status_message: 'in memory' });
+    expect(state.config.traffic_config.routes).toEqual([
+      { served_model_name: 'iris-classifier-2', traffic_percentage: 90 },
+      { served_model_name: 'iris-classifier-3', traffic_percentage: 10 },
+    ]);
+  });
+
+  it('reports disabled capture in the endpoint state', async () => {
+    const { call } = setup(configWith((c) => (c.endpoints[0].capture.enabled = false)));
+    const state = JSON.parse((await call(proxyEvent('GET', '/api/2.0/serving-endpoints/iris'))).body);
+    expect(state.config.auto_capture_config.state.payload_table.status).toBe('DISABLED');
+  });
+
+  it('answers unknown routes and wrong methods without capturing them', async () => {
+    const { sink, call } = setup();
+    expect((await call(proxyEvent('GET', '/nothing'))).statusCode).toBe(404);
+    expect((await call(proxyEvent('DELETE', '/serving-endpoints/iris/invocations'))).statusCode).toBe(405);
+    expect(sink.records).toHaveLength(0);
+  });
+
+  it('never captures the Authorization header or any other header', async () => {
+    const { sink, call } = setup();
+    const event = invoke('/serving-endpoints/iris/invocations', { inputs: [[5.1, 3.5, 1.4, 0.2]] });
+    event.headers.Authorization = 'Bearer s3cr3t-token';
+    await call(event);
+    expect(JSON.stringify(sink.records)).not.toContain('s3cr3t-token');
+  });
+});
