@@ -143,6 +143,47 @@ export function parquetColumns(): { name: string; duckdbType: string }[] {
   return payloadColumns.filter((c) => !c.partition).map((c) => ({ name: c.name, duckdbType: DUCKDB_TYPES[c.glueType] }));
 }
 
+type Check = (value: unknown) => boolean;
+
+const TYPE_CHECKS: Record<GlueType, Check> = {
+  string: (v) => typeof v === 'string',
+  int: (v) => Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31,
+  bigint: (v) => Number.isSafeInteger(v),
+  double: (v) => typeof v === 'number' && Number.isFinite(v),
+  timestamp: (v) => typeof v === 'string' && TIMESTAMP_TEXT.test(v),
+  'map<string,string>': (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string'),
+  'array<string>': (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
+};
+
+const COLUMN_CHECKS = payloadColumns.map((c) => {
+  const field = captureRecordSchema.shape[c.name] as z.ZodType;
+  return { name: c.name, check: TYPE_CHECKS[c.glueType], nullable: field.safeParse(null).success };
+});
+
+/**
+ * Why a JSON record cannot be converted to a payload-table row, or null when it can: the
+ * check a Firehose format conversion makes against the Glue columns (types and nullability,
+ * derived from the schema above), without the schema's value rules. Much cheaper than a
+ * full parse, so the local stream can check every record.
+ */
+export function conversionProblem(record: unknown): string | null {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return 'record is not a JSON object';
+  const r = record as Record<string, unknown>;
+  for (const { name, check, nullable } of COLUMN_CHECKS) {
+    const v = r[name];
+    if (v === null || v === undefined) {
+      if (!nullable) return `${name}: required`;
+    } else if (!check(v)) {
+      return `${name}: not a ${payloadColumns.find((c) => c.name === name)?.glueType}`;
+    }
+  }
+  if (Object.keys(r).length > COLUMN_CHECKS.length) {
+    const extra = Object.keys(r).filter((k) => !(k in captureRecordSchema.shape));
+    if (extra.length > 0) return `unknown field ${extra[0]}`;
+  }
+  return null;
+}
+
 /** Formats an epoch-millisecond instant as the record's `request_time` text and `date`. */
 export function timeFields(epochMs: number): { request_time: string; date: string } {
   const iso = new Date(epochMs).toISOString(); // 2026-11-22T10:11:12.345Z

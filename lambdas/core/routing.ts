@@ -67,10 +67,32 @@ const UNROUTED_SETTINGS: CaptureSettings = captureSchema.parse({});
 export class Router {
   private readonly endpoints: Map<string, Endpoint>;
   private readonly models: Map<string, RegisteredModel>;
+  /** Served entities of each endpoint, resolved once. */
+  private readonly served = new Map<string, { entity: ServedEntity; traffic: number }[]>();
 
-  public constructor(private readonly config: Config) {
+  public constructor(config: Config) {
     this.endpoints = new Map(config.endpoints.map((e) => [e.name, e]));
     this.models = new Map(config.models.map((m) => [m.name, m]));
+    for (const endpoint of config.endpoints) {
+      this.served.set(
+        endpoint.name,
+        endpoint.served_entities.map((e) => {
+          const model = this.models.get(e.entity_name) as RegisteredModel;
+          const version = model.versions.find((v) => v.version === e.entity_version) as RegisteredModel['versions'][number];
+          const name = servedName(e);
+          return {
+            traffic: e.traffic_percentage,
+            entity: {
+              servedName: name,
+              servedEntityId: stableId(endpoint.name, name, model.name, version.version),
+              modelName: model.name,
+              modelVersion: version.version,
+              backend: version.backend,
+            },
+          };
+        }),
+      );
+    }
   }
 
   /** The endpoint configuration, if any. */
@@ -93,32 +115,21 @@ export class Router {
    * @throws NotFoundError for an unknown endpoint or served entity
    */
   public chooseForEndpoint(endpointName: string, requestId: string, served?: string): ServedEntity {
-    const endpoint = this.endpoints.get(endpointName);
-    if (!endpoint) {
+    const entities = this.served.get(endpointName);
+    if (!entities) {
       throw new NotFoundError(`Endpoint '${isValidName(endpointName) ? endpointName : '<invalid name>'}' does not exist.`, 'ENDPOINT_NOT_FOUND');
     }
-    let entity = served === undefined ? undefined : endpoint.served_entities.find((e) => servedName(e) === served);
-    if (served !== undefined && !entity) {
-      throw new NotFoundError(`Served model '${served}' does not exist in endpoint '${endpointName}'.`);
+    if (served !== undefined) {
+      const named = entities.find((e) => e.entity.servedName === served);
+      if (!named) throw new NotFoundError(`Served model '${served.slice(0, 128)}' does not exist in endpoint '${endpointName}'.`);
+      return named.entity;
     }
-    if (!entity) {
-      const bucket = unitHash(requestId) * 100;
-      let cumulative = 0;
-      const live = endpoint.served_entities.filter((e) => e.traffic_percentage > 0);
-      entity = live.find((e) => (cumulative += e.traffic_percentage) > bucket) ?? live.at(-1);
-    }
-    if (!entity) throw new NotFoundError(`Endpoint '${endpointName}' routes no traffic.`);
-    const model = this.models.get(entity.entity_name) as RegisteredModel;
-    const version = model.versions.find((v) => v.version === entity.entity_version);
-    if (!version) throw new NotFoundError(`Model '${model.name}' has no version ${entity.entity_version}.`);
-    const name = servedName(entity);
-    return {
-      servedName: name,
-      servedEntityId: stableId(endpointName, name, model.name, version.version),
-      modelName: model.name,
-      modelVersion: version.version,
-      backend: version.backend,
-    };
+    const bucket = unitHash(requestId) * 100;
+    let cumulative = 0;
+    const live = entities.filter((e) => e.traffic > 0);
+    const chosen = live.find((e) => (cumulative += e.traffic) > bucket) ?? live.at(-1);
+    if (!chosen) throw new NotFoundError(`Endpoint '${endpointName}' routes no traffic.`);
+    return chosen.entity;
   }
 
   /**

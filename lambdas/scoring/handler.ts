@@ -102,7 +102,8 @@ export function scoringFunction(deps: ScoringDependencies) {
  * middy. The same handler serves API Gateway on AWS and the local HTTP server.
  */
 export function createScoringHandler(deps: ScoringDependencies) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ScoringContext>()
+  // No early-timeout race per request: backends have their own timeouts, below API Gateway's 29 s.
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ScoringContext>({ timeoutEarlyInMillis: 0 })
     .use(traceRequests(deps.now))
     .use(captureInvocations(deps.sink))
     .use(mlflowErrors())

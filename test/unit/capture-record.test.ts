@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { LocalDeliveryStream } from '../../lambdas/adapters/local/delivery-stream.js';
-import { type CaptureRecord, captureRecordSchema, glueColumns, gluePartitionKeys, parquetColumns, payloadColumns } from '../../lambdas/core/capture-record.js';
+import { sample } from '../helpers/records.js';
+import { type CaptureRecord, captureRecordSchema, conversionProblem, glueColumns, gluePartitionKeys, parquetColumns, payloadColumns } from '../../lambdas/core/capture-record.js';
 
 /** The payload table of reference/tables.md: column, type. */
 const TABLES_MD: [string, string][] = [
@@ -34,23 +35,6 @@ const PARQUET_OF_GLUE: Record<string, string> = {
   'array<string>': '/LIST',
 };
 
-export const sample: CaptureRecord = {
-  request_id: 'r1',
-  client_request_id: null,
-  timestamp_ms: 1_795_428_672_345,
-  request_time: '2026-11-22 10:11:12.345',
-  status_code: 200,
-  sampling_fraction: 1,
-  execution_time_ms: 3,
-  request: '{"inputs":[1]}',
-  response: '{"predictions":[0]}',
-  request_metadata: { endpoint_name: 'iris' },
-  served_entity_id: 'e',
-  logging_error_codes: [],
-  requester: null,
-  endpoint: 'iris',
-  date: '2026-11-22',
-};
 
 describe('The capture record, defined once', () => {
   let dir: string;
@@ -96,8 +80,20 @@ describe('The capture record, defined once', () => {
     expectTypeOf<CaptureRecord['client_request_id']>().toEqualTypeOf<string | null>();
     expectTypeOf<CaptureRecord['request_metadata']>().toEqualTypeOf<Record<string, string>>();
     expectTypeOf<CaptureRecord['logging_error_codes']>().toEqualTypeOf<string[]>();
-    expectTypeOf<keyof CaptureRecord>().toEqualTypeOf<(typeof TABLES_MD)[number][0] | 'endpoint' | 'date'>();
+    expectTypeOf<keyof CaptureRecord>().toEqualTypeOf<
+      | 'request_id' | 'client_request_id' | 'timestamp_ms' | 'request_time' | 'status_code' | 'sampling_fraction' | 'execution_time_ms'
+      | 'request' | 'response' | 'request_metadata' | 'served_entity_id' | 'logging_error_codes' | 'requester' | 'endpoint' | 'date'
+    >();
     expect(Object.keys(captureRecordSchema.shape)).toEqual(payloadColumns.map((c) => c.name));
+  });
+
+  it('finds records a conversion to the columns would reject', () => {
+    expect(conversionProblem(sample)).toBeNull();
+    expect(conversionProblem({ ...sample, status_code: '200' })).toBe('status_code: not a int');
+    expect(conversionProblem({ ...sample, request_id: null })).toBe('request_id: required');
+    expect(conversionProblem({ ...sample, request_metadata: { a: 1 } })).toBe('request_metadata: not a map<string,string>');
+    expect(conversionProblem({ ...sample, extra: 1 })).toBe('unknown field extra');
+    expect(conversionProblem([])).toBe('record is not a JSON object');
   });
 
   it('rejects records that do not fit the columns', () => {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { type CaptureRecord, captureRecordSchema, parquetColumns } from '../../core/capture-record.js';
+import { type CaptureRecord, conversionProblem, parquetColumns } from '../../core/capture-record.js';
 import { log } from '../../core/log.js';
 import { isValidName, tableName } from '../../core/names.js';
 import type { CaptureSink, CaptureStatus } from '../../core/ports.js';
@@ -12,7 +12,7 @@ import { openDuckDb, sqlString } from './duckdb.js';
 export interface LocalDeliveryStreamOptions {
   /** Root folder of the tables: `<dataDir>/<endpoint>_payload/endpoint=…/date=…/*.parquet`. */
   readonly dataDir: string;
-  /** Deliver at least this often (Firehose `IntervalInSeconds`). */
+  /** Deliver at least this often (Firehose `IntervalInSeconds`); 0 delivers only on size or flush. */
   readonly bufferIntervalMs: number;
   /** Deliver when this many bytes are buffered (Firehose `SizeInMBs`). */
   readonly bufferSizeBytes: number;
@@ -20,30 +20,42 @@ export interface LocalDeliveryStreamOptions {
   readonly streamName?: string;
 }
 
-interface Buffered {
-  readonly line: string;
-  readonly endpoint: string;
-  readonly date: string;
-}
-
 /** Where records that fail conversion are written, like Firehose's error output prefix. */
 export const ERROR_OUTPUT_DIR = join('errors', 'format-conversion-failed');
+/** Buffered records not yet delivered, one newline-delimited JSON segment file at a time. */
+export const STAGING_DIR = '.staging';
+
+interface Segment {
+  readonly path: string;
+  readonly handle: FileHandle;
+  bytes: number;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
 
 /**
- * A delivery stream with Firehose's semantics on one machine: records are buffered and
- * delivered by size or interval as Snappy Parquet files with the payload table's schema, in
- * Hive partitions taken from each record's own `endpoint` and `date`. Records that do not
- * match the schema are written under `errors/format-conversion-failed/` with the reason.
- * Files appear whole (written under a temporary name, then renamed).
+ * A delivery stream with Firehose's semantics on one machine. Accepted records are appended
+ * to a staging segment (concurrent puts share one write), and delivered by size or interval
+ * as Snappy Parquet files with the payload table's schema, in Hive partitions taken from
+ * each record's own `endpoint` and `date`. Records that do not fit the columns are written
+ * under `errors/format-conversion-failed/` with the reason. Parquet files appear whole
+ * (written under a temporary name, then renamed); a segment left by a stopped process is
+ * delivered when the stream opens again.
  */
 export class LocalDeliveryStream implements CaptureSink {
-  private buffer: Buffered[] = [];
-  private bufferedBytes = 0;
+  private segment: Segment | undefined;
+  private readonly closedSegments: string[] = [];
+  private pendingText: string[] = [];
+  private waiters: Waiter[] = [];
+  private writing = false;
+  private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
   private readonly failures = new Map<string, string>();
   private readonly streamName: string;
-  private readonly columnsSql: string;
+  private readonly staging: string;
   private closed = false;
   /** Records delivered to Parquet since start. */
   public delivered = 0;
@@ -54,58 +66,61 @@ export class LocalDeliveryStream implements CaptureSink {
     private readonly options: LocalDeliveryStreamOptions,
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
+    leftovers: string[],
   ) {
     this.streamName = options.streamName ?? 'inference-tables';
-    this.columnsSql = `{${parquetColumns()
-      .map((c) => `${c.name}: ${sqlString(c.duckdbType)}`)
-      .join(', ')}}`;
+    this.staging = join(options.dataDir, STAGING_DIR);
+    this.closedSegments.push(...leftovers);
     if (options.bufferIntervalMs > 0) {
-      this.timer = setInterval(() => void this.flush(), options.bufferIntervalMs);
+      this.timer = setInterval(() => void this.flush().catch(() => undefined), options.bufferIntervalMs);
       this.timer.unref();
     }
   }
 
-  /** Opens a stream writing under `options.dataDir`. */
+  /** Opens a stream writing under `options.dataDir`; segments left by an earlier process are delivered first. */
   public static async open(options: LocalDeliveryStreamOptions): Promise<LocalDeliveryStream> {
-    await mkdir(join(options.dataDir, '.staging'), { recursive: true });
+    const staging = join(options.dataDir, STAGING_DIR);
+    await mkdir(staging, { recursive: true });
+    const leftovers = (await readdir(staging)).filter((f) => f.endsWith('.ndjson')).sort().map((f) => join(staging, f));
     const { instance, connection } = await openDuckDb();
-    return new LocalDeliveryStream(options, instance, connection);
+    const stream = new LocalDeliveryStream(options, instance, connection, leftovers);
+    if (leftovers.length > 0) {
+      log('info', 'delivering records buffered before the last stop', { segments: leftovers.length });
+      await stream.flush();
+    }
+    return stream;
   }
 
-  /** Accepts records into the buffer (checked against the schema); delivers when the buffer is full. */
+  /**
+   * Accepts records: resolves once they are written to the staging segment. Records that do
+   * not fit the payload columns go to the error prefix instead.
+   */
   public async put(records: readonly CaptureRecord[]): Promise<void> {
     if (this.closed) throw new Error('The local delivery stream is closed.');
     const rejected: { raw: string; reason: string }[] = [];
+    let text = '';
     for (const record of records) {
       const line = JSON.stringify(record);
-      const checked = captureRecordSchema.safeParse(record);
-      if (!checked.success || !isValidName(record.endpoint)) {
-        const reason = checked.success ? `invalid endpoint name '${String(record.endpoint).slice(0, 64)}'` : checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-        rejected.push({ raw: line, reason });
-        continue;
-      }
-      this.buffer.push({ line, endpoint: record.endpoint, date: record.date });
-      this.bufferedBytes += line.length + 1;
+      const problem = conversionProblem(record) ?? (isValidName(record.endpoint) ? null : `endpoint: invalid name '${String(record.endpoint).slice(0, 64)}'`);
+      if (problem) rejected.push({ raw: line, reason: problem });
+      else text += `${line}\n`;
     }
     if (rejected.length > 0) await this.writeErrors(rejected);
-    if (this.bufferedBytes >= this.options.bufferSizeBytes) void this.flush();
+    if (text) await this.append(text);
   }
 
   public status(endpoint: string): CaptureStatus {
-    const failure = this.failures.get(endpoint);
+    const failure = this.failures.get(endpoint) ?? this.failures.get('*');
     if (failure) return { status: 'FAILED', message: `Last delivery failed and will be retried: ${failure}` };
     return { status: 'ACTIVE', message: `Delivering to ${join(this.options.dataDir, tableName(endpoint, 'payload'))} every ${this.options.bufferIntervalMs / 1000} s.` };
   }
 
-  /** Records waiting in the buffer. */
-  public get pending(): number {
-    return this.buffer.length;
-  }
-
-  /** Delivers everything buffered now. Deliveries never overlap. */
+  /** Delivers everything accepted so far. Deliveries never overlap. */
   public flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.deliver());
-    return this.flushing;
+    return this.exclusive(async () => {
+      await this.rotate();
+      await this.deliverClosed();
+    });
   }
 
   /** Delivers what is buffered and releases the database. */
@@ -118,55 +133,114 @@ export class LocalDeliveryStream implements CaptureSink {
     this.instance.closeSync();
   }
 
-  private async deliver(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const batch = this.buffer;
-    this.buffer = [];
-    this.bufferedBytes = 0;
-    const groups = new Map<string, Buffered[]>();
-    for (const item of batch) {
-      const key = `${item.endpoint}\u0000${item.date}`;
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = []));
-      group.push(item);
-    }
-    for (const group of groups.values()) {
-      const { endpoint, date } = group[0] as Buffered;
+  /** Runs one segment operation at a time: writes, rotation and delivery never interleave. */
+  private exclusive(op: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(op);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Group commit: puts arriving while a write is in progress share the next write. */
+  private append(text: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pendingText.push(text);
+      this.waiters.push({ resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.pendingText.length > 0) {
+      const text = this.pendingText.join('');
+      const waiters = this.waiters;
+      this.pendingText = [];
+      this.waiters = [];
+      let full = false;
       try {
-        await this.writeParquet(endpoint, date, group);
-        this.delivered += group.length;
-        this.failures.delete(endpoint);
+        await this.exclusive(async () => {
+          this.segment ??= await this.newSegment();
+          await this.segment.handle.write(text);
+          this.segment.bytes += text.length;
+          full = this.segment.bytes >= this.options.bufferSizeBytes;
+        });
+        for (const w of waiters) w.resolve();
       } catch (error) {
-        // Firehose keeps undeliverable data and retries; so do we, at the next interval.
-        this.failures.set(endpoint, (error as Error).message);
-        log('error', 'local delivery failed; records kept for the next attempt', { endpoint, records: group.length, error });
-        this.buffer.unshift(...group);
-        this.bufferedBytes += group.reduce((s, g) => s + g.line.length + 1, 0);
+        for (const w of waiters) w.reject(error);
+      }
+      if (full) void this.flush().catch(() => undefined);
+    }
+    this.writing = false;
+  }
+
+  private async newSegment(): Promise<Segment> {
+    const path = join(this.staging, `${Date.now().toString().padStart(15, '0')}-${randomUUID()}.ndjson`);
+    return { path, handle: await open(path, 'a'), bytes: 0 };
+  }
+
+  private async rotate(): Promise<void> {
+    const segment = this.segment;
+    if (!segment) return;
+    this.segment = undefined;
+    await segment.handle.close();
+    if (segment.bytes === 0) await rm(segment.path, { force: true });
+    else this.closedSegments.push(segment.path);
+  }
+
+  private async deliverClosed(): Promise<void> {
+    while (this.closedSegments.length > 0) {
+      const path = this.closedSegments[0] as string;
+      try {
+        this.delivered += await this.deliverSegment(path);
+        this.failures.clear();
+        this.closedSegments.shift();
+        await rm(path, { force: true });
+      } catch (error) {
+        // Firehose keeps undeliverable data and retries; so does this stream, at the next flush.
+        this.failures.set('*', (error as Error).message);
+        log('error', 'local delivery failed; records kept for the next attempt', { segment: path, error });
+        throw error;
       }
     }
   }
 
-  private async writeParquet(endpoint: string, date: string, group: readonly Buffered[]): Promise<void> {
-    const id = randomUUID();
-    const staging = join(this.options.dataDir, '.staging', `${id}.ndjson`);
-    const dir = join(this.options.dataDir, tableName(endpoint, 'payload'), `endpoint=${endpoint}`, `date=${date}`);
-    const now = new Date().toISOString().slice(0, 19).replace(/[-T:]/g, '-');
-    const target = join(dir, `${this.streamName}-1-${now}-${id}.parquet`);
-    const partial = join(dir, `.${id}.parquet.tmp`);
-    await mkdir(dir, { recursive: true });
-    await writeFile(staging, `${group.map((g) => g.line).join('\n')}\n`);
+  private source(path: string): string {
+    const columns = [...parquetColumns().map((c) => `${c.name}: ${sqlString(c.duckdbType)}`), "endpoint: 'VARCHAR'", "date: 'VARCHAR'"];
+    return `read_json(${sqlString(path)}, format = 'newline_delimited', columns = {${columns.join(', ')}}, timestampformat = '%Y-%m-%d %H:%M:%S.%g')`;
+  }
+
+  /** Writes one Parquet file per partition of a segment; returns the records delivered. */
+  private async deliverSegment(path: string): Promise<number> {
+    const groups = (await this.db.runAndReadAll(`SELECT endpoint, date, count(*) AS n FROM ${this.source(path)} GROUP BY ALL`)).getRowObjectsJson() as {
+      endpoint: string;
+      date: string;
+      n: string | number;
+    }[];
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[-T:]/g, '-');
+    const written: [string, string][] = [];
+    let count = 0;
     try {
-      await this.db.run(
-        `COPY (SELECT ${parquetColumns()
-          .map((c) => c.name)
-          .join(', ')} FROM read_json(${sqlString(staging)}, format='newline_delimited', columns=${this.columnsSql}, timestampformat='%Y-%m-%d %H:%M:%S.%g'))
-         TO ${sqlString(partial)} (FORMAT parquet, COMPRESSION snappy)`,
-      );
-      await rename(partial, target);
+      for (const { endpoint, date, n } of groups) {
+        if (!isValidName(endpoint) || !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`segment ${path} holds an invalid partition`);
+        const dir = join(this.options.dataDir, tableName(endpoint, 'payload'), `endpoint=${endpoint}`, `date=${date}`);
+        await mkdir(dir, { recursive: true });
+        const id = randomUUID();
+        const partial = join(dir, `.${id}.parquet.tmp`);
+        await this.db.run(
+          `COPY (SELECT ${parquetColumns()
+            .map((c) => c.name)
+            .join(', ')} FROM ${this.source(path)} WHERE endpoint = ${sqlString(endpoint)} AND date = ${sqlString(date)})
+           TO ${sqlString(partial)} (FORMAT parquet, COMPRESSION snappy)`,
+        );
+        written.push([partial, join(dir, `${this.streamName}-1-${stamp}-${id}.parquet`)]);
+        count += Number(n);
+      }
+      // All partitions of the segment are written before any appears, so a retry cannot duplicate them.
+      for (const [partial, target] of written) await rename(partial, target);
     } finally {
-      await rm(staging, { force: true });
-      await rm(partial, { force: true });
+      for (const [partial] of written) await rm(partial, { force: true });
     }
+    return count;
   }
 
   private async writeErrors(rejected: readonly { raw: string; reason: string }[]): Promise<void> {

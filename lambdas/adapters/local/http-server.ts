@@ -70,27 +70,29 @@ function lambdaContext(requestId: string): Context {
   };
 }
 
-async function readBody(req: IncomingMessage, max: number): Promise<{ body: Buffer; total: number }> {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (kept < max) {
-      const part = kept + chunk.length > max ? chunk.subarray(0, max - kept) : chunk;
-      chunks.push(part);
-      kept += part.length;
-    }
-  }
-  return { body: Buffer.concat(chunks), total };
+function readBody(req: IncomingMessage, max: number): Promise<{ body: Buffer; total: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let total = 0;
+    req.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (kept < max) {
+        const part = kept + chunk.length > max ? chunk.subarray(0, max - kept) : chunk;
+        chunks.push(part);
+        kept += part.length;
+      }
+    });
+    req.once('end', () => resolve({ body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), total }));
+    req.once('error', reject);
+  });
 }
 
 /**
  * Turns a Node request into the API Gateway REST proxy event the Lambda receives, so the
  * same handler runs here and on AWS.
  */
-export function toProxyEvent(req: IncomingMessage, body: string, totalBytes: number, principal: string | null): APIGatewayProxyEvent {
-  const url = new URL(req.url ?? '/', 'http://local');
+export function toProxyEvent(req: IncomingMessage, url: URL, body: string, totalBytes: number, principal: string | null): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -174,7 +176,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   let idle: (() => void) | undefined;
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    const url = new URL(req.url ?? '/', 'http://local');
+    const path = url.pathname;
     let principal: string | null = null;
     if (options.token && !OPEN_PATHS.has(path)) {
       principal = authenticate(req.headers.authorization, options.token);
@@ -186,10 +189,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       }
     }
     const { body, total } = await readBody(req, options.maxBodyBytes + 1);
-    const event = toProxyEvent(req, body.toString('utf8'), total, principal);
+    const event = toProxyEvent(req, url, body.toString('utf8'), total, principal);
     const result = await options.handler(event, lambdaContext(event.requestContext.requestId));
-    res.writeHead(result.statusCode, result.headers as Record<string, string>);
-    res.end(result.body);
+    const payload = Buffer.from(result.body ?? '', 'utf8');
+    res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'content-length': String(payload.length) });
+    res.end(payload);
   };
 
   const server = createServer((req, res) => {

@@ -13,13 +13,20 @@ export const IRIS_FEATURES = model.features;
 
 /** Canonical feature name: lowercase, units and punctuation dropped, words joined by `_`. */
 export function canonicalFeature(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/\(.*?\)/g, ' ')
-    .trim()
-    .split(/[\s_]+/)
-    .join('_');
+  let canonical = canonicalCache.get(name);
+  if (canonical === undefined) {
+    canonical = name
+      .toLowerCase()
+      .replace(/\(.*?\)/g, ' ')
+      .trim()
+      .split(/[\s_]+/)
+      .join('_');
+    if (canonicalCache.size < 1000) canonicalCache.set(name, canonical);
+  }
+  return canonical;
 }
+
+const canonicalCache = new Map<string, string>();
 
 function softmax(z: number[]): number[] {
   const m = Math.max(...z);

@@ -1,0 +1,140 @@
+/**
+ * `npm run bench`: the capture path against baselines, in one run, with one load generator
+ * (autocannon) and the seeds' iris payload:
+ *   (a) a bare Node HTTP server that parses the JSON and returns a fixed prediction,
+ *   (b) the local stack with capture off, (c) with capture on;
+ * then the local delivery stream alone, records per second into Parquet.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { LocalDeliveryStream } from '../lambdas/adapters/local/delivery-stream.js';
+import { buildCaptureRecord } from '../lambdas/core/capture.js';
+import type { CaptureRecord } from '../lambdas/core/capture-record.js';
+import { captureSchema } from '../lib/config.js';
+
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SINK_RECORDS = Number(process.env.BENCH_SINK_RECORDS ?? 200_000);
+const ROOT = join(import.meta.dirname, '..');
+
+const payload = JSON.stringify({
+  client_request_id: 'bench',
+  dataframe_records: [
+    { 'sepal length (cm)': 5.1, 'sepal width (cm)': 3.5, 'petal length (cm)': 1.4, 'petal width (cm)': 0.2 },
+    { 'sepal length (cm)': 4.9, 'sepal width (cm)': 3, 'petal length (cm)': 1.4, 'petal width (cm)': 0.2 },
+    { 'sepal length (cm)': 4.7, 'sepal width (cm)': 3.2, 'petal length (cm)': 1.3, 'petal width (cm)': 0.2 },
+  ],
+});
+
+interface LoadResult {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function startServer(mode: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/server.ts'), mode, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /READY (\S+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+  return { child, url };
+}
+
+async function load(name: string, url: string, path: string): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `${url}${path}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: payload,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+  });
+  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function serverRun(mode: string, name: string, path: string): Promise<LoadResult> {
+  const dataDir = await mkdtemp(join(tmpdir(), `bench-${mode}-`));
+  const { child, url } = await startServer(mode, dataDir);
+  try {
+    await load(`${name} (warm-up)`, url, path).catch(() => undefined);
+    return await load(name, url, path);
+  } finally {
+    await stop(child);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function sinkRun(): Promise<{ records: number; seconds: number; perSecond: number }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bench-sink-'));
+  const settings = captureSchema.parse({});
+  const stream = await LocalDeliveryStream.open({ dataDir, bufferIntervalMs: 0, bufferSizeBytes: 64 * 1024 * 1024 });
+  const response = '{"predictions":[0,0,0]}';
+  // Records are built by the handler; the stream is timed from put to Parquet on disk.
+  const batches: CaptureRecord[][] = [];
+  for (let i = 0; i < SINK_RECORDS; i += 1000) {
+    const batch: CaptureRecord[] = [];
+    for (let j = i; j < Math.min(i + 1000, SINK_RECORDS); j++) {
+      const record = buildCaptureRecord(
+        {
+          requestId: `00000000-0000-4000-8000-${String(j).padStart(12, '0')}`,
+          clientRequestId: 'bench',
+          receivedAtMs: Date.now(),
+          statusCode: 200,
+          executionTimeMs: 1,
+          requestBody: payload,
+          responseBody: response,
+          endpoint: 'iris',
+          metadata: { endpoint_name: 'iris', model_name: 'iris-classifier', model_version: '2', served_entity_name: 'iris-classifier-2' },
+          servedEntityId: '0123456789abcdef0123456789abcdef',
+          requester: 'local:anonymous',
+        },
+        settings,
+      );
+      if (record) batch.push(record);
+    }
+    batches.push(batch);
+  }
+  const start = performance.now();
+  for (const batch of batches) await stream.put(batch);
+  await stream.close();
+  const seconds = (performance.now() - start) / 1000;
+  await rm(dataDir, { recursive: true, force: true });
+  return { records: SINK_RECORDS, seconds, perSecond: SINK_RECORDS / seconds };
+}
+
+const a = await serverRun('bare', '(a) bare Node HTTP server', '/invocations');
+const b = await serverRun('off', '(b) local stack, capture off', '/serving-endpoints/iris/invocations');
+const c = await serverRun('on', '(c) local stack, capture on', '/serving-endpoints/iris/invocations');
+const sink = await sinkRun();
+
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const lines = [
+  `inference-tables capture benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  `load: autocannon, ${CONNECTIONS} connections, ${DURATION_S} s each, seeds' 3-row iris dataframe_records payload`,
+  '',
+  '| server | req/s | p50 ms | p99 ms | errors |',
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...[a, b, c].map((r) => `| ${r.name} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} |`),
+  '',
+  `c/a = ${fmt(c.rps / a.rps, 2)} (target ≥ 0.4)   c/b = ${fmt(c.rps / b.rps, 2)} (target ≥ 0.9)`,
+  `local delivery stream alone: ${fmt(sink.records)} records into Parquet in ${fmt(sink.seconds, 2)} s = ${fmt(sink.perSecond)} records/s (target ≥ 50,000)`,
+];
+process.stdout.write(`${lines.join('\n')}\n`);
