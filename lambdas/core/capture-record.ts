@@ -189,3 +189,22 @@ export function timeFields(epochMs: number): { request_time: string; date: strin
   const iso = new Date(epochMs).toISOString(); // 2026-11-22T10:11:12.345Z
   return { request_time: `${iso.slice(0, 10)} ${iso.slice(11, 23)}`, date: iso.slice(0, 10) };
 }
+
+const DOC_TYPES: Record<GlueType, string> = {
+  string: 'STRING',
+  int: 'INT',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  timestamp: 'TIMESTAMP',
+  'map<string,string>': 'MAP<STRING,STRING>',
+  'array<string>': 'ARRAY<STRING>',
+};
+
+/** The payload table's columns as the Markdown table of the README (a test keeps them equal). */
+export function payloadColumnsMarkdown(): string {
+  return [
+    '| column | type | meaning |',
+    '| --- | --- | --- |',
+    ...payloadColumns.map((c) => `| ${c.name} | ${DOC_TYPES[c.glueType]}${c.partition ? ' (partition)' : ''} | ${c.description} |`),
+  ].join('\n');
+}

@@ -191,8 +191,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const { body, total } = await readBody(req, options.maxBodyBytes + 1);
     const event = toProxyEvent(req, url, body.toString('utf8'), total, principal);
     const result = await options.handler(event, lambdaContext(event.requestContext.requestId));
-    const payload = Buffer.from(result.body ?? '', 'utf8');
-    res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'content-length': String(payload.length) });
+    const payload = result.body ?? '';
+    // A string body lets Node send the head and the body in one write.
+    res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(payload)) });
     res.end(payload);
   };
 

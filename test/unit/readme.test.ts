@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { payloadColumnsMarkdown } from '../../lambdas/core/capture-record.js';
+import { ROOT } from '../helpers/config.js';
+
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+describe('README', () => {
+  it('documents the payload columns exactly as the schema defines them', () => {
+    const section = /<!-- payload-columns:start -->\n([\s\S]*?)\n<!-- payload-columns:end -->/.exec(readme);
+    expect(section?.[1]).toBe(payloadColumnsMarkdown());
+  });
+
+  it('gives the two quickstart commands', () => {
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm test');
+  });
+});
