@@ -1,0 +1,6 @@
+import { App } from 'aws-cdk-lib';
+import { createApp } from '../lib/app.js';
+import { loadConfig } from '../lib/config.js';
+
+const app = new App();
+createApp(app, loadConfig(String(app.node.tryGetContext('env') ?? 'local')));
