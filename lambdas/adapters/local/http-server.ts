@@ -70,22 +70,19 @@ function lambdaContext(requestId: string): Context {
   };
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<{ body: Buffer; total: number }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    let total = 0;
-    req.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (kept < max) {
-        const part = kept + chunk.length > max ? chunk.subarray(0, max - kept) : chunk;
-        chunks.push(part);
-        kept += part.length;
-      }
-    });
-    req.once('end', () => resolve({ body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), total }));
-    req.once('error', reject);
+function readBody(req: IncomingMessage, max: number, done: (body: Buffer, total: number) => void): void {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let total = 0;
+  req.on('data', (chunk: Buffer) => {
+    total += chunk.length;
+    if (kept < max) {
+      const part = kept + chunk.length > max ? chunk.subarray(0, max - kept) : chunk;
+      chunks.push(part);
+      kept += part.length;
+    }
   });
+  req.once('end', () => done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), total));
 }
 
 /**
@@ -175,11 +172,29 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
-  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const finished = () => {
+    inFlight--;
+    if (inFlight === 0) idle?.();
+  };
+  const failed = (res: ServerResponse) => (error: unknown) => {
+    log('error', 'local server failed to answer', { error });
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error_code: 'INTERNAL_ERROR', message: 'Internal error.' }));
+  };
+  const respond = (res: ServerResponse, result: APIGatewayProxyResult) => {
+    const payload = result.body ?? '';
+    // A string body lets Node send the head and the body in one write.
+    res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(payload)) });
+    res.end(payload);
+  };
+
+  // Plain callbacks rather than async steps: one promise per request (the handler's).
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    res.once('close', finished);
     const url = new URL(req.url ?? '/', 'http://local');
-    const path = url.pathname;
     let principal: string | null = null;
-    if (options.token && !OPEN_PATHS.has(path)) {
+    if (options.token && !OPEN_PATHS.has(url.pathname)) {
       principal = authenticate(req.headers.authorization, options.token);
       if (!principal) {
         req.resume();
@@ -188,27 +203,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         return;
       }
     }
-    const { body, total } = await readBody(req, options.maxBodyBytes + 1);
-    const event = toProxyEvent(req, url, body.toString('utf8'), total, principal);
-    const result = await options.handler(event, lambdaContext(event.requestContext.requestId));
-    const payload = result.body ?? '';
-    // A string body lets Node send the head and the body in one write.
-    res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(payload)) });
-    res.end(payload);
-  };
-
-  const server = createServer((req, res) => {
-    inFlight++;
-    serve(req, res)
-      .catch((error: unknown) => {
-        log('error', 'local server failed to answer', { error });
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error_code: 'INTERNAL_ERROR', message: 'Internal error.' }));
-      })
-      .finally(() => {
-        inFlight--;
-        if (inFlight === 0) idle?.();
-      });
+    readBody(req, options.maxBodyBytes + 1, (body, total) => {
+      try {
+        const event = toProxyEvent(req, url, body.toString('utf8'), total, principal);
+        options.handler(event, lambdaContext(event.requestContext.requestId)).then((result) => respond(res, result), failed(res));
+      } catch (error) {
+        failed(res)(error);
+      }
+    });
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
