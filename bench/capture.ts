@@ -15,6 +15,8 @@ import { LocalDeliveryStream } from '../lambdas/adapters/local/delivery-stream.j
 import { buildCaptureRecord } from '../lambdas/core/capture.js';
 import type { CaptureRecord } from '../lambdas/core/capture-record.js';
 import { captureSchema } from '../lib/config.js';
+// The three rows of the Databricks documentation's client_request_id example.
+import seedRecords from '../test/fixtures/seed-dataframe-records.json' with { type: 'json' };
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -23,11 +25,7 @@ const ROOT = join(import.meta.dirname, '..');
 
 const payload = JSON.stringify({
   client_request_id: 'bench',
-  dataframe_records: [
-    { 'sepal length (cm)': 5.1, 'sepal width (cm)': 3.5, 'petal length (cm)': 1.4, 'petal width (cm)': 0.2 },
-    { 'sepal length (cm)': 4.9, 'sepal width (cm)': 3, 'petal length (cm)': 1.4, 'petal width (cm)': 0.2 },
-    { 'sepal length (cm)': 4.7, 'sepal width (cm)': 3.2, 'petal length (cm)': 1.3, 'petal width (cm)': 0.2 },
-  ],
+  dataframe_records: seedRecords,
 });
 
 interface LoadResult {

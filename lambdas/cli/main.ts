@@ -3,7 +3,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError, loadConfig } from '../../lib/config.js';
 import { LocalServerError } from '../adapters/local/http-server.js';
 import { LocalQueryEngine, QueryError } from '../adapters/local/query-engine.js';
-import { PRODUCT_VERSION, startLocalStack } from '../wiring/local.js';
+import { PRODUCT_VERSION } from '../core/version.js';
+import { startLocalStack } from '../wiring/local.js';
 import { OUTPUT_FORMATS, type OutputFormat, formatResult } from './format.js';
 
 /** Default folder of the local tables. */

@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Config } from '../../lib/config.js';
 import { LocalDeliveryStream } from '../adapters/local/delivery-stream.js';
 import { type LocalServer, startLocalServer } from '../adapters/local/http-server.js';
 import { createBackendFactory } from '../backends/factory.js';
+import { PRODUCT_VERSION } from '../core/version.js';
 import { type ScoringHandler, createScoringHandler } from '../scoring/handler.js';
 import type { ScoringContext } from '../scoring/middleware.js';
 
-/** The product version, answered by `GET /version`. */
-export const PRODUCT_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Options of the local stack. */
 export interface LocalStackOptions {

@@ -6,6 +6,8 @@ import { LocalServerError, startLocalServer } from '../../lambdas/adapters/local
 import { LocalQueryEngine } from '../../lambdas/adapters/local/query-engine.js';
 import { type LocalStack, startLocalStack } from '../../lambdas/wiring/local.js';
 import { demoConfig } from '../helpers/config.js';
+// The three rows of the Databricks documentation's client_request_id example.
+import seedRecords from '../fixtures/seed-dataframe-records.json' with { type: 'json' };
 
 let dir: string;
 let stack: LocalStack;
@@ -52,11 +54,7 @@ describe('Local stack: the seed examples', () => {
   it('scores the seed dataframe_records example and captures a 3-record batch as one row', async () => {
     const body = JSON.stringify({
       client_request_id: 'seed-batch',
-      dataframe_records: [
-        { 'sepal length (cm)': 5.1, 'sepal width (cm)': 3.5, 'petal length (cm)': 1.4, 'petal width (cm)': 0.2 },
-        { 'sepal length (cm)': 4.9, 'sepal width (cm)': 3, 'petal length (cm)': 1.4, 'petal width (cm)': 0.2 },
-        { 'sepal length (cm)': 4.7, 'sepal width (cm)': 3.2, 'petal length (cm)': 1.3, 'petal width (cm)': 0.2 },
-      ],
+      dataframe_records: seedRecords,
     });
     const res = await post('/serving-endpoints/iris/invocations', body);
     expect(res.status).toBe(200);

@@ -4,6 +4,8 @@ import { createScoringHandler } from '../../lambdas/scoring/handler.js';
 import type { ScoringContext } from '../../lambdas/scoring/middleware.js';
 import { configWith, demoConfig } from '../helpers/config.js';
 import { MemorySink, context, invoke, proxyEvent } from '../helpers/events.js';
+// The three rows of the Databricks documentation's client_request_id example.
+import seedRecords from '../fixtures/seed-dataframe-records.json' with { type: 'json' };
 
 function setup(config = demoConfig()) {
   const sink = new MemorySink();
@@ -14,11 +16,7 @@ function setup(config = demoConfig()) {
 
 const seedBatch = {
   client_request_id: 'batch-1',
-  dataframe_records: [
-    { 'sepal length (cm)': 5.1, 'sepal width (cm)': 3.5, 'petal length (cm)': 1.4, 'petal width (cm)': 0.2 },
-    { 'sepal length (cm)': 4.9, 'sepal width (cm)': 3, 'petal length (cm)': 1.4, 'petal width (cm)': 0.2 },
-    { 'sepal length (cm)': 4.7, 'sepal width (cm)': 3.2, 'petal length (cm)': 1.3, 'petal width (cm)': 0.2 },
-  ],
+  dataframe_records: seedRecords,
 };
 
 describe('Handler: scoring', () => {

@@ -64,8 +64,9 @@ export class FirehoseSink implements CaptureSink {
         }
       }),
     );
+    const failedSet = new Set(failed);
     for (const r of records) {
-      if (failed.includes(r)) this.failures.set(r.endpoint, String((lastError as Error | undefined)?.message ?? 'records rejected by Firehose'));
+      if (failedSet.has(r)) this.failures.set(r.endpoint, String((lastError as Error | undefined)?.message ?? 'records rejected by Firehose'));
       else this.failures.delete(r.endpoint);
     }
     if (failed.length > 0) {

@@ -53,7 +53,8 @@ export class LocalDeliveryStream implements CaptureSink {
   private writing = false;
   private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  private readonly failures = new Map<string, string>();
+  /** Why the last delivery failed, until one succeeds. */
+  private lastFailure: string | undefined;
   private readonly streamName: string;
   private readonly staging: string;
   private closed = false;
@@ -110,8 +111,7 @@ export class LocalDeliveryStream implements CaptureSink {
   }
 
   public status(endpoint: string): CaptureStatus {
-    const failure = this.failures.get(endpoint) ?? this.failures.get('*');
-    if (failure) return { status: 'FAILED', message: `Last delivery failed and will be retried: ${failure}` };
+    if (this.lastFailure) return { status: 'FAILED', message: `Last delivery failed and will be retried: ${this.lastFailure}` };
     return { status: 'ACTIVE', message: `Delivering to ${join(this.options.dataDir, tableName(endpoint, 'payload'))} every ${this.options.bufferIntervalMs / 1000} s.` };
   }
 
@@ -192,12 +192,12 @@ export class LocalDeliveryStream implements CaptureSink {
       const path = this.closedSegments[0] as string;
       try {
         this.delivered += await this.deliverSegment(path);
-        this.failures.clear();
+        this.lastFailure = undefined;
         this.closedSegments.shift();
         await rm(path, { force: true });
       } catch (error) {
         // Firehose keeps undeliverable data and retries; so does this stream, at the next flush.
-        this.failures.set('*', (error as Error).message);
+        this.lastFailure = (error as Error).message;
         log('error', 'local delivery failed; records kept for the next attempt', { segment: path, error });
         throw error;
       }

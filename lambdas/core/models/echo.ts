@@ -27,13 +27,14 @@ function echoLlm(json: Record<string, unknown>, id: string): unknown {
     const messages = Array.isArray(json.messages) ? (json.messages as { content?: unknown }[]) : [];
     const last = messages.at(-1);
     const content = typeof last?.content === 'string' ? last.content : JSON.stringify(last?.content ?? '');
+    const words = content.split(/\s+/).filter(Boolean).length;
     return {
       id: `chatcmpl-${id}`,
       object: 'chat.completion',
       created,
       model: 'echo',
       choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: content.split(/\s+/).filter(Boolean).length, completion_tokens: content.split(/\s+/).filter(Boolean).length, total_tokens: 2 * content.split(/\s+/).filter(Boolean).length },
+      usage: { prompt_tokens: words, completion_tokens: words, total_tokens: 2 * words },
     };
   }
   if ('prompt' in json) {
