@@ -3,4 +3,4 @@ import { createApp } from '../lib/app.js';
 import { loadConfig } from '../lib/config.js';
 
 const app = new App();
-createApp(app, loadConfig(String(app.node.tryGetContext('env') ?? 'local')));
+createApp(app, loadConfig(String(app.node.tryGetContext('env') ?? 'dev')));

@@ -1,32 +1,153 @@
-import { type App, Stack, type StackProps } from 'aws-cdk-lib';
+import { type App, Annotations, CfnOutput, Stack, type StackProps, Stage, Validations } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { UNROUTED_ENDPOINT, environmentNames, tableName } from '../lambdas/core/names.js';
 import type { Config } from './config.js';
+import { CaptureStorage } from './constructs/capture-storage.js';
+import { CaptureStreams, FIREHOSE_MIN_BUFFER_MB, FIREHOSE_MIN_BUFFER_SECONDS } from './constructs/capture-streams.js';
 import { PayloadCatalog } from './constructs/payload-catalog.js';
+import { QueryWorkgroup } from './constructs/query-workgroup.js';
+import { ScoringApi } from './constructs/scoring-api.js';
+import { TableReaders } from './constructs/table-readers.js';
 
-/** Props of the capture stack of one environment. */
-export interface CaptureStackProps extends StackProps {
+/** Props of the stack of one environment. */
+export interface InferenceTablesStackProps extends StackProps {
   readonly config: Config;
 }
 
-/** The capture resources of one environment: for now its Glue catalog of payload tables. */
-export class CaptureStack extends Stack {
-  public readonly catalog: PayloadCatalog;
+/** Names of the stack outputs, read back by the CLI and the README's commands. */
+export const OUTPUTS = {
+  apiUrl: 'ApiUrl',
+  database: 'Database',
+  payloadTables: 'PayloadTables',
+  workgroup: 'Workgroup',
+  bucket: 'DataBucket',
+  readerPolicyArn: 'ReaderPolicyArn',
+  readerRoleArn: 'ReaderRoleArn',
+  apiKeyIds: 'ApiKeyIds',
+} as const;
 
-  public constructor(scope: Construct, id: string, props: CaptureStackProps) {
+/**
+ * Everything one environment runs on AWS: storage and key, the Glue catalog of payload
+ * tables, a capture stream per endpoint, the Athena workgroup and reader policy, and the
+ * scoring API in front of its function.
+ */
+export class InferenceTablesStack extends Stack {
+  public readonly storage: CaptureStorage;
+  public readonly catalog: PayloadCatalog;
+  public readonly streams: CaptureStreams;
+  public readonly queries: QueryWorkgroup;
+  public readonly readers: TableReaders;
+  public readonly scoring: ScoringApi;
+
+  public constructor(scope: Construct, id: string, props: InferenceTablesStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const settings = config.deployment;
+    const names = environmentNames(config.environment, config.database);
+    const logRetention = settings.log_retention_days as RetentionDays;
+
+    this.storage = new CaptureStorage(this, 'Storage', { environment: config.environment, dataRetentionDays: settings.data_retention_days });
+    const { bucket, key } = this.storage;
+
+    // Endpoints and classic-route models each have a payload table; `unrouted` catches the rest.
+    const captured = [
+      ...config.endpoints.map((e) => ({ name: e.name, streams: e.capture.streams })),
+      ...config.models.map((m) => ({ name: m.name, streams: m.capture.streams })),
+      { name: UNROUTED_ENDPOINT, streams: 1 },
+    ];
     this.catalog = new PayloadCatalog(this, 'Catalog', {
-      databaseName: config.database ?? `inference_tables_${config.environment.replaceAll('-', '_')}`,
-      endpoints: [...config.endpoints.map((e) => e.name), ...config.models.map((m) => m.name)],
-      location: `s3://inference-tables-${config.environment}-${this.account}/`,
+      databaseName: names.database,
+      endpoints: captured.map((c) => c.name),
+      location: `s3://${bucket.bucketName}/`,
+    });
+    this.streams = new CaptureStreams(this, 'CaptureStreams', {
+      environment: config.environment,
+      endpoints: captured.map((c) => ({ ...c, table: this.catalog.tables.get(c.name)!, tableName: tableName(c.name, 'payload') })),
+      bucket,
+      key,
+      databaseName: names.database,
+      ...this.deliveryBuffering(config),
+      logRetention,
+    });
+    this.queries = new QueryWorkgroup(this, 'Queries', {
+      workgroupName: names.workgroup,
+      databaseName: names.database,
+      endpoints: captured.map((c) => c.name),
+      bucket,
+      key,
+      bytesScannedCutoffPerQuery: settings.query.bytes_scanned_cutoff_per_query,
+    });
+    const tables = captured.map((c) => tableName(c.name, 'payload'));
+    this.readers = new TableReaders(this, 'Readers', {
+      environment: config.environment,
+      databaseName: names.database,
+      tableNames: tables,
+      workgroupArn: this.queries.workgroupArn,
+      bucket,
+      key,
+      trustedPrincipals: settings.reader_role_trusted_principals,
+    });
+    this.scoring = new ScoringApi(this, 'Scoring', { config, streams: this.streams, key, logRetention });
+
+    new CfnOutput(this, OUTPUTS.apiUrl, { value: this.scoring.api.url, description: 'Base URL of the scoring API' });
+    new CfnOutput(this, OUTPUTS.database, { value: names.database, description: 'Glue database of the tables' });
+    new CfnOutput(this, OUTPUTS.payloadTables, { value: tables.join(','), description: 'Payload tables, one per endpoint' });
+    new CfnOutput(this, OUTPUTS.workgroup, { value: names.workgroup, description: 'Athena workgroup to query the tables' });
+    new CfnOutput(this, OUTPUTS.bucket, { value: bucket.bucketName, description: 'Bucket holding the captured data' });
+    new CfnOutput(this, OUTPUTS.readerPolicyArn, { value: this.readers.policy.managedPolicyArn, description: 'Managed policy granting read access to the tables' });
+    if (this.readers.role) new CfnOutput(this, OUTPUTS.readerRoleArn, { value: this.readers.role.roleArn, description: 'Role carrying the reader policy' });
+    if (this.scoring.apiKeyIds.size > 0) {
+      new CfnOutput(this, OUTPUTS.apiKeyIds, {
+        value: [...this.scoring.apiKeyIds].map(([n, id]) => `${n}=${id}`).join(','),
+        description: 'API key ids; read a value with: aws apigateway get-api-key --include-value --api-key <id>',
+      });
+    }
+  }
+
+  /** The configured buffering, raised to Firehose's minimums with dynamic partitioning. */
+  private deliveryBuffering(config: Config): { bufferIntervalSeconds: number; bufferSizeMb: number } {
+    const { buffer_interval_seconds: interval, buffer_size_mb: size } = config.delivery;
+    if (interval < FIREHOSE_MIN_BUFFER_SECONDS || size < FIREHOSE_MIN_BUFFER_MB) {
+      Annotations.of(this).addWarningV2(
+        'inference-tables:delivery-buffering',
+        `delivery buffering ${interval} s / ${size} MB raised to Firehose's minimum with dynamic partitioning (${FIREHOSE_MIN_BUFFER_SECONDS} s / ${FIREHOSE_MIN_BUFFER_MB} MiB).`,
+      );
+    }
+    return { bufferIntervalSeconds: Math.max(interval, FIREHOSE_MIN_BUFFER_SECONDS), bufferSizeMb: Math.max(size, FIREHOSE_MIN_BUFFER_MB) };
+  }
+}
+
+/** The stage of one environment: one stack, named `inference-tables-<env>`. */
+export class InferenceTablesStage extends Stage {
+  public readonly stack: InferenceTablesStack;
+
+  public constructor(scope: Construct, id: string, config: Config) {
+    const { account, region } = config.deployment;
+    super(scope, id, { env: { account: account ?? process.env.CDK_DEFAULT_ACCOUNT, region: region ?? process.env.CDK_DEFAULT_REGION } });
+    // Server access logs delivered through a bucket policy rather than ACLs (which S3 now disables by default).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    const names = environmentNames(config.environment, config.database);
+    this.stack = new InferenceTablesStack(this, 'InferenceTables', {
+      config,
+      stackName: names.stack,
+      description: `inference-tables ${config.environment}: capture of model requests into Athena tables`,
+      terminationProtection: config.deployment.termination_protection,
+    });
+    // Checked on every synth: a finding fails it unless acknowledged with a reason.
+    Validations.of(this).addPlugins(new AwsSolutionsChecks(this));
+    Validations.of(this.stack).acknowledge({
+      id: 'CloudFormation-Validate::W7001',
+      reason: "The unused mapping of Firehose's CIDR blocks is emitted by aws-cdk-lib's DeliveryStream for VPC destinations.",
     });
   }
 }
 
 /**
- * Builds the stacks of one environment. Called by `bin/app.ts` (`cdk synth -c env=<name>`)
- * and by the tests, so both build the same thing.
+ * Builds the stage of one environment from its configuration. Called by `bin/app.ts`
+ * (`cdk synth -c env=<name>`) and by the tests, so both build the same thing.
  */
-export function createApp(app: App, config: Config): { capture: CaptureStack } {
-  return { capture: new CaptureStack(app, `InferenceTables-${config.environment}`, { config }) };
+export function createApp(app: App, config: Config): InferenceTablesStage {
+  return new InferenceTablesStage(app, `InferenceTables-${config.environment}`, config);
 }

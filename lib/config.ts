@@ -64,6 +64,11 @@ export const captureSchema = z.strictObject({
   max_request_bytes: z.number().int().min(1).max(64 * 1024 * 1024).default(16 * 1024 * 1024),
   /** JSONPath expressions whose values are replaced before anything is written (PII). */
   redact_paths: z.array(z.string().startsWith('$')).default([]),
+  /**
+   * Delivery streams the endpoint's records are spread over on AWS. One Firehose stream takes
+   * about 2,000 put requests/s in the big regions (1,000 elsewhere); shard a busy endpoint.
+   */
+  streams: z.number().int().min(1).max(16).default(1),
 });
 export type CaptureSettings = z.infer<typeof captureSchema>;
 
@@ -98,6 +103,72 @@ export const endpointSchema = z.strictObject({
 });
 export type Endpoint = z.infer<typeof endpointSchema>;
 
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** An API key of the deployed API, with its usage plan. */
+export const apiKeySchema = z.strictObject({
+  /** Name of the key and of its usage plan; it reaches the capture record as `api-key:<id>`. */
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '-' and '_', at most 64"),
+  /** Steady requests per second allowed to this key. */
+  rate_limit: z.number().positive().optional(),
+  /** Requests allowed in a burst above the rate. */
+  burst_limit: z.number().int().positive().optional(),
+  /** Requests allowed per period. */
+  quota: z.strictObject({ limit: z.number().int().positive(), period: z.enum(['DAY', 'WEEK', 'MONTH']) }).optional(),
+});
+export type ApiKeySettings = z.infer<typeof apiKeySchema>;
+
+/**
+ * How the environment is deployed to AWS (`cdk deploy`). The local stack ignores this part.
+ */
+export const deploymentSchema = z.strictObject({
+  /** AWS account and region of the environment; default: the CLI's credentials at deploy time. */
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
+  /** Days captured payloads are kept in S3 (then expire); older object versions go after 7 days. */
+  data_retention_days: z.number().int().min(1).default(365),
+  /** Days the function, API and stream logs are kept. */
+  log_retention_days: z
+    .number()
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
+    .default(90),
+  /** Refuse `cdk destroy` of the stack (the data bucket and key are retained anyway). */
+  termination_protection: z.boolean().default(false),
+  api: z
+    .strictObject({
+      /** `iam`: callers sign with SigV4. `none`: API keys alone (then at least one key is required). */
+      authorization: z.enum(['iam', 'none']).default('iam'),
+      /** When present, every route requires one of these keys (`x-api-key`), each with its usage plan. */
+      api_keys: z.array(apiKeySchema).default([]),
+      /** Stage-wide throttling, requests per second and burst. */
+      rate_limit: z.number().positive().default(1000),
+      burst_limit: z.number().int().positive().default(2000),
+    })
+    .prefault({}),
+  scoring_function: z
+    .strictObject({
+      memory_mb: z.number().int().min(128).max(10_240).default(1024),
+      /** Below API Gateway's 29 s integration timeout, so the function answers before the gateway gives up. */
+      timeout_seconds: z.number().int().min(3).max(28).default(28),
+      reserved_concurrency: z.number().int().min(1).optional(),
+      provisioned_concurrency: z.number().int().min(1).optional(),
+    })
+    .prefault({}),
+  query: z
+    .strictObject({
+      /** Athena cancels a query of the environment's workgroup that scans more (minimum 10 MB). */
+      bytes_scanned_cutoff_per_query: z.number().int().min(10_000_000).default(100_000_000_000),
+    })
+    .prefault({}),
+  /**
+   * Principals (12-digit account ids or IAM ARNs) allowed to assume a reader role with the
+   * environment's read policy. Empty: only the managed policy is created.
+   */
+  reader_role_trusted_principals: z.array(z.string().regex(/^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|role\/.+|user\/.+))$/, 'must be an account id or an IAM role/user ARN')).default([]),
+});
+export type DeploymentSettings = z.infer<typeof deploymentSchema>;
+
 const baseConfigSchema = z.strictObject({
   /** Environment name: `local`, `dev`, `prod`, … */
   environment: name,
@@ -112,6 +183,7 @@ const baseConfigSchema = z.strictObject({
     .prefault({}),
   models: z.array(registeredModelSchema).default([]),
   endpoints: z.array(endpointSchema).default([]),
+  deployment: deploymentSchema.prefault({}),
 });
 
 function servedName(e: { name?: string | undefined; entity_name: string; entity_version: string }): string {
@@ -144,6 +216,31 @@ export const configSchema = baseConfigSchema.superRefine((cfg, ctx) => {
       if (!versions.has(version)) ctx.addIssue({ code: 'custom', path: ['models', i, 'aliases', alias], message: `alias points to unknown version ${version}` });
     }
   });
+  const { api, scoring_function: fn } = cfg.deployment;
+  if (api.authorization === 'none' && api.api_keys.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['deployment', 'api', 'api_keys'], message: "authorization 'none' needs at least one API key; the API is never left open" });
+  }
+  const keyNames = new Set<string>();
+  api.api_keys.forEach((k, i) => {
+    if (keyNames.has(k.name)) ctx.addIssue({ code: 'custom', path: ['deployment', 'api', 'api_keys', i, 'name'], message: `duplicate API key name ${k.name}` });
+    keyNames.add(k.name);
+  });
+  if (fn.reserved_concurrency !== undefined && fn.provisioned_concurrency !== undefined && fn.provisioned_concurrency > fn.reserved_concurrency) {
+    ctx.addIssue({ code: 'custom', path: ['deployment', 'scoring_function', 'provisioned_concurrency'], message: 'cannot exceed reserved_concurrency' });
+  }
+  // A backend must give up before the function does, leaving a second to capture and answer.
+  const backendBudgetMs = (fn.timeout_seconds - 1) * 1000;
+  cfg.models.forEach((m, i) =>
+    m.versions.forEach((v, j) => {
+      if (v.backend.type !== 'builtin' && v.backend.timeout_ms > backendBudgetMs) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', i, 'versions', j, 'backend', 'timeout_ms'],
+          message: `must be at most ${backendBudgetMs} (deployment.scoring_function.timeout_seconds less 1 s to capture and answer)`,
+        });
+      }
+    }),
+  );
   cfg.endpoints.forEach((e, i) => {
     claim(`endpoint '${e.name}'`, e.name, ['endpoints', i, 'name']);
     const total = e.served_entities.reduce((s, x) => s + x.traffic_percentage, 0);

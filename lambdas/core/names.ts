@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Names that reach table names, S3 keys, file paths and SQL. One strict pattern for all of
  * them, checked before use, so a request can never steer a path or a query.
@@ -24,4 +25,39 @@ export function isValidName(name: string): boolean {
 export function tableName(endpoint: string, kind: TableKind): string {
   if (!isValidName(endpoint)) throw new Error(`Invalid endpoint name '${endpoint}': must match ${NAME_PATTERN}`);
   return `${endpoint.replaceAll('-', '_')}_${kind}`;
+}
+
+/** Names of an environment's AWS resources, shared by the CDK app and the CLI that reads them. */
+export interface EnvironmentNames {
+  /** CloudFormation stack. */
+  readonly stack: string;
+  /** Glue database. */
+  readonly database: string;
+  /** Athena workgroup. */
+  readonly workgroup: string;
+}
+
+/** Names of an environment's resources; `database` overrides the default Glue database name. */
+export function environmentNames(environment: string, database?: string): EnvironmentNames {
+  return {
+    stack: `inference-tables-${environment}`,
+    database: database ?? `inference_tables_${environment.replaceAll('-', '_')}`,
+    workgroup: `inference-tables-${environment}`,
+  };
+}
+
+/** Firehose delivery stream names are at most 64 characters. */
+const STREAM_NAME_MAX = 64;
+
+/**
+ * The delivery streams of one endpoint, `inference-tables-<env>-<endpoint>[-<shard>]`; a name
+ * too long for Firehose is cut and ends with a hash of the whole, so it stays unique.
+ */
+export function captureStreamNames(environment: string, endpoint: string, shards = 1): string[] {
+  return Array.from({ length: shards }, (_, i) => {
+    const full = `inference-tables-${environment}-${endpoint}${shards > 1 ? `-${i + 1}` : ''}`;
+    if (full.length <= STREAM_NAME_MAX) return full;
+    const hash = createHash('sha256').update(full).digest('hex').slice(0, 8);
+    return `${full.slice(0, STREAM_NAME_MAX - hash.length - 1)}-${hash}`;
+  });
 }

@@ -1,6 +1,6 @@
 import { type Config, type Endpoint, servedName } from '../../lib/config.js';
 import { stableId } from '../core/hash.js';
-import { tableName } from '../core/names.js';
+import { environmentNames, tableName } from '../core/names.js';
 import type { CaptureSink } from '../core/ports.js';
 
 /** Athena's name for the Glue Data Catalog, reported as the table's catalog. */
@@ -11,7 +11,7 @@ export const CATALOG_NAME = 'AwsDataCatalog';
  * including `auto_capture_config` with the payload table's state.
  */
 export function describeEndpoint(config: Config, endpoint: Endpoint, sink: CaptureSink) {
-  const database = config.database ?? `inference_tables_${config.environment.replaceAll('-', '_')}`;
+  const database = environmentNames(config.environment, config.database).database;
   const capture = endpoint.capture.enabled
     ? sink.status(endpoint.name)
     : { status: 'DISABLED' as const, message: 'Capture is disabled for this endpoint in the configuration.' };

@@ -3,8 +3,12 @@
  * that set them (lib/) and by the code that reads them (lambdas/), so the two cannot drift.
  */
 export const ENV = {
-  /** The environment configuration, as JSON (validated by the config schema). */
-  config: 'INFERENCE_TABLES_CONFIG',
+  /**
+   * Path of the environment configuration file, relative to the function's package root.
+   * The file is bundled with the code rather than passed in the environment, whose 4 KB
+   * limit a configuration with many endpoints would exceed.
+   */
+  configFile: 'INFERENCE_TABLES_CONFIG_FILE',
   /** JSON object: endpoint name → array of Firehose delivery stream names. */
   captureStreams: 'INFERENCE_TABLES_CAPTURE_STREAMS',
 } as const;

@@ -1,21 +1,27 @@
+import { isAbsolute, join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { z } from 'zod';
-import { type Config, parseConfig } from '../../lib/config.js';
+import { type Config, ConfigError, loadConfig } from '../../lib/config.js';
 import { FirehoseSink } from '../adapters/aws/firehose-sink.js';
 import { createBackendFactory } from '../backends/factory.js';
 import { PRODUCT_VERSION } from '../core/version.js';
 import type { ScoringDependencies } from '../scoring/handler.js';
-import { ENV, EnvironmentError, requireJsonEnv } from '../shared/env.js';
+import { ENV, EnvironmentError, requireEnv, requireJsonEnv } from '../shared/env.js';
 
 const streamsSchema = z.record(z.string(), z.array(z.string().min(1)).min(1));
 
-/** Reads the Lambda environment once and builds the AWS adapters of the scoring handler. */
+/**
+ * Reads the Lambda environment once and builds the AWS adapters of the scoring handler.
+ * The configuration file path is resolved against the package root (`LAMBDA_TASK_ROOT`).
+ */
 export function awsScoringDependencies(env: NodeJS.ProcessEnv = process.env): ScoringDependencies {
+  const file = requireEnv(ENV.configFile, env);
   let config: Config;
   try {
-    config = parseConfig(requireJsonEnv(ENV.config, env), ENV.config);
+    config = loadConfig(isAbsolute(file) ? file : join(env.LAMBDA_TASK_ROOT ?? process.cwd(), file));
   } catch (error) {
-    throw new EnvironmentError(`Environment variable ${ENV.config}: ${(error as Error).message}`, { cause: error });
+    if (error instanceof ConfigError) throw new EnvironmentError(`Environment variable ${ENV.configFile}: ${error.message}`, { cause: error });
+    throw error;
   }
   const parsed = streamsSchema.safeParse(requireJsonEnv(ENV.captureStreams, env));
   if (!parsed.success) throw new EnvironmentError(`Environment variable ${ENV.captureStreams} must map endpoint names to stream names.`);

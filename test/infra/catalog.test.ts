@@ -1,26 +1,30 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../lib/app.js';
 import { glueColumns } from '../../lambdas/core/capture-record.js';
-import { demoConfig } from '../helpers/config.js';
+import { PARQUET_OF_GLUE, localParquetSchema } from '../helpers/parquet.js';
+import { environment, only } from '../helpers/stacks.js';
 
-const template = Template.fromStack(createApp(new App(), demoConfig()).capture);
+const { template } = environment('dev');
+const table = (name: string) => only(template, 'AWS::Glue::Table', { TableInput: { Name: name } }).Properties.TableInput;
 
 describe('Catalog: payload tables', () => {
   it('creates the environment database', () => {
-    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'inference_tables_local' } });
+    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'inference_tables_dev' } });
   });
 
-  it('gives every payload table the columns of the capture record schema', () => {
-    const tables = template.findResources('AWS::Glue::Table');
-    const names = Object.values(tables).map((t) => t.Properties.TableInput.Name).sort();
+  it('creates one payload table per endpoint, classic-route model and unrouted', () => {
+    const names = Object.values(template.findResources('AWS::Glue::Table')).map((t) => t.Properties.TableInput.Name).sort();
     expect(names).toEqual(['chat_payload', 'echo_payload', 'iris_classifier_payload', 'iris_payload', 'unrouted_payload']);
-    for (const t of Object.values(tables)) {
-      expect(t.Properties.TableInput.StorageDescriptor.Columns.map((c: { Name: string; Type: string }) => [c.Name, c.Type])).toEqual(
-        glueColumns().map((c) => [c.name, c.type]),
-      );
-    }
+  });
+
+  it('stores each table as Parquet under its own folder of the data bucket', () => {
+    const input = table('iris_payload');
+    expect(input.StorageDescriptor).toMatchObject({
+      InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+      SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+    });
+    expect(JSON.stringify(input.StorageDescriptor.Location)).toContain('/iris_payload/');
   });
 
   it('projects the endpoint and date partitions so new data needs no crawler', () => {
@@ -33,10 +37,30 @@ describe('Catalog: payload tables', () => {
         ],
         Parameters: Match.objectLike({
           'projection.enabled': 'true',
+          'projection.endpoint.type': 'enum',
           'projection.endpoint.values': 'iris',
+          'projection.date.type': 'date',
+          'projection.date.format': 'yyyy-MM-dd',
           'projection.date.range': '2025-01-01,NOW',
+          'projection.date.interval': '1',
+          'projection.date.interval.unit': 'DAYS',
         }),
       }),
     });
+  });
+});
+
+describe('Parity: one schema on AWS and on one machine', () => {
+  it('gives every payload table of every environment the capture schema’s columns and the local Parquet file’s types', async () => {
+    const parquet = await localParquetSchema();
+    for (const env of ['dev', 'prod'] as const) {
+      const tables = Object.values(environment(env).template.findResources('AWS::Glue::Table'));
+      expect(tables.length).toBeGreaterThan(0);
+      for (const t of tables) {
+        const columns = t.Properties.TableInput.StorageDescriptor.Columns as { Name: string; Type: string }[];
+        expect(columns.map((c) => [c.Name, c.Type])).toEqual(glueColumns().map((c) => [c.name, c.type]));
+        for (const c of columns) expect(parquet.get(c.Name), `${env} ${t.Properties.TableInput.Name}.${c.Name}`).toBe(PARQUET_OF_GLUE[c.Type]);
+      }
+    }
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
@@ -139,12 +142,25 @@ describe('Backend: SageMaker endpoint', () => {
 });
 
 describe('Wiring: AWS', () => {
+  const configDir = mkdtempSync(join(tmpdir(), 'wiring-'));
+  writeFileSync(join(configDir, 'config.json'), JSON.stringify(demoConfig()));
+  writeFileSync(join(configDir, 'bad.json'), '{"environment": "Bad"}');
+
   it('fails at cold start naming a missing variable', () => {
-    expect(() => awsScoringDependencies({})).toThrow(`${ENV.config}`);
-    expect(() => awsScoringDependencies({ [ENV.config]: JSON.stringify(demoConfig()) })).toThrow(`Environment variable ${ENV.captureStreams} is required`);
+    expect(() => awsScoringDependencies({})).toThrow(`Environment variable ${ENV.configFile} is required`);
+    expect(() => awsScoringDependencies({ [ENV.configFile]: 'config.json', LAMBDA_TASK_ROOT: configDir })).toThrow(
+      `Environment variable ${ENV.captureStreams} is required`,
+    );
   });
 
-  it('names the variable holding an invalid configuration', () => {
-    expect(() => awsScoringDependencies({ [ENV.config]: '{"environment": "Bad"}', [ENV.captureStreams]: '{}' })).toThrow(/INFERENCE_TABLES_CONFIG.*environment/s);
+  it('names the variable pointing at an invalid configuration', () => {
+    const env = { [ENV.configFile]: 'bad.json', LAMBDA_TASK_ROOT: configDir, [ENV.captureStreams]: '{}' };
+    expect(() => awsScoringDependencies(env)).toThrow(/INFERENCE_TABLES_CONFIG_FILE.*environment/s);
+    expect(() => awsScoringDependencies({ ...env, [ENV.configFile]: 'missing.json' })).toThrow(/INFERENCE_TABLES_CONFIG_FILE.*Cannot read/s);
+  });
+
+  it('reads the bundled configuration relative to the package root', () => {
+    const deps = awsScoringDependencies({ [ENV.configFile]: 'config.json', LAMBDA_TASK_ROOT: configDir, [ENV.captureStreams]: '{"iris":["s1"]}' });
+    expect(deps.config.endpoints.map((e) => e.name)).toEqual(['iris', 'chat']);
   });
 });

@@ -1,9 +1,5 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { LocalDeliveryStream } from '../../lambdas/adapters/local/delivery-stream.js';
+import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { PARQUET_OF_GLUE, localParquetSchema } from '../helpers/parquet.js';
 import { sample } from '../helpers/records.js';
 import { type CaptureRecord, captureRecordSchema, conversionProblem, glueColumns, gluePartitionKeys, parquetColumns, payloadColumns } from '../../lambdas/core/capture-record.js';
 
@@ -24,38 +20,12 @@ const TABLES_MD: [string, string][] = [
   ['requester', 'string'],
 ];
 
-/** How DuckDB's Parquet schema spells each Glue type (physical type / converted type). */
-const PARQUET_OF_GLUE: Record<string, string> = {
-  string: 'BYTE_ARRAY/UTF8',
-  int: 'INT32/INT_32',
-  bigint: 'INT64/INT_64',
-  double: 'DOUBLE/',
-  timestamp: 'INT64/TIMESTAMP_MICROS',
-  'map<string,string>': '/MAP',
-  'array<string>': '/LIST',
-};
-
-
 describe('The capture record, defined once', () => {
-  let dir: string;
   let parquet: Map<string, string>;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'it-schema-'));
-    const stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
-    await stream.put([sample]);
-    await stream.close();
-    const partition = join(dir, 'iris_payload', 'endpoint=iris', 'date=2026-11-22');
-    const [file] = await readdir(partition);
-    const db = await (await DuckDBInstance.create(':memory:')).connect();
-    const reader = await db.runAndReadAll(
-      `SELECT name, coalesce(type, '') || '/' || coalesce(converted_type, '') AS t FROM parquet_schema('${join(partition, file as string)}')`,
-    );
-    parquet = new Map(reader.getRowObjectsJson().map((r) => [String(r.name), String(r.t)]));
-    db.closeSync();
+    parquet = await localParquetSchema();
   });
-
-  afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('has exactly the columns of the payload table, in order, partitions last', () => {
     expect(payloadColumns.map((c) => [c.name, c.glueType])).toEqual([...TABLES_MD, ['endpoint', 'string'], ['date', 'string']]);

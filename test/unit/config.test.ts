@@ -68,4 +68,40 @@ describe('Configuration', () => {
   it('says which file could not be read', () => {
     expect(() => loadConfig('missing-env', ROOT)).toThrow(/Cannot read configuration .*config\/missing-env\.json/);
   });
+
+  it('loads every shipped environment', () => {
+    for (const env of ['local', 'dev', 'prod']) expect(loadConfig(env, ROOT).environment).toBe(env);
+  });
+
+  it('never leaves the API open: authorization none needs an API key', () => {
+    expect(configError({ environment: 'x', deployment: { api: { authorization: 'none' } } })).toContain('deployment.api.api_keys');
+  });
+
+  it('rejects two API keys of the same name', () => {
+    const key = { name: 'k' };
+    expect(configError({ environment: 'x', deployment: { api: { api_keys: [key, key] } } })).toContain('deployment.api.api_keys[1].name: duplicate');
+  });
+
+  it('keeps provisioned concurrency within reserved concurrency', () => {
+    expect(configError({ environment: 'x', deployment: { scoring_function: { reserved_concurrency: 2, provisioned_concurrency: 3 } } })).toContain(
+      'deployment.scoring_function.provisioned_concurrency',
+    );
+  });
+
+  it('keeps the function below API Gateway’s 29 s', () => {
+    expect(configError({ environment: 'x', deployment: { scoring_function: { timeout_seconds: 29 } } })).toContain('deployment.scoring_function.timeout_seconds');
+  });
+
+  it('makes a backend give up before the function does', () => {
+    const slow = { ...model, versions: [{ version: '1', backend: { type: 'http', url: 'http://m:5000', timeout_ms: 28_000 } }] };
+    expect(configError({ environment: 'x', models: [slow] })).toContain('models[0].versions[0].backend.timeout_ms: must be at most 27000');
+  });
+
+  it('accepts only retention periods CloudWatch Logs offers', () => {
+    expect(configError({ environment: 'x', deployment: { log_retention_days: 45 } })).toContain('deployment.log_retention_days');
+  });
+
+  it('bounds the streams of an endpoint', () => {
+    expect(configError({ environment: 'x', models: [model], endpoints: [endpoint({ capture: { streams: 0 } })] })).toContain('endpoints[0].capture.streams');
+  });
 });

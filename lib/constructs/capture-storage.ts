@@ -1,0 +1,90 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Props of {@link CaptureStorage}. */
+export interface CaptureStorageProps {
+  readonly environment: string;
+  /** Days captured data is kept before it expires. */
+  readonly dataRetentionDays: number;
+}
+
+/** Prefix of Athena query results inside the data bucket. */
+export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+
+/** Days Athena query results are kept: they are caches, not data. */
+const ATHENA_RESULTS_DAYS = 30;
+
+/**
+ * Where an environment's captured data lives: a customer-managed KMS key (rotation on) for
+ * the bucket, streams, logs and query results, and the data bucket itself (TLS only, public
+ * access blocked, versioned, server access logs, lifecycle retention). Both are retained
+ * when the stack is deleted: captured data outlives the serving stack.
+ */
+export class CaptureStorage extends Construct {
+  public readonly key: Key;
+  public readonly bucket: Bucket;
+  public readonly accessLogs: Bucket;
+
+  public constructor(scope: Construct, id: string, props: CaptureStorageProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.key = new Key(this, 'Key', {
+      alias: `alias/inference-tables-${props.environment}`,
+      description: `inference-tables ${props.environment}: captured payloads, delivery streams, logs and query results`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch Logs encrypts log groups with the key only when its key policy lets the
+    // regional logs service use it, scoped to this account's log groups.
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` } },
+      }),
+    );
+
+    this.accessLogs = new Bucket(this, 'AccessLogs', {
+      // S3 server access logging can deliver only to SSE-S3 encrypted buckets.
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.dataRetentionDays) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access log bucket of the data bucket; logging it into itself would loop.',
+    });
+
+    this.bucket = new Bucket(this, 'Data', {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.key,
+      // One data key per bucket rather than per object: fewer KMS calls for many small files.
+      bucketKeyEnabled: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'data-bucket/',
+      lifecycleRules: [
+        {
+          id: 'expire-captured-data',
+          expiration: Duration.days(props.dataRetentionDays),
+          noncurrentVersionExpiration: Duration.days(7),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        { id: 'expire-query-results', prefix: ATHENA_RESULTS_PREFIX, expiration: Duration.days(ATHENA_RESULTS_DAYS) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

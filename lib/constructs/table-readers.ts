@@ -1,0 +1,98 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import { AccountPrincipal, ArnPrincipal, CompositePrincipal, type IPrincipal, ManagedPolicy, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ATHENA_RESULTS_PREFIX } from './capture-storage.js';
+
+/** Props of {@link TableReaders}. */
+export interface TableReadersProps {
+  readonly environment: string;
+  readonly databaseName: string;
+  /** Glue table names readable through the policy. */
+  readonly tableNames: readonly string[];
+  readonly workgroupArn: string;
+  readonly bucket: IBucket;
+  readonly key: IKey;
+  /** Account ids or IAM ARNs that may assume the reader role; none: no role is created. */
+  readonly trustedPrincipals: readonly string[];
+}
+
+/**
+ * Read access to an environment's tables, the product's answer to table ACLs: a managed
+ * policy granting the workgroup, the Glue database and its tables, reads of the table
+ * prefixes in S3, query results, and the key to decrypt them; attach it to any role or
+ * group, or assume the optional reader role that carries it.
+ */
+export class TableReaders extends Construct {
+  public readonly policy: ManagedPolicy;
+  public readonly role?: Role;
+
+  public constructor(scope: Construct, id: string, props: TableReadersProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const glue = (resource: string, resourceName?: string) => stack.formatArn({ service: 'glue', resource, resourceName });
+    const tablePrefixes = props.tableNames.map((t) => props.bucket.arnForObjects(`${t}/*`));
+    this.policy = new ManagedPolicy(this, 'Policy', {
+      description: `Read the inference-tables ${props.environment} tables with Athena`,
+      statements: [
+        new PolicyStatement({
+          sid: 'RunQueriesInTheWorkgroup',
+          actions: [
+            'athena:StartQueryExecution',
+            'athena:StopQueryExecution',
+            'athena:GetQueryExecution',
+            'athena:GetQueryResults',
+            'athena:GetQueryRuntimeStatistics',
+            'athena:BatchGetQueryExecution',
+            'athena:ListQueryExecutions',
+            'athena:GetWorkGroup',
+            'athena:GetNamedQuery',
+            'athena:BatchGetNamedQuery',
+            'athena:ListNamedQueries',
+          ],
+          resources: [props.workgroupArn],
+        }),
+        new PolicyStatement({
+          sid: 'ReadTheCatalog',
+          actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
+          resources: [glue('catalog'), glue('database', props.databaseName), ...props.tableNames.map((t) => glue('table', `${props.databaseName}/${t}`))],
+        }),
+        new PolicyStatement({
+          sid: 'ListTheTablePrefixes',
+          actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+          resources: [props.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [...props.tableNames.map((t) => `${t}/*`), `${ATHENA_RESULTS_PREFIX}*`, ''] } },
+        }),
+        new PolicyStatement({ sid: 'ReadTheTableData', actions: ['s3:GetObject'], resources: tablePrefixes }),
+        // Athena writes and reads query results with the caller's credentials.
+        new PolicyStatement({
+          sid: 'WriteAndReadQueryResults',
+          actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+          resources: [props.bucket.arnForObjects(`${ATHENA_RESULTS_PREFIX}*`)],
+        }),
+        new PolicyStatement({
+          sid: 'DecryptDataAndEncryptResults',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+          resources: [props.key.keyArn],
+        }),
+      ],
+    });
+    const reason = 'Objects are read under the table prefixes and the query-result prefix only; their keys are not known in advance.';
+    for (const prefix of [...props.tableNames.map((t) => `${t}/*`), `${ATHENA_RESULTS_PREFIX}*`]) {
+      Validations.of(this.policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${bucketLogicalRef(props.bucket)}.Arn>/${prefix}]`, reason });
+    }
+    if (props.trustedPrincipals.length > 0) {
+      const principals: IPrincipal[] = props.trustedPrincipals.map((p) => (/^\d{12}$/.test(p) ? new AccountPrincipal(p) : new ArnPrincipal(p)));
+      this.role = new Role(this, 'Role', {
+        assumedBy: new CompositePrincipal(...principals),
+        description: `Reads the inference-tables ${props.environment} tables with Athena`,
+        managedPolicies: [this.policy],
+      });
+    }
+  }
+}
+
+function bucketLogicalRef(bucket: IBucket): string {
+  return Stack.of(bucket).getLogicalId(bucket.node.defaultChild as never);
+}

@@ -1,0 +1,36 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { type InferenceTablesStack, createApp } from '../../lib/app.js';
+import { type Config, loadConfig } from '../../lib/config.js';
+import { ROOT } from './config.js';
+
+/**
+ * Builds an environment's stack as `cdk synth` does, without bundling the function (the
+ * bundle itself is tested by the synth test). Synthesis runs cdk-nag: a finding throws.
+ */
+export function synthesize(config: Config): { stack: InferenceTablesStack; template: Template } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stage = createApp(app, config);
+  return { stack: stage.stack, template: Template.fromStack(stage.stack) };
+}
+
+const cache = new Map<string, { stack: InferenceTablesStack; template: Template }>();
+
+/** The synthesized stack of `config/<env>.json`, built once per test file. */
+export function environment(env: 'local' | 'dev' | 'prod'): { stack: InferenceTablesStack; template: Template; config: Config } {
+  const config = loadConfig(env, ROOT);
+  let built = cache.get(env);
+  if (!built) {
+    built = synthesize(config);
+    cache.set(env, built);
+  }
+  return { ...built, config };
+}
+
+/** The one resource of a type whose properties match, failing when there is not exactly one. */
+export function only(template: Template, type: string, props: Record<string, unknown> = {}): { logicalId: string; Properties: any } {
+  const found = Object.entries(template.findResources(type, { Properties: props }));
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  const [logicalId, resource] = found[0] as [string, { Properties: any }];
+  return { logicalId, Properties: resource.Properties };
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { OUTPUTS } from '../../lib/app.js';
+import { namedQueries } from '../../lambdas/core/named-queries.js';
+import { configWith } from '../helpers/config.js';
+import { environment, only, synthesize } from '../helpers/stacks.js';
+
+const { template } = environment('dev');
+const keyArn = () => ({ 'Fn::GetAtt': [only(template, 'AWS::KMS::Key').logicalId, 'Arn'] });
+const statements = () => only(template, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument.Statement as any[];
+const statement = (sid: string) => statements().find((s) => s.Sid === sid);
+
+describe('Queries: the Athena workgroup', () => {
+  it('enforces its configuration, with CloudWatch metrics and a scan cutoff per query', () => {
+    const wg = only(template, 'AWS::Athena::WorkGroup', { Name: 'inference-tables-dev' }).Properties.WorkGroupConfiguration;
+    expect(wg).toMatchObject({ EnforceWorkGroupConfiguration: true, PublishCloudWatchMetricsEnabled: true, BytesScannedCutoffPerQuery: 10_000_000_000 });
+    expect(wg.EngineVersion).toEqual({ SelectedEngineVersion: 'Athena engine version 3' });
+  });
+
+  it('writes results to the data bucket, encrypted with the key', () => {
+    const result = only(template, 'AWS::Athena::WorkGroup').Properties.WorkGroupConfiguration.ResultConfiguration;
+    expect(result.EncryptionConfiguration).toEqual({ EncryptionOption: 'SSE_KMS', KmsKey: keyArn() });
+    expect(JSON.stringify(result.OutputLocation)).toContain('/athena-results/');
+  });
+
+  it('saves the common questions for every endpoint', () => {
+    const saved = Object.values(template.findResources('AWS::Athena::NamedQuery')).map((q) => q.Properties);
+    expect(saved).toHaveLength(5 * 3);
+    expect(saved.find((q) => q.Name === 'iris: error rate and latency by model version')).toMatchObject({
+      Database: 'inference_tables_dev',
+      WorkGroup: 'inference-tables-dev',
+      QueryString: namedQueries('iris')[1]!.sql,
+    });
+    expect(saved.map((q) => q.Name)).toContain('iris: request by client_request_id');
+  });
+});
+
+describe('Readers: the managed policy that grants the tables', () => {
+  it('runs queries in this workgroup only', () => {
+    const wg = statement('RunQueriesInTheWorkgroup');
+    expect(wg.Action).toContain('athena:StartQueryExecution');
+    expect(JSON.stringify(wg.Resource)).toContain(':workgroup/inference-tables-dev');
+  });
+
+  it('reads the environment database and each of its tables, by name', () => {
+    const resources = JSON.stringify(statement('ReadTheCatalog').Resource);
+    expect(resources).toContain(':database/inference_tables_dev');
+    for (const t of ['iris_payload', 'chat_payload', 'unrouted_payload']) expect(resources).toContain(`:table/inference_tables_dev/${t}`);
+    expect(statement('ReadTheCatalog').Action.every((a: string) => /^glue:Get/.test(a))).toBe(true);
+  });
+
+  it('reads objects under the table prefixes only, and writes only query results', () => {
+    expect(statement('ReadTheTableData').Action).toBe('s3:GetObject');
+    expect(JSON.stringify(statement('ReadTheTableData').Resource)).toMatch(/\/iris_payload\/\*/);
+    expect(JSON.stringify(statement('WriteAndReadQueryResults').Resource)).toMatch(/\/athena-results\/\*/);
+    const writers = statements().filter((s) => [s.Action].flat().includes('s3:PutObject'));
+    expect(writers.map((s) => s.Sid)).toEqual(['WriteAndReadQueryResults']);
+  });
+
+  it('decrypts with the environment key', () => {
+    expect(statement('DecryptDataAndEncryptResults')).toMatchObject({ Action: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], Resource: keyArn() });
+  });
+
+  it('creates a reader role carrying the policy only when principals are trusted', () => {
+    expect(template.findResources('AWS::IAM::Role', { Properties: { ManagedPolicyArns: [{ Ref: only(template, 'AWS::IAM::ManagedPolicy').logicalId }] } })).toEqual({});
+    const { template: withRole } = synthesize(configWith((c) => (c.deployment = { reader_role_trusted_principals: ['210987654321'] })));
+    const policy = only(withRole, 'AWS::IAM::ManagedPolicy').logicalId;
+    const role = only(withRole, 'AWS::IAM::Role', { ManagedPolicyArns: [{ Ref: policy }] }).Properties;
+    expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain(':iam::210987654321:root');
+    withRole.hasOutput(OUTPUTS.readerRoleArn, {});
+  });
+});
+
+describe('Outputs', () => {
+  it('gives the API URL, tables, workgroup, bucket and reader policy', () => {
+    const outputs = template.findOutputs('*');
+    expect(Object.keys(outputs).sort()).toEqual(
+      [OUTPUTS.apiUrl, OUTPUTS.database, OUTPUTS.payloadTables, OUTPUTS.workgroup, OUTPUTS.bucket, OUTPUTS.readerPolicyArn, OUTPUTS.apiKeyIds].sort(),
+    );
+    expect(outputs[OUTPUTS.payloadTables]!.Value).toBe('iris_payload,chat_payload,iris_classifier_payload,echo_payload,unrouted_payload');
+    expect(outputs[OUTPUTS.workgroup]!.Value).toBe('inference-tables-dev');
+    expect(JSON.stringify(outputs[OUTPUTS.apiUrl]!.Value)).toContain('.execute-api.');
+  });
+});

@@ -1,0 +1,145 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { API_GATEWAY_TIMEOUT_SECONDS, SCORING_ROUTES } from '../../lib/constructs/scoring-api.js';
+import { ENV } from '../../lambdas/shared/env.js';
+import { configWith } from '../helpers/config.js';
+import { environment, only, synthesize } from '../helpers/stacks.js';
+
+const dev = environment('dev').template;
+const prod = environment('prod').template;
+
+/** Method path (e.g. `POST /ping`) → method properties, from the template's resource tree. */
+function methods(template: typeof dev): Map<string, any> {
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const api = only(template, 'AWS::ApiGateway::RestApi').logicalId;
+  const pathOf = (ref: any): string => {
+    if (ref['Fn::GetAtt']?.[0] === api) return '';
+    const r = resources[ref.Ref] as { Properties: { ParentId: unknown; PathPart: string } };
+    return `${pathOf(r.Properties.ParentId)}/${r.Properties.PathPart}`;
+  };
+  const out = new Map<string, any>();
+  for (const m of Object.values(template.findResources('AWS::ApiGateway::Method'))) {
+    out.set(`${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId) || '/'}`, m.Properties);
+  }
+  return out;
+}
+
+describe('Serving: the REST API', () => {
+  it('exposes the routes of the local server, and sends every other path to the function', () => {
+    expect([...methods(prod).keys()].sort()).toEqual([...SCORING_ROUTES.map((r) => `${r.method} ${r.path}`), 'ANY /', 'ANY /{proxy+}'].sort());
+  });
+
+  it('integrates every method with the function alias through the Lambda proxy, within 29 s', () => {
+    const alias = only(prod, 'AWS::Lambda::Alias').logicalId;
+    for (const [name, m] of methods(prod)) {
+      expect(m.Integration.Type, name).toBe('AWS_PROXY');
+      expect(m.Integration.TimeoutInMillis, name).toBe(API_GATEWAY_TIMEOUT_SECONDS * 1000);
+      expect(JSON.stringify(m.Integration.Uri), name).toContain(alias);
+    }
+  });
+
+  it('requires SigV4 (IAM) on every method by default', () => {
+    for (const [name, m] of methods(prod)) expect(m.AuthorizationType, name).toBe('AWS_IAM');
+  });
+
+  it('requires an API key on every method when keys are configured, with IAM or alone', () => {
+    for (const [name, m] of methods(prod)) expect(m.ApiKeyRequired, name).toBe(true);
+    for (const [name, m] of methods(dev)) expect([m.AuthorizationType, m.ApiKeyRequired], name).toEqual(['NONE', true]);
+  });
+
+  it('requires no key when none is configured', () => {
+    const { template } = synthesize(configWith((c) => (c.deployment = { api: { authorization: 'iam' } })));
+    for (const [name, m] of methods(template)) expect([m.AuthorizationType, m.ApiKeyRequired ?? false], name).toEqual(['AWS_IAM', false]);
+  });
+
+  it('gives each API key a usage plan with its rate, burst and quota on the stage', () => {
+    prod.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'inference-tables-prod-partner-batch',
+      Throttle: { RateLimit: 50, BurstLimit: 100 },
+      Quota: { Limit: 1_000_000, Period: 'MONTH' },
+      ApiStages: [Match.objectLike({ Stage: { Ref: Match.stringLikeRegexp('DeploymentStageprod') } })],
+    });
+    prod.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyType: 'API_KEY' });
+    prod.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+  });
+
+  it('throttles the stage, traces it with X-Ray and writes JSON access logs to an encrypted group', () => {
+    const stage = only(prod, 'AWS::ApiGateway::Stage').Properties;
+    expect(stage.StageName).toBe('prod');
+    expect(stage.TracingEnabled).toBe(true);
+    expect(stage.MethodSettings).toEqual([
+      expect.objectContaining({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+    ]);
+    expect(JSON.parse(stage.AccessLogSetting.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+  });
+
+  it('is a regional endpoint', () => {
+    prod.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'inference-tables-prod', EndpointConfiguration: { Types: ['REGIONAL'] } });
+  });
+
+  it('lets API Gateway invoke only the function alias, from this API', () => {
+    const permission = only(prod, 'AWS::Lambda::Permission').Properties;
+    expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com', FunctionName: { Ref: only(prod, 'AWS::Lambda::Alias').logicalId } });
+    expect(JSON.stringify(permission.SourceArn)).toContain(only(prod, 'AWS::ApiGateway::RestApi').logicalId);
+  });
+});
+
+describe('Serving: the scoring function', () => {
+  const fn = () => only(prod, 'AWS::Lambda::Function').Properties;
+
+  it('runs Node.js 22 or newer on arm64', () => {
+    expect(Number(/^nodejs(\d+)\.x$/.exec(fn().Runtime)?.[1])).toBeGreaterThanOrEqual(22);
+    expect(fn().Architectures).toEqual(['arm64']);
+  });
+
+  it('stops before API Gateway does', () => {
+    expect(fn().Timeout).toBeLessThan(API_GATEWAY_TIMEOUT_SECONDS);
+    expect(fn().Timeout).toBe(28);
+  });
+
+  it('takes memory and reserved concurrency from the configuration', () => {
+    expect(fn()).toMatchObject({ MemorySize: 1769, ReservedConcurrentExecutions: 200, TracingConfig: { Mode: 'Active' } });
+  });
+
+  it('keeps provisioned concurrency on the alias the API calls', () => {
+    prod.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 } });
+    expect(only(dev, 'AWS::Lambda::Alias').Properties.ProvisionedConcurrencyConfig).toBeUndefined();
+  });
+
+  it('reads its configuration from its own package', () => {
+    expect(fn().Environment.Variables[ENV.configFile]).toBe('config.json');
+  });
+
+  it('logs to its own encrypted log group, without an AWS managed policy', () => {
+    const role = only(prod, 'AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'lambda.amazonaws.com' } }] } }).Properties;
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(fn().LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/^ScoringFunctionLogs/) });
+  });
+
+  it('may invoke only the Lambda functions and SageMaker endpoints it routes to', () => {
+    const config = configWith((c) => {
+      c.models[0].versions[0].backend = { type: 'lambda', function_name: 'iris-v1:live' };
+      c.models[0].versions[2].backend = { type: 'sagemaker', endpoint_name: 'Iris-Endpoint', region: 'eu-west-1' };
+    });
+    const statements = Object.values(synthesize(config).template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction');
+    expect(JSON.stringify(invoke.Resource)).toMatch(/:function:iris-v1:live"/);
+    const sagemaker = statements.find((s) => s.Action === 'sagemaker:InvokeEndpoint');
+    expect(JSON.stringify(sagemaker.Resource)).toMatch(/:sagemaker:eu-west-1:.*:endpoint\/iris-endpoint"/);
+    const dev = Object.values(environment('dev').template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(dev.some((s) => /lambda:Invoke|sagemaker:/.test(JSON.stringify(s.Action)))).toBe(false);
+  });
+
+  it('has no statement with a * action, and * resources only for X-Ray', () => {
+    for (const template of [dev, prod]) {
+      const statements = [
+        ...Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement),
+        ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement),
+      ];
+      for (const s of statements) {
+        for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);
+        if ([s.Resource].flat().includes('*')) expect([s.Action].flat().every((a: string) => a.startsWith('xray:'))).toBe(true);
+      }
+    }
+  });
+});

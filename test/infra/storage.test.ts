@@ -1,0 +1,74 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { environment, only } from '../helpers/stacks.js';
+
+const { template } = environment('dev');
+const keyId = () => only(template, 'AWS::KMS::Key').logicalId;
+const dataBucket = () => only(template, 'AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } });
+
+describe('Storage: key and data bucket', () => {
+  it('creates one customer-managed key with rotation on', () => {
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('retains the key and the data bucket when the stack is deleted', () => {
+    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const [, bucket] = Object.entries(template.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } }))[0]!;
+    expect(bucket.DeletionPolicy).toBe('Retain');
+  });
+
+  it('encrypts the data bucket with the key, with a bucket key', () => {
+    expect(dataBucket().Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [keyId(), 'Arn'] } } },
+    ]);
+  });
+
+  it('blocks every form of public access on both buckets', () => {
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket'));
+    expect(buckets).toHaveLength(2);
+    for (const b of buckets) {
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    }
+  });
+
+  it('denies requests without TLS (and below TLS 1.2) to the data bucket', () => {
+    const bucket = dataBucket().logicalId;
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+        ]),
+      },
+    });
+  });
+
+  it('logs data bucket access to the access log bucket', () => {
+    const logs = only(template, 'AWS::S3::Bucket', { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
+    expect(dataBucket().Properties.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: logs.logicalId }, LogFilePrefix: 'data-bucket/' });
+  });
+
+  it('expires captured data after the configured retention and old versions after a week', () => {
+    const rules = dataBucket().Properties.LifecycleConfiguration.Rules;
+    expect(rules).toContainEqual(
+      expect.objectContaining({ Id: 'expire-captured-data', Status: 'Enabled', ExpirationInDays: 90, NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+    );
+    expect(rules).toContainEqual(expect.objectContaining({ Id: 'expire-query-results', Prefix: 'athena-results/', ExpirationInDays: 30 }));
+  });
+
+  it('lets CloudWatch Logs of this account use the key for its log groups only', () => {
+    const policy = only(template, 'AWS::KMS::Key').Properties.KeyPolicy;
+    const statement = policy.Statement.find((s: any) => JSON.stringify(s.Principal).includes('logs.'));
+    expect(statement.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:*']],
+    });
+  });
+
+  it('encrypts every log group with the key', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThan(0);
+    for (const g of groups) expect(g.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId(), 'Arn'] });
+  });
+});
