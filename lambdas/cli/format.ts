@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { QueryResult } from '../adapters/local/query-engine.js';
+import type { QueryResult } from '../core/ports.js';
 
 /** Output formats of `inference-tables query`. */
 export const OUTPUT_FORMATS = ['table', 'csv', 'json'] as const;

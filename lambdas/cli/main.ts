@@ -2,7 +2,11 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../../lib/config.js';
 import { LocalServerError } from '../adapters/local/http-server.js';
-import { LocalQueryEngine, QueryError } from '../adapters/local/query-engine.js';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
+import { LocalQueryEngine } from '../adapters/local/query-engine.js';
+import { environmentNames } from '../core/names.js';
+import { QueryError, type QueryStats } from '../core/ports.js';
 import { PRODUCT_VERSION } from '../core/version.js';
 import { startLocalStack } from '../wiring/local.js';
 import { OUTPUT_FORMATS, type OutputFormat, formatResult } from './format.js';
@@ -79,12 +83,17 @@ function program(out: (text: string) => void): Command {
 
   cli
     .command('query')
-    .description('Run SQL (Athena dialect) on the local tables, e.g. SELECT * FROM iris_payload.')
+    .description('Run SQL (Athena dialect) on the local tables, e.g. SELECT * FROM iris_payload, or with --env on a deployed environment.')
     .argument('<sql>', 'one SQL statement')
     .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .option('-d, --data-dir <dir>', 'folder of the tables', env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR)
     .option('-c, --config <env|file>', 'environment whose endpoints get (possibly empty) tables', 'local')
-    .action(async (sql: string, opts: { format: OutputFormat; dataDir: string; config: string }) => {
+    .option('-e, --env <name>', "query a deployed environment (config/<name>.json) with Athena, in its workgroup")
+    .action(async (sql: string, opts: { format: OutputFormat; dataDir: string; config: string; env?: string }) => {
+      if (opts.env) {
+        await queryDeployed(sql, opts.env, opts.format, out);
+        return;
+      }
       const engine = await LocalQueryEngine.open(resolve(opts.dataDir), loadConfig(opts.config));
       try {
         out(formatResult(await engine.query(sql), opts.format));
@@ -93,6 +102,38 @@ function program(out: (text: string) => void): Command {
       }
     });
   return cli;
+}
+
+function describeStats(stats: QueryStats): string {
+  const mb = stats.bytesScanned / (1024 * 1024);
+  return `query ${stats.queryId}: scanned ${mb < 0.01 ? stats.bytesScanned + ' bytes' : mb.toFixed(2) + ' MB'}, ${stats.engineTimeMs} ms in Athena, about $${stats.costUsd.toFixed(6)}\n`;
+}
+
+/** Runs SQL on a deployed environment's Athena workgroup; Ctrl-C stops the query. */
+async function queryDeployed(sql: string, envName: string, format: OutputFormat, out: (text: string) => void): Promise<void> {
+  const config = loadConfig(envName);
+  const names = environmentNames(config.environment, config.database);
+  const engine = new AthenaQueryEngine(new AthenaClient(config.deployment.region ? { region: config.deployment.region } : {}), {
+    workgroup: names.workgroup,
+    database: names.database,
+  });
+  const stop = () => {
+    process.stderr.write('stopping the query…\n');
+    engine.cancel().catch(() => undefined);
+  };
+  process.once('SIGINT', stop);
+  try {
+    const result = await engine.query(sql);
+    out(formatResult(result, format));
+    // Cost on stderr, so csv and json output stay clean for pipes.
+    if (result.stats) process.stderr.write(describeStats(result.stats));
+  } catch (error) {
+    if (error instanceof QueryError) throw error;
+    throw new QueryError(`cannot query ${envName} (workgroup ${names.workgroup}): ${(error as Error).message}`, { cause: error });
+  } finally {
+    process.off('SIGINT', stop);
+    engine.close();
+  }
 }
 
 /**

@@ -56,3 +56,33 @@ export class CaptureSinkError extends Error {
     this.failed = failed;
   }
 }
+
+/** What running a query cost, where the engine bills for it (Athena). */
+export interface QueryStats {
+  readonly queryId: string;
+  readonly bytesScanned: number;
+  readonly engineTimeMs: number;
+  /** Estimated price of the scan, in US dollars. */
+  readonly costUsd: number;
+}
+
+/** A query result with JSON-friendly values (BIGINT as string when beyond 2^53). */
+export interface QueryResult {
+  readonly columns: readonly string[];
+  readonly rows: readonly Record<string, unknown>[];
+  readonly stats?: QueryStats;
+}
+
+/** Runs SQL on an environment's tables: DuckDB on one machine, Athena on AWS. */
+export interface QueryEngine {
+  query(sql: string): Promise<QueryResult>;
+  close(): void;
+}
+
+/** The engine rejected, failed or cancelled a query; the message says why. */
+export class QueryError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'QueryError';
+  }
+}

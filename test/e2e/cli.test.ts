@@ -4,23 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDeliveryStream } from '../../lambdas/adapters/local/delivery-stream.js';
-import { runCli } from '../../lambdas/cli/main.js';
+import { cli } from '../helpers/cli.js';
 import { ROOT } from '../helpers/config.js';
 
 let dir: string;
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
-  try {
-    const code = await runCli(['node', 'inference-tables', ...args], (t) => (out += t));
-    return { code, out, err };
-  } finally {
-    process.stderr.write = write;
-  }
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'it-cli-'));

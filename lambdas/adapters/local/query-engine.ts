@@ -3,24 +3,12 @@ import { join } from 'node:path';
 import { type DuckDBConnection, type DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
 import { parquetColumns, payloadColumns } from '../../core/capture-record.js';
 import { UNROUTED_ENDPOINT, tableName } from '../../core/names.js';
+import { type QueryEngine, QueryError, type QueryResult } from '../../core/ports.js';
 import { athenaToLocalSql } from '../../core/sql-dialect.js';
 import type { Config } from '../../../lib/config.js';
 import { ATHENA_MACROS } from './athena-functions.js';
 import { openDuckDb, sqlIdent, sqlString } from './duckdb.js';
 
-/** A query result with JSON-friendly values (BIGINT as string when beyond 2^53). */
-export interface QueryResult {
-  readonly columns: readonly string[];
-  readonly rows: readonly Record<string, unknown>[];
-}
-
-/** Raised for SQL the engine rejects; the message is DuckDB's. */
-export class QueryError extends Error {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'QueryError';
-  }
-}
 
 const TABLE_DIR = /^[a-z0-9_]+_payload$/;
 
@@ -29,7 +17,7 @@ const TABLE_DIR = /^[a-z0-9_]+_payload$/;
  * Glue table (`iris_payload`), with partition columns `endpoint` and `date`, and the Athena
  * functions users type. Configured endpoints get a view even before their first file.
  */
-export class LocalQueryEngine {
+export class LocalQueryEngine implements QueryEngine {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
