@@ -36,7 +36,7 @@ const page = (rows: ReturnType<typeof row>[], next?: string): Partial<GetQueryRe
   ResultSet: { ResultSetMetadata: { ColumnInfo: columns }, Rows: rows },
   NextToken: next,
 });
-const succeeded = { QueryExecution: { StatementType: 'DML', Status: { State: 'SUCCEEDED' as const }, Statistics: { DataScannedInBytes: 52_428_800, EngineExecutionTimeInMillis: 850 } } };
+const succeeded = { QueryExecution: { StatementType: 'DML' as const, Status: { State: 'SUCCEEDED' as const }, Statistics: { DataScannedInBytes: 52_428_800, EngineExecutionTimeInMillis: 850 } } };
 
 beforeEach(() => {
   athena.reset();
