@@ -3,7 +3,8 @@
  * (autocannon) and the seeds' iris payload:
  *   (a) a bare Node HTTP server that parses the JSON and returns a fixed prediction,
  *   (b) the local stack with capture off, (c) with capture on;
- * then the local delivery stream alone, records per second into Parquet.
+ * then the local delivery stream alone, records per second into Parquet; then the handler
+ * alone in process (capture on vs off), the figure the README's Lambda cost uses.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -14,7 +15,12 @@ import autocannon from 'autocannon';
 import { LocalDeliveryStream } from '../lambdas/adapters/local/delivery-stream.js';
 import { buildCaptureRecord } from '../lambdas/core/capture.js';
 import type { CaptureRecord } from '../lambdas/core/capture-record.js';
-import { captureSchema } from '../lib/config.js';
+import { captureSchema, loadConfig } from '../lib/config.js';
+import { createBackendFactory } from '../lambdas/backends/factory.js';
+import type { CaptureSink } from '../lambdas/core/ports.js';
+import { createScoringHandler } from '../lambdas/scoring/handler.js';
+import type { ScoringContext } from '../lambdas/scoring/middleware.js';
+import { context, invoke } from '../test/helpers/events.js';
 // The three rows of the Databricks documentation's client_request_id example.
 import seedRecords from '../test/fixtures/seed-dataframe-records.json' with { type: 'json' };
 
@@ -118,10 +124,31 @@ async function sinkRun(): Promise<{ records: number; seconds: number; perSecond:
   return { records: SINK_RECORDS, seconds, perSecond: SINK_RECORDS / seconds };
 }
 
+/** Microseconds per request of the scoring handler in process, capture to memory on or off. */
+async function handlerRun(capture: boolean): Promise<number> {
+  const config = loadConfig('local', ROOT);
+  for (const e of config.endpoints) e.capture.enabled = capture;
+  let kept = 0;
+  const sink: CaptureSink = { put: async (records) => void (kept += records.length), status: () => ({ status: 'ACTIVE', message: '' }) };
+  const handler = createScoringHandler({ config, sink, backends: createBackendFactory(), version: 'bench' });
+  const event = invoke('/serving-endpoints/iris/invocations', payload);
+  const run = async (n: number) => {
+    for (let i = 0; i < n; i++) await handler(event, { ...context } as ScoringContext);
+  };
+  await run(5_000);
+  const n = 50_000;
+  const start = performance.now();
+  await run(n);
+  if (capture && kept === 0) throw new Error('the handler captured nothing');
+  return ((performance.now() - start) * 1000) / n;
+}
+
 const a = await serverRun('bare', '(a) bare Node HTTP server', '/invocations');
 const b = await serverRun('off', '(b) local stack, capture off', '/serving-endpoints/iris/invocations');
 const c = await serverRun('on', '(c) local stack, capture on', '/serving-endpoints/iris/invocations');
 const sink = await sinkRun();
+const handlerOff = await handlerRun(false);
+const handlerOn = await handlerRun(true);
 
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const lines = [
@@ -134,5 +161,6 @@ const lines = [
   '',
   `c/a = ${fmt(c.rps / a.rps, 2)} (target ≥ 0.4)   c/b = ${fmt(c.rps / b.rps, 2)} (target ≥ 0.9)`,
   `local delivery stream alone: ${fmt(sink.records)} records into Parquet in ${fmt(sink.seconds, 2)} s = ${fmt(sink.perSecond)} records/s (target ≥ 50,000)`,
+  `scoring handler in process (seeds' batch, built-in iris): ${fmt(handlerOff, 1)} µs capture off, ${fmt(handlerOn, 1)} µs capture on (record built, sink in memory)`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
