@@ -39,6 +39,15 @@ describe('Handler: scoring', () => {
     expect(record?.execution_time_ms).toBeGreaterThanOrEqual(0);
   });
 
+  it('records an API-key caller by key id, never the key itself', async () => {
+    const { sink, call } = setup();
+    const event = invoke('/serving-endpoints/iris/invocations', seedBatch);
+    const identity = { ...event.requestContext.identity, userArn: null, apiKey: 'SECRET-KEY-VALUE', apiKeyId: 'k7abc' };
+    await call({ ...event, requestContext: { ...event.requestContext, identity } });
+    expect(sink.records[0]?.requester).toBe('api-key:k7abc');
+    expect(JSON.stringify(sink.records[0])).not.toContain('SECRET-KEY-VALUE');
+  });
+
   it('captures a protocol error with its status and client request id', async () => {
     const { sink, call } = setup();
     const response = await call(invoke('/serving-endpoints/iris/invocations', { client_request_id: 'two', inputs: [1], instances: [1] }));
