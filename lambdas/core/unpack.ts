@@ -1,0 +1,110 @@
+import type { z } from 'zod';
+import type { signatureSchema } from '../../lib/config.js';
+import { toFrame } from './frame.js';
+import { parseScoringRequest } from './protocol.js';
+
+/** One prediction of a captured request: its input row and what the model answered for it. */
+export interface UnpackedPrediction {
+  /** Position of the row in the request (0 for a single-row request). */
+  readonly row_index: number;
+  /** Feature name → value, as sent. */
+  readonly features: Readonly<Record<string, unknown>>;
+  /** The predicted value: a scalar, a class index, or the model's object when it answers with one. */
+  readonly prediction: unknown;
+  /** Class probabilities, when the model returns them. */
+  readonly probabilities: readonly number[] | null;
+}
+
+/** The predictions of one request, or why it could not be unpacked. */
+export type UnpackResult = { readonly ok: true; readonly rows: readonly UnpackedPrediction[] } | { readonly ok: false; readonly reason: string };
+
+type Signature = z.infer<typeof signatureSchema>;
+
+const fail = (reason: string): UnpackResult => ({ ok: false, reason });
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isProbabilities(value: unknown): value is number[] {
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number');
+}
+
+function argmax(values: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
+  return best;
+}
+
+/** The list of per-row predictions in a response, whatever its shape. */
+function predictionList(response: unknown): unknown[] | null {
+  const body = isObject(response) && 'predictions' in response ? response.predictions : response;
+  if (Array.isArray(body)) return body;
+  // A data frame answered column by column: {"col": [v0, v1, …], …}.
+  if (isObject(body) && Object.values(body).every(Array.isArray)) {
+    const columns = Object.entries(body) as [string, unknown[]][];
+    const n = columns[0]?.[1].length ?? 0;
+    if (columns.some(([, v]) => v.length !== n)) return null;
+    return Array.from({ length: n }, (_, i) => Object.fromEntries(columns.map(([k, v]) => [k, v[i]])));
+  }
+  return null;
+}
+
+function readPrediction(value: unknown): { prediction: unknown; probabilities: number[] | null } {
+  if (isProbabilities(value)) return { prediction: argmax(value), probabilities: value };
+  if (isObject(value)) {
+    const probabilities = [value.probabilities, value.probability, value.scores].find(isProbabilities) ?? null;
+    const named = value.prediction ?? value.label ?? value.predicted_label ?? value.class;
+    if (named !== undefined) return { prediction: named, probabilities };
+    if (probabilities) return { prediction: argmax(probabilities), probabilities };
+    const keys = Object.keys(value);
+    // A one-column output frame: its single value is the prediction.
+    if (keys.length === 1) return { prediction: value[keys[0] as string], probabilities: null };
+    return { prediction: value, probabilities: null };
+  }
+  return { prediction: value, probabilities: null };
+}
+
+/**
+ * Unpacks a captured request and response into one row per prediction, for every MLflow input
+ * format (`dataframe_split`, `dataframe_records`, `instances`, `inputs` row- or
+ * column-oriented, CSV). Predictions are matched to input rows by position. Never throws:
+ * what cannot be unpacked comes back with the reason.
+ * @param signature the model version's declared signature, naming the columns of unnamed tensors
+ */
+export function unpackRequest(request: string | null, response: string | null, signature?: Signature): UnpackResult {
+  if (request === null) return fail('request body not captured (see logging_error_codes)');
+  if (response === null) return fail('response body not captured (see logging_error_codes)');
+  // The capture keeps the body, not its content type: JSON bodies are objects, the rest is CSV.
+  const contentType = request.trimStart().startsWith('{') ? 'application/json' : 'text/csv';
+  let frame: ReturnType<typeof toFrame>;
+  try {
+    const parsed = parseScoringRequest(contentType, request);
+    if (parsed.kind === 'llm') return fail('chat/completions request: not a feature table');
+    frame = toFrame(parsed);
+  } catch (error) {
+    return fail(`request does not follow the scoring protocol: ${(error as Error).message.slice(0, 200)}`);
+  }
+  let answer: unknown;
+  try {
+    answer = JSON.parse(response);
+  } catch {
+    return fail('response is not JSON');
+  }
+  const predictions = predictionList(answer);
+  if (!predictions) return fail('response has no list of predictions');
+  if (predictions.length !== frame.rows.length) {
+    return fail(`${frame.rows.length} input rows but ${predictions.length} predictions`);
+  }
+  const width = frame.rows[0]?.length ?? 0;
+  const declared = signature?.inputs.map((i) => i.name);
+  const columns = frame.columns ?? (declared?.length === width ? declared : Array.from({ length: width }, (_, i) => `f${i}`));
+  return {
+    ok: true,
+    rows: frame.rows.map((row, i) => ({
+      row_index: i,
+      features: Object.fromEntries(columns.map((c, j) => [c, row[j] ?? null])),
+      ...readPrediction(predictions[i]),
+    })),
+  };
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { unpackRequest } from '../../lambdas/core/unpack.js';
+import { demoConfig } from '../helpers/config.js';
+
+const signature = demoConfig().models[0]!.versions[1]!.signature;
+const two = '{"predictions": [0, 2]}';
+const rows = (request: string, response = two) => {
+  const r = unpackRequest(request, response, signature);
+  if (!r.ok) throw new Error(r.reason);
+  return r.rows;
+};
+
+describe('Unpack: one row per prediction', () => {
+  it('unpacks dataframe_split', () => {
+    expect(rows('{"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2], [3, 4]]}}')).toEqual([
+      { row_index: 0, features: { a: 1, b: 2 }, prediction: 0, probabilities: null },
+      { row_index: 1, features: { a: 3, b: 4 }, prediction: 2, probabilities: null },
+    ]);
+  });
+
+  it('unpacks dataframe_records, ignoring client_request_id', () => {
+    expect(rows('{"client_request_id": "x", "dataframe_records": [{"a": 1}, {"a": 3, "b": 4}]}').map((r) => r.features)).toEqual([
+      { a: 1, b: null },
+      { a: 3, b: 4 },
+    ]);
+  });
+
+  it('unpacks row-oriented instances and inputs, naming tensor columns from the signature', () => {
+    const expected = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
+    expect(rows('{"instances": [[5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2]]}')[0]!.features).toEqual(expected);
+    expect(rows('{"inputs": [[5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2]]}')[1]!.features).toEqual(expected);
+  });
+
+  it('names unnamed tensor columns f0… when no signature fits', () => {
+    const r = unpackRequest('{"inputs": [[1, 2], [3, 4]]}', two);
+    expect(r.ok && r.rows[1]!.features).toEqual({ f0: 3, f1: 4 });
+  });
+
+  it('unpacks column-oriented inputs and instances of objects', () => {
+    expect(rows('{"inputs": {"a": [1, 3], "b": [2, 4]}}').map((r) => r.features)).toEqual([{ a: 1, b: 2 }, { a: 3, b: 4 }]);
+    expect(rows('{"instances": [{"a": 1}, {"a": 3}]}').map((r) => r.features)).toEqual([{ a: 1 }, { a: 3 }]);
+  });
+
+  it('unpacks CSV with a header, numbers typed', () => {
+    expect(rows('a,b,name\n1,2,x\n3,4,y\n').map((r) => r.features)).toEqual([
+      { a: 1, b: 2, name: 'x' },
+      { a: 3, b: 4, name: 'y' },
+    ]);
+  });
+
+  it('reads probability lists as probabilities with the argmax as prediction', () => {
+    expect(rows('{"inputs": [[1], [2]]}', '{"predictions": [[0.1, 0.7, 0.2], [0.9, 0.05, 0.05]]}').map((r) => [r.prediction, r.probabilities])).toEqual([
+      [1, [0.1, 0.7, 0.2]],
+      [0, [0.9, 0.05, 0.05]],
+    ]);
+  });
+
+  it('reads objects, one-column frames and column-oriented answers', () => {
+    const request = '{"inputs": [[1], [2]]}';
+    expect(rows(request, '{"predictions": [{"label": "setosa", "probabilities": [0.8, 0.2]}, {"label": "virginica", "probabilities": [0.3, 0.7]}]}')[1]).toMatchObject({
+      prediction: 'virginica',
+      probabilities: [0.3, 0.7],
+    });
+    expect(rows(request, '{"predictions": [{"0": 1}, {"0": 0}]}').map((r) => r.prediction)).toEqual([1, 0]);
+    expect(rows(request, '{"predictions": {"y": [5, 6]}}').map((r) => r.prediction)).toEqual([5, 6]);
+    expect(rows(request, '[7, 8]').map((r) => r.prediction)).toEqual([7, 8]);
+  });
+
+  it('says why a request cannot be unpacked, never throwing', () => {
+    expect(unpackRequest(null, two)).toEqual({ ok: false, reason: 'request body not captured (see logging_error_codes)' });
+    expect(unpackRequest('{"inputs": [[1]]}', null)).toMatchObject({ ok: false, reason: expect.stringContaining('response body not captured') });
+    expect(unpackRequest('{"inputs": [[1], [2], [3]]}', two)).toEqual({ ok: false, reason: '3 input rows but 2 predictions' });
+    expect(unpackRequest('{"inputs": [[1]', two)).toMatchObject({ ok: false, reason: expect.stringContaining('does not follow the scoring protocol') });
+    expect(unpackRequest('{"messages": [{"role": "user", "content": "hi"}]}', '{}')).toMatchObject({ ok: false, reason: expect.stringContaining('chat') });
+    expect(unpackRequest('{"inputs": [[1], [2]]}', '<html>')).toEqual({ ok: false, reason: 'response is not JSON' });
+    expect(unpackRequest('{"inputs": [[1], [2]]}', '{"error_code": "X"}')).toEqual({ ok: false, reason: 'response has no list of predictions' });
+  });
+});
