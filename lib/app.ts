@@ -56,7 +56,7 @@ export class InferenceTablesStack extends Stack {
       ...config.endpoints.map((e) => ({ name: e.name, streams: e.capture.streams })),
       ...config.models.map((m) => ({ name: m.name, streams: m.capture.streams })),
       { name: UNROUTED_ENDPOINT, streams: 1 },
-    ];
+    ].map((c) => ({ ...c, tableName: tableName(c.name, 'payload') }));
     this.catalog = new PayloadCatalog(this, 'Catalog', {
       databaseName: names.database,
       endpoints: captured.map((c) => c.name),
@@ -64,7 +64,7 @@ export class InferenceTablesStack extends Stack {
     });
     this.streams = new CaptureStreams(this, 'CaptureStreams', {
       environment: config.environment,
-      endpoints: captured.map((c) => ({ ...c, table: this.catalog.tables.get(c.name)!, tableName: tableName(c.name, 'payload') })),
+      endpoints: captured.map((c) => ({ ...c, table: this.catalog.tables.get(c.name)! })),
       bucket,
       key,
       databaseName: names.database,
@@ -79,7 +79,7 @@ export class InferenceTablesStack extends Stack {
       key,
       bytesScannedCutoffPerQuery: settings.query.bytes_scanned_cutoff_per_query,
     });
-    const tables = captured.map((c) => tableName(c.name, 'payload'));
+    const tables = captured.map((c) => c.tableName);
     this.readers = new TableReaders(this, 'Readers', {
       environment: config.environment,
       databaseName: names.database,

@@ -13,10 +13,11 @@ import {
 } from 'aws-cdk-lib/aws-kinesisfirehose';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { captureStreamNames } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
+import { bucketObjectsFinding } from './capture-storage.js';
 
 /** Firehose refuses dynamic partitioning with a smaller buffer or a shorter interval. */
 export const FIREHOSE_MIN_BUFFER_MB = 64;
@@ -154,9 +155,8 @@ export class CaptureStreams extends Construct {
     });
     // Firehose checks its role when the stream is created.
     for (const list of streams.values()) for (const stream of list) stream.node.addDependency(policy);
-    const bucketId = stack.getLogicalId(props.bucket.node.defaultChild as CfnBucket);
     Validations.of(policy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
+      id: bucketObjectsFinding(props.bucket, '*'),
       reason: 'Firehose writes objects whose keys it generates (partition, time and a random suffix) anywhere in the data bucket it owns.',
     });
   }

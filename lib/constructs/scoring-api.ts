@@ -11,8 +11,8 @@ import {
   LogGroupLogDestination,
   MethodLoggingLevel,
   Period,
+  type IResource,
   RestApi,
-  type Resource,
 } from 'aws-cdk-lib/aws-apigateway';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -118,7 +118,11 @@ export class ScoringApi extends Construct {
     });
     this.alias = this.function.addAlias('live', { provisionedConcurrentExecutions: settings.scoring_function.provisioned_concurrency });
     props.streams.grantPutRecords(this.function);
-    grantBackends(this.function.role as Role, config);
+    grantBackends(role, config);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray accepts trace segments only on Resource "*" (it has no resource-level permissions).',
+    });
 
     const integration = new LambdaIntegration(this.alias, {
       proxy: true,
@@ -191,17 +195,13 @@ export class ScoringApi extends Construct {
         reason: "AWS's own policy for the account-level role API Gateway writes execution logs with.",
       },
     );
-    Validations.of(this.function.role!).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray accepts trace segments only on Resource "*" (it has no resource-level permissions).',
-    });
     if (authorization === 'none') {
       v.acknowledge({ id: 'AwsSolutions-APIG4', reason: 'deployment.api.authorization is none: every method requires an API key instead (the configuration refuses none without keys).' });
     }
   }
 }
 
-function resourceAt(root: Resource | RestApi['root'], path: string): RestApi['root'] {
+function resourceAt(root: IResource, path: string): IResource {
   let node = root;
   for (const part of path.split('/').filter(Boolean)) node = node.getResource(part) ?? node.addResource(part);
   return node;

@@ -3,7 +3,7 @@ import { AccountPrincipal, ArnPrincipal, CompositePrincipal, type IPrincipal, Ma
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ATHENA_RESULTS_PREFIX } from './capture-storage.js';
+import { ATHENA_RESULTS_PREFIX, bucketObjectsFinding } from './capture-storage.js';
 
 /** Props of {@link TableReaders}. */
 export interface TableReadersProps {
@@ -80,7 +80,7 @@ export class TableReaders extends Construct {
     });
     const reason = 'Objects are read under the table prefixes and the query-result prefix only; their keys are not known in advance.';
     for (const prefix of [...props.tableNames.map((t) => `${t}/*`), `${ATHENA_RESULTS_PREFIX}*`]) {
-      Validations.of(this.policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${bucketLogicalRef(props.bucket)}.Arn>/${prefix}]`, reason });
+      Validations.of(this.policy).acknowledge({ id: bucketObjectsFinding(props.bucket, prefix), reason });
     }
     if (props.trustedPrincipals.length > 0) {
       const principals: IPrincipal[] = props.trustedPrincipals.map((p) => (/^\d{12}$/.test(p) ? new AccountPrincipal(p) : new ArnPrincipal(p)));
@@ -91,8 +91,4 @@ export class TableReaders extends Construct {
       });
     }
   }
-}
-
-function bucketLogicalRef(bucket: IBucket): string {
-  return Stack.of(bucket).getLogicalId(bucket.node.defaultChild as never);
 }

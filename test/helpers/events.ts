@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { CaptureRecord } from '../../lambdas/core/capture-record.js';
 import type { CaptureSink, CaptureStatus } from '../../lambdas/core/ports.js';
+import { eventIdentity } from '../../lambdas/shared/proxy-event.js';
 
 /** An API Gateway REST proxy event, as the local server and API Gateway build it. */
 export function proxyEvent(method: string, path: string, body: string | null = null, headers: Record<string, string> = {}): APIGatewayProxyEvent {
@@ -28,23 +29,12 @@ export function proxyEvent(method: string, path: string, body: string | null = n
       requestTimeEpoch: Date.UTC(2026, 10, 22, 10, 11, 12, 345),
       resourceId: 'r',
       resourcePath: '/{proxy+}',
-      identity: {
-        accessKey: null,
+      identity: eventIdentity({
         accountId: '123456789012',
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
         sourceIp: '203.0.113.7',
-        user: null,
         userAgent: 'test',
         userArn: 'arn:aws:iam::123456789012:user/alice',
-      },
+      }),
     },
   };
 }

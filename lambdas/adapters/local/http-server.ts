@@ -3,6 +3,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { log } from '../../core/log.js';
+import { eventIdentity } from '../../shared/proxy-event.js';
 
 /** Paths answered without credentials, as on AWS. */
 const OPEN_PATHS = new Set(['/ping', '/health']);
@@ -130,23 +131,11 @@ export function toProxyEvent(req: IncomingMessage, url: URL, body: string, total
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
       resourcePath: '/{proxy+}',
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
+      identity: eventIdentity({
         sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
         user: principal ? null : 'local:anonymous',
         userAgent: req.headers['user-agent'] ?? null,
-        userArn: null,
-      },
+      }),
     },
   };
 }
