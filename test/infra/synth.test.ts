@@ -42,7 +42,9 @@ describe.each(ENVIRONMENTS)('cdk synth -c env=%s', (env) => {
   }, 150_000);
 
   it('synthesizes offline with cdk-nag reporting nothing unacknowledged', () => {
-    expect(result.stderr).toContain(`Successfully synthesized to ${dir}`);
+    // The CLI's own banner differs between terminals and npm configurations; the exit code
+    // (execFile rejects on failure) and the files it wrote are what prove the synth.
+    expect(result.stderr).not.toMatch(/\[Error at /);
     const report = JSON.parse(readFileSync(join(dir, 'validation-report.json'), 'utf8'));
     expect(report.pluginReports).toEqual([]);
     const assembly = readdirSync(dir).find((f) => f === `assembly-InferenceTables-${env}`);
