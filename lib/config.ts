@@ -169,6 +169,29 @@ export const deploymentSchema = z.strictObject({
 });
 export type DeploymentSettings = z.infer<typeof deploymentSchema>;
 
+/** The scheduled refresh workflow: unpack payloads, attach labels (and, later, metrics). */
+export const refreshSchema = z.strictObject({
+  /** Run on a schedule (EventBridge Scheduler on AWS, a timer in `npm start` locally). */
+  enabled: z.boolean().default(true),
+  /** Minutes between two scheduled runs. */
+  schedule_minutes: z.number().int().min(1).max(1440).default(60),
+  /**
+   * Hours of payload partitions read again behind the watermark: files can land after their
+   * records' date (delivery buffering, retries), and those partitions are re-listed for them.
+   */
+  late_arrival_hours: z.number().int().min(1).max(24 * 14).default(24),
+  /** Payload files one unpack task reads; a run makes at most `max_tasks_per_run` tasks. */
+  files_per_task: z.number().int().min(1).max(1000).default(20),
+  /**
+   * Bounds one run (and keeps the task list well under the 256 KiB state limit); what is left
+   * is taken by the next run.
+   */
+  max_tasks_per_run: z.number().int().min(1).max(1000).default(500),
+  /** Unpack tasks running at once. */
+  max_concurrency: z.number().int().min(1).max(1000).default(10),
+});
+export type RefreshSettings = z.infer<typeof refreshSchema>;
+
 const baseConfigSchema = z.strictObject({
   /** Environment name: `local`, `dev`, `prod`, … */
   environment: name,
@@ -183,6 +206,7 @@ const baseConfigSchema = z.strictObject({
     .prefault({}),
   models: z.array(registeredModelSchema).default([]),
   endpoints: z.array(endpointSchema).default([]),
+  refresh: refreshSchema.prefault({}),
   deployment: deploymentSchema.prefault({}),
 });
 

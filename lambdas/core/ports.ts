@@ -86,3 +86,32 @@ export class QueryError extends Error {
     this.name = 'QueryError';
   }
 }
+
+/** An object of an object store. */
+export interface StoredObject {
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified: Date;
+}
+
+/** Random access to one object, for columnar readers (the shape hyparquet reads). */
+export interface ObjectReader {
+  readonly byteLength: number;
+  slice(start: number, end?: number): Promise<ArrayBuffer>;
+}
+
+/**
+ * Where tables, staged files and workflow state live: S3 on AWS, the data folder locally.
+ * Keys are the same in both (`iris_payload/endpoint=iris/date=…/…parquet`).
+ */
+export interface ObjectStore {
+  /** Objects whose key starts with `prefix`. */
+  list(prefix: string): Promise<StoredObject[]>;
+  /** The object's bytes, or undefined when there is none. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  reader(object: StoredObject): ObjectReader;
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  delete(keys: readonly string[]): Promise<void>;
+  /** The location SQL engines read a prefix from (`s3://bucket/prefix/` or a folder path). */
+  location(prefix: string): string;
+}

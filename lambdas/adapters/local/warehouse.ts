@@ -1,0 +1,50 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { tableName } from '../../core/names.js';
+import { ATHENA_MACROS } from './athena-functions.js';
+import { sqlIdent, sqlString } from './duckdb.js';
+
+/**
+ * The local stand-in for the Iceberg tables the refresh workflow writes on AWS
+ * (`<endpoint>_unpacked`, `_unpack_errors`, `_recompute_windows`): one DuckDB database file
+ * in the data folder, transactional like Iceberg, written by one refresh at a time.
+ */
+export const WAREHOUSE_FILE = 'warehouse.duckdb';
+
+/** Columns of the labels table, written by `inference-tables labels upload`. */
+export const LABEL_COLUMNS: readonly (readonly [string, string])[] = [
+  ['client_request_id', 'VARCHAR'],
+  ['row_index', 'INTEGER'],
+  ['label', 'VARCHAR'],
+  ['labeled_at', 'TIMESTAMP'],
+  ['uploaded_at', 'TIMESTAMP'],
+  ['source_file', 'VARCHAR'],
+];
+
+function hasParquet(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.parquet'));
+}
+
+/** A view over an endpoint's labels files (`<endpoint>_labels/uploaded=<date>/*.parquet`), empty before the first upload. */
+export function labelsViewSql(dataDir: string, endpoint: string, temporary = false): string {
+  const name = tableName(endpoint, 'labels');
+  const dir = join(dataDir, name);
+  const create = `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(name)} AS`;
+  if (hasParquet(dir)) {
+    return `${create} SELECT * FROM read_parquet(${sqlString(join(dir, '*', '*.parquet'))}, hive_partitioning = true, hive_types = {'uploaded': VARCHAR}, union_by_name = true)`;
+  }
+  const cols = LABEL_COLUMNS.map(([c, t]) => `CAST(NULL AS ${t}) AS ${sqlIdent(c)}`);
+  return `${create} SELECT ${cols.join(', ')}, CAST(NULL AS VARCHAR) AS uploaded WHERE false`;
+}
+
+/** Opens the warehouse for writing, with the Athena functions and the labels views of `endpoints`. */
+export async function openWarehouse(dataDir: string, endpoints: readonly string[]): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
+  const instance = await DuckDBInstance.create(join(dataDir, WAREHOUSE_FILE), { autoinstall_known_extensions: 'false', autoload_known_extensions: 'true' });
+  const connection = await instance.connect();
+  // Timestamps are UTC, as in Athena.
+  await connection.run(`SET TimeZone = 'UTC'`);
+  for (const macro of ATHENA_MACROS) await connection.run(macro.replace('CREATE OR REPLACE MACRO', 'CREATE OR REPLACE TEMP MACRO'));
+  for (const e of endpoints) await connection.run(labelsViewSql(dataDir, e, true));
+  return { instance, connection };
+}

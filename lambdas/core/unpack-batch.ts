@@ -1,0 +1,186 @@
+import { unpackRequest } from './unpack.js';
+import {
+  type ColumnType,
+  type FeatureColumn,
+  type Signature,
+  columnTypeOf,
+  declaredColumns,
+  featureColumnName,
+  fits,
+  storedValue,
+  valueType,
+  widen,
+} from './unpacked-schema.js';
+
+/** The payload file columns the unpack step reads (`date` is a partition, taken from the file's key). */
+export const PAYLOAD_COLUMNS_READ = ['request_id', 'client_request_id', 'timestamp_ms', 'status_code', 'request', 'response', 'request_metadata'] as const;
+
+/** A payload row as read from a captured file. */
+export interface CapturedRow {
+  readonly request_id: string;
+  readonly client_request_id: string | null;
+  readonly timestamp_ms: number | bigint;
+  readonly status_code: number;
+  readonly request: string | null;
+  readonly response: string | null;
+  readonly request_metadata: Readonly<Record<string, string>> | null;
+  readonly date: string;
+}
+
+/** One prediction, staged for the table: fixed keys, then one key per feature column. */
+export type StagedPrediction = Record<string, unknown>;
+
+/** A request (or one of its rows) that could not be unpacked, with the reason. */
+export interface StagedReject {
+  readonly request_id: string;
+  readonly client_request_id: string | null;
+  readonly row_index: number | null;
+  readonly timestamp_ms: number;
+  readonly date: string;
+  readonly model_name: string | null;
+  readonly model_version: string | null;
+  readonly reason: string;
+}
+
+/** What unpacking a set of payload rows found; small enough to pass between workflow states. */
+export interface UnpackSummary {
+  /** Payload rows read. */
+  requests: number;
+  /** Rows of non-2xx requests, which have no predictions. */
+  skipped_status: number;
+  predictions: number;
+  rejected: number;
+  /** Type seen for each feature (null: only nulls). */
+  features: Record<string, ColumnType | null>;
+  prediction_type: ColumnType | null;
+  /** Where the data disagreed with the declared signature, with a count. */
+  disagreements: Record<string, number>;
+  /** UTC dates of the predictions and rejects. */
+  dates: string[];
+  max_timestamp_ms: number;
+}
+
+/** An empty summary. */
+export function emptySummary(): UnpackSummary {
+  return { requests: 0, skipped_status: 0, predictions: 0, rejected: 0, features: {}, prediction_type: null, disagreements: {}, dates: [], max_timestamp_ms: 0 };
+}
+
+/** Adds one summary into another (for the summaries of many tasks). */
+export function addSummary(into: UnpackSummary, more: UnpackSummary): UnpackSummary {
+  into.requests += more.requests;
+  into.skipped_status += more.skipped_status;
+  into.predictions += more.predictions;
+  into.rejected += more.rejected;
+  for (const [f, t] of Object.entries(more.features)) into.features[f] = widen(into.features[f] ?? null, t);
+  into.prediction_type = widen(into.prediction_type, more.prediction_type);
+  for (const [k, n] of Object.entries(more.disagreements)) into.disagreements[k] = (into.disagreements[k] ?? 0) + n;
+  into.dates = [...new Set([...into.dates, ...more.dates])].sort();
+  into.max_timestamp_ms = Math.max(into.max_timestamp_ms, more.max_timestamp_ms);
+  return into;
+}
+
+/** The declared outcome type when the signature has exactly one output. */
+function declaredPredictionType(signature: Signature | undefined): ColumnType | null {
+  const outputs = signature?.outputs;
+  return outputs?.length === 1 ? columnTypeOf((outputs[0] as { type: Parameters<typeof columnTypeOf>[0] }).type) : null;
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/**
+ * Unpacks captured payload rows into staged predictions and rejects. Only 2xx requests have
+ * predictions. With a declared signature, a value that does not fit its declared type rejects
+ * that row with the reason (it is never cast silently); features the signature does not
+ * declare are counted as disagreements and not stored. Without one, every feature is kept and
+ * its type is inferred (widened over all values seen).
+ */
+export function unpackCapturedRows(rows: Iterable<CapturedRow>, signature?: Signature): { predictions: StagedPrediction[]; rejects: StagedReject[]; summary: UnpackSummary } {
+  const declared = signature ? declaredColumns(signature) : undefined;
+  const byFeature = new Map<string, FeatureColumn>(declared?.map((c) => [c.feature, c]));
+  const outcomeType = declaredPredictionType(signature);
+  const summary = emptySummary();
+  const dates = new Set<string>();
+  const predictions: StagedPrediction[] = [];
+  const rejects: StagedReject[] = [];
+  const disagree = (key: string) => (summary.disagreements[key] = (summary.disagreements[key] ?? 0) + 1);
+
+  for (const row of rows) {
+    summary.requests++;
+    if (row.status_code < 200 || row.status_code > 299) {
+      summary.skipped_status++;
+      continue;
+    }
+    const timestampMs = Number(row.timestamp_ms);
+    const meta = row.request_metadata ?? {};
+    const base = {
+      request_id: row.request_id,
+      client_request_id: row.client_request_id,
+      timestamp_ms: timestampMs,
+      date: row.date,
+      model_name: meta.model_name ?? null,
+      model_version: meta.model_version ?? null,
+    };
+    const reject = (reason: string, rowIndex: number | null) => {
+      rejects.push({ ...base, row_index: rowIndex, reason });
+      summary.rejected++;
+      dates.add(row.date);
+    };
+    const result = unpackRequest(row.request, row.response, signature);
+    if (!result.ok) {
+      reject(result.reason, null);
+      continue;
+    }
+    for (const p of result.rows) {
+      const staged: StagedPrediction = { ...base, row_index: p.row_index };
+      let problem: string | undefined;
+      for (const [feature, value] of Object.entries(p.features)) {
+        const column = byFeature.get(feature);
+        if (declared) {
+          if (!column) {
+            disagree(`undeclared feature '${feature}'`);
+            continue;
+          }
+          if (!fits(value, column.type)) {
+            disagree(`feature '${feature}' declared ${column.type}`);
+            problem ??= `feature '${feature}' is declared ${column.type} but the request sent ${describe(value)}`;
+            continue;
+          }
+          staged[column.column] = storedValue(value);
+        } else {
+          const name = featureColumnName(feature);
+          if (name in staged) {
+            disagree(`feature '${feature}' has the column name of another feature`);
+            continue;
+          }
+          summary.features[feature] = widen(summary.features[feature] ?? null, valueType(storedValue(value)));
+          staged[name] = storedValue(value);
+        }
+      }
+      for (const c of declared ?? []) {
+        if (!(c.feature in p.features)) disagree(`declared feature '${c.feature}' missing`);
+      }
+      const prediction = storedValue(p.prediction);
+      if (outcomeType && !fits(prediction, outcomeType)) {
+        disagree(`prediction declared ${outcomeType}`);
+        problem ??= `prediction is declared ${outcomeType} but the model answered ${describe(p.prediction)}`;
+      }
+      if (problem) {
+        reject(problem, p.row_index);
+        continue;
+      }
+      staged.prediction = prediction;
+      staged.probabilities = p.probabilities;
+      summary.prediction_type = widen(summary.prediction_type, outcomeType ?? valueType(prediction));
+      predictions.push(staged);
+      summary.predictions++;
+      dates.add(row.date);
+      summary.max_timestamp_ms = Math.max(summary.max_timestamp_ms, timestampMs);
+    }
+  }
+  if (declared) for (const c of declared) summary.features[c.feature] = c.type;
+  summary.dates = [...dates].sort();
+  return { predictions, rejects, summary };
+}

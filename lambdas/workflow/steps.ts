@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { parquetReadObjects } from 'hyparquet';
+import type { Config } from '../../lib/config.js';
+import { UNROUTED_ENDPOINT, tableName } from '../core/names.js';
+import type { ObjectStore, StoredObject } from '../core/ports.js';
+import { type Dialect, type TableRef, commitStatements } from '../core/refresh-sql.js';
+import { type CapturedRow, PAYLOAD_COLUMNS_READ, type UnpackSummary, addSummary, emptySummary, unpackCapturedRows } from '../core/unpack-batch.js';
+import { type ColumnType, type FeatureColumn, declaredColumns, declaredSignature, featureColumnName, mergeColumns } from '../core/unpacked-schema.js';
+
+/**
+ * The refresh workflow's steps, one function per state. They read and write through an object
+ * store and return small JSON (the state machine's payloads stay far below 256 KiB: file lists
+ * and staged rows live in the store, under `_refresh/runs/<run>/`).
+ */
+
+/** What every step needs; the wiring module of each environment provides it. */
+export interface RefreshDeps {
+  readonly config: Config;
+  readonly store: ObjectStore;
+  /** The SQL dialect of the environment's engine. */
+  readonly dialect: Dialect;
+  /** Glue database (Athena); table names are qualified with it. */
+  readonly database?: string;
+  readonly now?: () => Date;
+}
+
+const ROOT = '_refresh';
+/** Files listed again behind the watermark: S3 stamps an object when its upload starts, so one can appear later than a newer one. */
+const LIST_MARGIN_MS = 15 * 60_000;
+
+/** Watermarks and schema of one endpoint, kept between runs. */
+export interface EndpointState {
+  readonly endpoint: string;
+  /** Payload files modified up to this instant (epoch ms) are processed… */
+  files_through: number;
+  /** …and so are these, modified within the margin before it (key, epoch ms). */
+  recent_files: { key: string; t: number }[];
+  /** Labels uploaded up to this instant are attached. */
+  labels_through: string;
+  /** Feature columns of the unpacked table; null until it exists. */
+  columns: FeatureColumn[] | null;
+  prediction_type: ColumnType | null;
+  first_date: string | null;
+  last_date: string | null;
+}
+
+/** Input of a run: all captured endpoints, or the ones named. */
+export interface RefreshInput {
+  readonly endpoints?: readonly string[] | null;
+}
+
+/** One unpack task: a few payload files of one endpoint. */
+export interface UnpackTask {
+  readonly run_id: string;
+  readonly endpoint: string;
+  readonly task: string;
+  readonly manifest: string;
+}
+
+/** One endpoint of a run. */
+export interface EndpointRun {
+  readonly run_id: string;
+  readonly started_at: string;
+  readonly endpoint: string;
+  readonly files: number;
+  readonly tasks: number;
+  /** New files left for the next run (the run is bounded by `max_tasks_per_run`). */
+  readonly backlog: number;
+}
+
+/** Output of the plan step. */
+export interface RefreshPlan {
+  readonly run_id: string;
+  readonly started_at: string;
+  readonly endpoints: EndpointRun[];
+  readonly tasks: UnpackTask[];
+}
+
+/** What one endpoint's commit did, reported by the run. */
+export interface EndpointReport extends UnpackSummary {
+  readonly endpoint: string;
+  readonly files: number;
+  readonly backlog: number;
+  readonly statements: number;
+  readonly columns: FeatureColumn[];
+  readonly labels_checked: boolean;
+}
+
+const runPrefix = (runId: string, endpoint: string) => `${ROOT}/runs/${runId}/${endpoint}/`;
+const stateKey = (endpoint: string) => `${ROOT}/state/${endpoint}.json`;
+
+/** The endpoints whose captured requests are unpacked: configured endpoints and classic-route models. */
+export function capturedEndpoints(config: Config): string[] {
+  return [...new Set([...config.endpoints.map((e) => e.name), ...config.models.map((m) => m.name)])].filter((n) => n !== UNROUTED_ENDPOINT);
+}
+
+async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
+  const bytes = await store.get(key);
+  return bytes ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as T) : undefined;
+}
+
+const writeJson = (store: ObjectStore, key: string, value: unknown) => store.put(key, JSON.stringify(value));
+
+/** The state of an endpoint, or the state before its first run. */
+export async function readEndpointState(store: ObjectStore, endpoint: string): Promise<EndpointState> {
+  return (
+    (await readJson<EndpointState>(store, stateKey(endpoint))) ?? {
+      endpoint,
+      files_through: 0,
+      recent_files: [],
+      labels_through: new Date(0).toISOString(),
+      columns: null,
+      prediction_type: null,
+      first_date: null,
+      last_date: null,
+    }
+  );
+}
+
+function isoDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Payload files of an endpoint not processed yet, oldest first. */
+async function newPayloadFiles(deps: RefreshDeps, state: EndpointState, now: Date): Promise<StoredObject[]> {
+  const table = tableName(state.endpoint, 'payload');
+  const base = `${table}/endpoint=${state.endpoint}/`;
+  let listed: StoredObject[];
+  if (state.files_through === 0) {
+    listed = await deps.store.list(base);
+  } else {
+    // Only the partitions a new file can be in: records are partitioned by their own time,
+    // which trails their file's arrival by the delivery buffering (and retries).
+    const from = state.files_through - deps.config.refresh.late_arrival_hours * 3_600_000;
+    const dates: string[] = [];
+    for (let t = Date.parse(`${isoDate(from)}T00:00:00Z`); t <= now.getTime() + 86_400_000; t += 86_400_000) dates.push(isoDate(t));
+    listed = (await Promise.all(dates.map((d) => deps.store.list(`${base}date=${d}/`)))).flat();
+  }
+  const recent = new Set(state.recent_files.map((f) => f.key));
+  return listed
+    .filter((o) => o.key.endsWith('.parquet') && !recent.has(o.key) && o.lastModified.getTime() >= state.files_through - LIST_MARGIN_MS)
+    .sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime() || a.key.localeCompare(b.key));
+}
+
+/**
+ * Step 1: lists the payload files each endpoint has that no run processed, groups them into
+ * tasks, and writes each task's file list to the store.
+ */
+export async function planRefresh(deps: RefreshDeps, input: RefreshInput): Promise<RefreshPlan> {
+  const now = deps.now?.() ?? new Date();
+  const runId = `${now.toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+  const known = capturedEndpoints(deps.config);
+  const wanted = input.endpoints?.length ? [...input.endpoints] : known;
+  const unknown = wanted.filter((e) => !known.includes(e));
+  if (unknown.length > 0) throw new Error(`Unknown endpoint ${unknown.join(', ')}; configured: ${known.join(', ')}`);
+  const { files_per_task: perTask, max_tasks_per_run: maxTasks } = deps.config.refresh;
+  let budget = maxTasks * perTask;
+  const endpoints: EndpointRun[] = [];
+  const tasks: UnpackTask[] = [];
+  for (const endpoint of wanted) {
+    const state = await readEndpointState(deps.store, endpoint);
+    const all = await newPayloadFiles(deps, state, now);
+    const files = all.slice(0, Math.max(0, budget));
+    budget -= files.length;
+    const prefix = runPrefix(runId, endpoint);
+    let count = 0;
+    for (let i = 0; i < files.length; i += perTask) {
+      const task = String(count++).padStart(5, '0');
+      const manifest = `${prefix}tasks/${task}.json`;
+      await writeJson(deps.store, manifest, { files: files.slice(i, i + perTask) });
+      tasks.push({ run_id: runId, endpoint, task, manifest });
+    }
+    // The watermark this run moves to once its commit succeeds.
+    const through = files.length > 0 ? Math.max(state.files_through, ...files.map((f) => f.lastModified.getTime())) : state.files_through;
+    const recent = [...state.recent_files, ...files.map((f) => ({ key: f.key, t: f.lastModified.getTime() }))].filter((f) => f.t >= through - LIST_MARGIN_MS);
+    await writeJson(deps.store, `${prefix}plan.json`, { files_through: through, recent_files: recent });
+    endpoints.push({ run_id: runId, started_at: now.toISOString(), endpoint, files: files.length, tasks: count, backlog: all.length - files.length });
+  }
+  return { run_id: runId, started_at: now.toISOString(), endpoints, tasks };
+}
+
+function jsonLines(rows: readonly unknown[]): Uint8Array {
+  return gzipSync(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length > 0 ? '\n' : ''));
+}
+
+/** Step 2 (one per task, in parallel): unpacks the task's payload files into staged rows. */
+export async function unpackTask(deps: RefreshDeps, task: UnpackTask): Promise<{ endpoint: string; task: string; predictions: number; rejected: number }> {
+  const manifest = await readJson<{ files: (Omit<StoredObject, 'lastModified'> & { lastModified: string })[] }>(deps.store, task.manifest);
+  if (!manifest) throw new Error(`Task manifest ${task.manifest} is missing`);
+  const signature = declaredSignature(deps.config, task.endpoint);
+  const rows: CapturedRow[] = [];
+  for (const f of manifest.files) {
+    const file = deps.store.reader({ ...f, lastModified: new Date(f.lastModified) });
+    const date = /\/date=(\d{4}-\d{2}-\d{2})\//.exec(f.key)?.[1];
+    if (!date) throw new Error(`Payload file ${f.key} is not in a date partition`);
+    for (const row of await parquetReadObjects({ file, columns: [...PAYLOAD_COLUMNS_READ] })) rows.push({ ...(row as Omit<CapturedRow, 'date'>), date });
+  }
+  const { predictions, rejects, summary } = unpackCapturedRows(rows, signature);
+  const prefix = runPrefix(task.run_id, task.endpoint);
+  await deps.store.put(`${prefix}predictions/${task.task}.jsonl.gz`, jsonLines(predictions));
+  await deps.store.put(`${prefix}rejects/${task.task}.jsonl.gz`, jsonLines(rejects));
+  await writeJson(deps.store, `${prefix}summaries/${task.task}.json`, summary);
+  return { endpoint: task.endpoint, task: task.task, predictions: summary.predictions, rejected: summary.rejected };
+}
+
+/** Reads staged rows back (for tests and the local runner's report). */
+export function readJsonLines(bytes: Uint8Array): unknown[] {
+  const text = gunzipSync(bytes).toString('utf8');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+}
+
+function tableRef(deps: RefreshDeps, name: string, location: string): TableRef {
+  const sql = deps.dialect === 'athena' && deps.database ? `"${deps.database}"."${name}"` : `"${name}"`;
+  return { sql, location };
+}
+
+/** Step 3: merges the run's summaries, settles the columns, and writes the endpoint's SQL. */
+export async function prepareCommit(deps: RefreshDeps, run: EndpointRun): Promise<{ run_id: string; endpoint: string; statements: { sql: string }[] }> {
+  const prefix = runPrefix(run.run_id, run.endpoint);
+  const summary = emptySummary();
+  for (const o of await deps.store.list(`${prefix}summaries/`)) {
+    addSummary(summary, (await readJson<UnpackSummary>(deps.store, o.key)) as UnpackSummary);
+  }
+  const state = await readEndpointState(deps.store, run.endpoint);
+  const signature = declaredSignature(deps.config, run.endpoint);
+  const observed = Object.fromEntries(Object.entries(summary.features).map(([f, t]) => [f, t ?? 'VARCHAR'])) as Record<string, ColumnType>;
+  const existing = state.columns ?? (signature ? declaredColumns(signature) : []);
+  const columns = mergeColumns(existing, observed);
+  // A table is created by the first run that has rows for it, so its types come from data.
+  const hasRows = summary.requests > 0;
+  if (state.columns === null && !hasRows) {
+    await writeJson(deps.store, `${prefix}commit.json`, { summary, columns: null, prediction_type: null, first_date: null, last_date: null, labels_checked: false, statements: 0 });
+    return { run_id: run.run_id, endpoint: run.endpoint, statements: [] };
+  }
+  const create = state.columns === null;
+  const newColumns = create ? [] : columns.slice(existing.length);
+  const predictionType: ColumnType = state.prediction_type ?? summary.prediction_type ?? 'VARCHAR';
+  const stagedTypes = Object.fromEntries(
+    Object.entries(summary.features).map(([f, t]) => [columns.find((c) => c.feature === f)?.column ?? featureColumnName(f), t ?? 'VARCHAR']),
+  ) as Record<string, ColumnType>;
+  const first = [state.first_date, summary.dates[0]].filter((d): d is string => !!d).sort()[0];
+  const last = [state.last_date, summary.dates.at(-1)].filter((d): d is string => !!d).sort().at(-1);
+  const labelsTable = tableName(run.endpoint, 'labels');
+  const newLabels = (await deps.store.list(`${labelsTable}/`)).some((o) => o.lastModified.getTime() > Date.parse(state.labels_through));
+  const runTag = run.run_id.replace(/[^a-z0-9]/gi, '_').toLowerCase();
+  const statements = commitStatements({
+    dialect: deps.dialect,
+    runId: run.run_id,
+    startedAt: new Date(run.started_at),
+    unpacked: tableRef(deps, tableName(run.endpoint, 'unpacked'), deps.store.location(`${tableName(run.endpoint, 'unpacked')}/`)),
+    errors: tableRef(deps, tableName(run.endpoint, 'unpack_errors'), deps.store.location(`${tableName(run.endpoint, 'unpack_errors')}/`)),
+    recompute: tableRef(deps, tableName(run.endpoint, 'recompute_windows'), deps.store.location(`${tableName(run.endpoint, 'recompute_windows')}/`)),
+    labels: tableRef(deps, labelsTable, deps.store.location(`${labelsTable}/`)),
+    stagedPredictions: tableRef(deps, `${tableName(run.endpoint, 'unpacked')}_staged_${runTag}`, deps.store.location(`${prefix}predictions/`)),
+    stagedRejects: tableRef(deps, `${tableName(run.endpoint, 'unpack_errors')}_staged_${runTag}`, deps.store.location(`${prefix}rejects/`)),
+    columns,
+    stagedTypes,
+    predictionType,
+    newColumns,
+    createTables: create,
+    dates: hasRows ? summary.dates : [],
+    labelsAfter: new Date(state.labels_through),
+    dateRange: newLabels && first && last ? { first, last } : null,
+  });
+  await writeJson(deps.store, `${prefix}commit.json`, { summary, columns, prediction_type: predictionType, first_date: first ?? null, last_date: last ?? null, labels_checked: newLabels, statements: statements.length });
+  return { run_id: run.run_id, endpoint: run.endpoint, statements: statements.map((sql) => ({ sql })) };
+}
+
+/** Step 4: moves the endpoint's watermarks, records the report, removes the staged files. */
+export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promise<EndpointReport> {
+  const prefix = runPrefix(run.run_id, run.endpoint);
+  const plan = await readJson<{ files_through: number; recent_files: { key: string; t: number }[] }>(deps.store, `${prefix}plan.json`);
+  const commit = await readJson<{ summary: UnpackSummary; columns: FeatureColumn[] | null; prediction_type: ColumnType | null; first_date: string | null; last_date: string | null; labels_checked: boolean; statements: number }>(
+    deps.store,
+    `${prefix}commit.json`,
+  );
+  if (!plan || !commit) throw new Error(`Run ${run.run_id} has no plan or commit for ${run.endpoint}`);
+  const state: EndpointState = {
+    endpoint: run.endpoint,
+    files_through: plan.files_through,
+    recent_files: plan.recent_files,
+    // Labels are looked at again for a margin: an upload stamped before the run may land after it.
+    labels_through: new Date(Date.parse(run.started_at) - LIST_MARGIN_MS).toISOString(),
+    columns: commit.columns,
+    prediction_type: commit.prediction_type,
+    first_date: commit.first_date,
+    last_date: commit.last_date,
+  };
+  await writeJson(deps.store, stateKey(run.endpoint), state);
+  const report: EndpointReport = {
+    ...commit.summary,
+    endpoint: run.endpoint,
+    files: run.files,
+    backlog: run.backlog,
+    statements: commit.statements,
+    columns: commit.columns ?? [],
+    labels_checked: commit.labels_checked,
+  };
+  await writeJson(deps.store, `${prefix}report.json`, report);
+  const staged = (await deps.store.list(prefix)).map((o) => o.key).filter((k) => !k.endsWith('report.json'));
+  await deps.store.delete(staged);
+  return report;
+}
+
+/** The catch of the workflow: records why the run failed. Watermarks stay where they were. */
+export async function recordFailure(deps: RefreshDeps, input: { run_id?: string; error?: { Error?: string; Cause?: unknown } }): Promise<{ run_id: string | null; error: string; cause: string }> {
+  const cause = typeof input.error?.Cause === 'string' ? input.error.Cause : JSON.stringify(input.error?.Cause ?? null);
+  const failure = { run_id: input.run_id ?? null, error: input.error?.Error ?? 'Unknown', cause, at: (deps.now?.() ?? new Date()).toISOString() };
+  await writeJson(deps.store, `${ROOT}/last-failure.json`, failure);
+  if (input.run_id) await writeJson(deps.store, `${ROOT}/runs/${input.run_id}/failure.json`, failure);
+  return failure;
+}

@@ -1,0 +1,94 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  type Chain,
+  DefinitionBody,
+  DistributedMap,
+  Fail,
+  IntegrationPattern,
+  JitterType,
+  JsonPath,
+  Map as MapState,
+  Pass,
+  type RetryProps,
+  StateGraph,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { AthenaStartQueryExecution, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { RefreshSettings } from './config.js';
+
+/**
+ * The refresh workflow, defined once. CDK deploys it; the local stack runs the same
+ * definition, rendered by {@link renderRefreshDefinition}, in an ASL interpreter.
+ */
+
+/** The Lambda-backed steps, by state name; the local runner binds the same names to the same functions. */
+export const REFRESH_STEPS = ['Plan', 'UnpackTask', 'PrepareCommit', 'FinishEndpoint', 'RecordFailure'] as const;
+/** The Athena step: one SQL statement, waited for (`.sync`). */
+export const SQL_STEP = 'RunStatement';
+export type RefreshStep = (typeof REFRESH_STEPS)[number];
+
+/** What the definition is built from. */
+export interface RefreshDefinitionProps {
+  readonly functions: Readonly<Record<RefreshStep, IFunction>>;
+  readonly workgroup: string;
+  readonly settings: RefreshSettings;
+}
+
+/** Every task retries transient failures with exponential backoff and jitter. */
+const RETRY: RetryProps = { errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: JitterType.FULL };
+
+function step(scope: Construct, name: RefreshStep, fn: IFunction, options: { resultPath?: string } = {}): LambdaInvoke {
+  const task = new LambdaInvoke(scope, name, { lambdaFunction: fn, payloadResponseOnly: true, retryOnServiceExceptions: false, ...options });
+  task.addRetry(RETRY);
+  return task;
+  // payloadResponseOnly: the function's answer is the state's output, with no invocation metadata.
+}
+
+/**
+ * Plan → unpack the new payload files (a Distributed Map of tasks) → for each endpoint:
+ * prepare its SQL, run the statements one by one on Athena, then move its watermarks.
+ * Any failure is recorded by RecordFailure and fails the run; watermarks move only in
+ * FinishEndpoint, after the endpoint's statements succeeded.
+ */
+export function buildRefreshDefinition(scope: Construct, props: RefreshDefinitionProps): Chain {
+  const { functions: fns, settings } = props;
+  const recordFailure = step(scope, 'RecordFailure', fns.RecordFailure).next(new Fail(scope, 'RefreshFailed', { errorPath: '$.error', causePath: '$.cause' }));
+
+  const plan = step(scope, 'Plan', fns.Plan);
+  const unpack = new DistributedMap(scope, 'Unpack', {
+    itemsPath: '$.tasks',
+    maxConcurrency: settings.max_concurrency,
+    // Each task's rows are in the store; only counts come back, and they are not kept.
+    resultPath: JsonPath.DISCARD,
+  }).itemProcessor(step(scope, 'UnpackTask', fns.UnpackTask));
+
+  const runStatement = new AthenaStartQueryExecution(scope, SQL_STEP, {
+    queryString: JsonPath.stringAt('$.sql'),
+    workGroup: props.workgroup,
+    integrationPattern: IntegrationPattern.RUN_JOB,
+    resultPath: JsonPath.DISCARD,
+  });
+  runStatement.addRetry({ ...RETRY, errors: ['Athena.TooManyRequestsException', 'Athena.InternalServerException', 'States.Timeout'] });
+  const statements = new MapState(scope, 'RunStatements', { itemsPath: '$.commit.statements', maxConcurrency: 1, resultPath: JsonPath.DISCARD }).itemProcessor(runStatement);
+  const commitOne = step(scope, 'PrepareCommit', fns.PrepareCommit, { resultPath: '$.commit' })
+    .next(statements)
+    .next(step(scope, 'FinishEndpoint', fns.FinishEndpoint));
+  // One endpoint at a time keeps the Athena load of a run flat.
+  const commit = new MapState(scope, 'Commit', { itemsPath: '$.endpoints', maxConcurrency: 1, resultPath: '$.reports' }).itemProcessor(commitOne);
+  const report = new Pass(scope, 'Report', { parameters: { 'run_id.$': '$.run_id', 'started_at.$': '$.started_at', 'reports.$': '$.reports' } });
+
+  for (const s of [plan, unpack, commit]) s.addCatch(recordFailure, { resultPath: '$.error' });
+  return plan.next(unpack).next(commit).next(report);
+}
+
+/** The Amazon States Language JSON of a definition, with any tokens resolved in `stack`. */
+export function renderDefinition(stack: Stack, chain: Chain): Record<string, unknown> {
+  const graph = new StateGraph(chain.startState, 'refresh');
+  return stack.resolve(graph.toGraphJson()) as Record<string, unknown>;
+}
+
+/** The body CDK deploys. */
+export function refreshDefinitionBody(chain: Chain): DefinitionBody {
+  return DefinitionBody.fromChainable(chain);
+}
