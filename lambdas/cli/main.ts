@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../../lib/config.js';
 import { LocalServerError } from '../adapters/local/http-server.js';
-import { AthenaClient } from '@aws-sdk/client-athena';
+import { AthenaClient, GetWorkGroupCommand } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { FileObjectStore } from '../adapters/local/file-object-store.js';
+import { LabelsFileError, normalizeLabelsFile } from '../adapters/local/labels-file.js';
+import { RefreshFailedError, type RefreshProgress, runLocalRefresh } from '../adapters/local/refresh-runner.js';
+import { capturedEndpoints } from '../workflow/steps.js';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
 import { LocalQueryEngine } from '../adapters/local/query-engine.js';
 import { environmentNames } from '../core/names.js';
@@ -61,6 +67,9 @@ function program(out: (text: string) => void): Command {
           ...config.endpoints.map((e) => `  endpoint ${e.name}: POST ${url}/serving-endpoints/${e.name}/invocations`),
           ...config.models.map((m) => `  model ${m.name}: POST ${url}/model/${m.name}/<version|stage|@alias>/invocations`),
           `Query: npx inference-tables query "SELECT * FROM ${config.endpoints[0]?.name.replaceAll('-', '_') ?? 'unrouted'}_payload"`,
+          config.refresh.enabled
+            ? `Refresh (unpack, labels) every ${config.refresh.schedule_minutes} min; now: npx inference-tables refresh`
+            : 'Refresh: npx inference-tables refresh',
           '',
         ].join('\n'),
       );
@@ -101,7 +110,84 @@ function program(out: (text: string) => void): Command {
         engine.close();
       }
     });
+  cli
+    .command('refresh')
+    .description('Run the refresh workflow now: unpack new captured requests into <endpoint>_unpacked and attach labels.')
+    .option('--endpoint <name...>', 'only these endpoints (default: every captured endpoint)')
+    .option('-d, --data-dir <dir>', 'folder of the tables', env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR)
+    .option('-c, --config <env|file>', 'environment configuration', 'local')
+    .action(async (opts: { endpoint?: string[]; dataDir: string; config: string }) => {
+      const config = loadConfig(opts.config);
+      const result = await runLocalRefresh({ config, dataDir: resolve(opts.dataDir), endpoints: opts.endpoint, onProgress: progressLine });
+      out(describeRefresh(result.run_id, result.reports));
+    });
+
+  const labels = cli.command('labels').description('Ground-truth labels, joined to predictions by client_request_id (and row_index).');
+  labels
+    .command('upload')
+    .description('Upload a labels file (CSV, JSON lines or Parquet with client_request_id, label and optionally row_index, labeled_at).')
+    .argument('<file>', 'the labels file')
+    .requiredOption('--endpoint <name>', 'endpoint the labels belong to')
+    .option('--label-column <name>', 'column holding the label', 'label')
+    .option('-e, --env <name>', "upload to a deployed environment's labels prefix in S3")
+    .option('-d, --data-dir <dir>', 'folder of the tables', env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR)
+    .option('-c, --config <env|file>', 'environment configuration (local uploads)', 'local')
+    .action(async (file: string, opts: { endpoint: string; labelColumn: string; env?: string; dataDir: string; config: string }) => {
+      const config = loadConfig(opts.env ?? opts.config);
+      const known = capturedEndpoints(config);
+      if (!known.includes(opts.endpoint)) throw new LabelsFileError(`unknown endpoint '${opts.endpoint}' in ${config.environment}; configured: ${known.join(', ')}`);
+      const labelsFile = await normalizeLabelsFile(resolve(file), opts.endpoint, { labelColumn: opts.labelColumn });
+      let where: string;
+      if (opts.env) {
+        where = await uploadToS3(config, labelsFile.key, labelsFile.body);
+      } else {
+        const store = new FileObjectStore(resolve(opts.dataDir));
+        await store.put(labelsFile.key, labelsFile.body);
+        where = store.location(labelsFile.key);
+      }
+      const skipped = labelsFile.skipped > 0 ? ` (${labelsFile.skipped} rows without client_request_id left out)` : '';
+      out(`${labelsFile.rows} labels for ${opts.endpoint} stored in ${where}${skipped}; the next refresh attaches them.\n`);
+    });
   return cli;
+}
+
+function progressLine(p: RefreshProgress): void {
+  // Progress on stderr, so the report on stdout stays clean for pipes.
+  if (p.kind === 'entered' && !['RunStatement', 'UnpackTask'].includes(p.state)) process.stderr.write(`  ${p.state}…\n`);
+  if (p.kind === 'failed' || p.kind === 'retried') process.stderr.write(`  ${p.state} ${p.kind}${p.detail ? `: ${p.detail}` : ''}\n`);
+}
+
+function describeRefresh(runId: string, reports: readonly { endpoint: string; files: number; requests: number; skipped_status: number; predictions: number; rejected: number; backlog: number; disagreements: Record<string, number> }[]): string {
+  const lines = [`refresh ${runId}:`];
+  for (const r of reports) {
+    if (r.files === 0) {
+      lines.push(`  ${r.endpoint}: no new captured requests`);
+      continue;
+    }
+    lines.push(`  ${r.endpoint}: ${r.files} files, ${r.requests} requests → ${r.predictions} predictions, ${r.rejected} rejected (kept in ${r.endpoint.replaceAll('-', '_')}_unpack_errors), ${r.skipped_status} non-2xx skipped${r.backlog ? `, ${r.backlog} files left for the next run` : ''}`);
+    for (const [what, n] of Object.entries(r.disagreements)) lines.push(`    signature disagreement: ${what} (${n}×)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Uploads to the environment's bucket, found from its workgroup's result location; multipart for large files. */
+async function uploadToS3(config: ReturnType<typeof loadConfig>, key: string, body: Uint8Array): Promise<string> {
+  const names = environmentNames(config.environment, config.database);
+  const region = config.deployment.region ? { region: config.deployment.region } : {};
+  let bucket: string | undefined;
+  try {
+    const wg = await new AthenaClient(region).send(new GetWorkGroupCommand({ WorkGroup: names.workgroup }));
+    bucket = /^s3:\/\/([^/]+)\//.exec(wg.WorkGroup?.Configuration?.ResultConfiguration?.OutputLocation ?? '')?.[1];
+  } catch (error) {
+    throw new LabelsFileError(`cannot find ${config.environment}'s bucket (workgroup ${names.workgroup}): ${(error as Error).message}`, { cause: error });
+  }
+  if (!bucket) throw new LabelsFileError(`workgroup ${names.workgroup} has no result location; is ${names.stack} deployed?`);
+  try {
+    await new Upload({ client: new S3Client(region), params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/vnd.apache.parquet' } }).done();
+  } catch (error) {
+    throw new LabelsFileError(`cannot upload to s3://${bucket}/${key}: ${(error as Error).message}`, { cause: error });
+  }
+  return `s3://${bucket}/${key}`;
 }
 
 function describeStats(stats: QueryStats): string {
@@ -146,7 +232,7 @@ export async function runCli(argv: readonly string[], out: (text: string) => voi
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof ConfigError || error instanceof QueryError || error instanceof LocalServerError) {
+    if (error instanceof ConfigError || error instanceof QueryError || error instanceof LocalServerError || error instanceof LabelsFileError || error instanceof RefreshFailedError) {
       process.stderr.write(`inference-tables: ${error.message}\n`);
       return 1;
     }

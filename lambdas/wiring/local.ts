@@ -2,7 +2,9 @@ import type { Config } from '../../lib/config.js';
 import { LocalDeliveryStream } from '../adapters/local/delivery-stream.js';
 import { type LocalServer, startLocalServer } from '../adapters/local/http-server.js';
 import { createBackendFactory } from '../backends/factory.js';
+import { log } from '../core/log.js';
 import { PRODUCT_VERSION } from '../core/version.js';
+import { RefreshFailedError, runLocalRefresh } from '../adapters/local/refresh-runner.js';
 import { type ScoringHandler, createScoringHandler } from '../scoring/handler.js';
 import type { ScoringContext } from '../scoring/middleware.js';
 
@@ -16,6 +18,8 @@ export interface LocalStackOptions {
   readonly token?: string | undefined;
   /** Overrides the configuration's buffer interval (seconds). */
   readonly bufferIntervalSeconds?: number;
+  /** Runs the refresh workflow on the configured schedule (the local EventBridge Scheduler). Default: `refresh.enabled`. */
+  readonly scheduleRefresh?: boolean;
 }
 
 /** The local stack: the scoring handler with local adapters, behind an HTTP server. */
@@ -51,13 +55,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await sink.close();
     throw error;
   }
+  let running: Promise<unknown> | undefined;
+  const refresh = () => {
+    if (running) return; // a run still going: this tick is skipped, as a scheduler with no overlap would
+    running = runLocalRefresh({ config, dataDir: options.dataDir })
+      .then((r) => {
+        for (const e of r.reports.filter((x) => x.files > 0)) {
+          log('info', 'scheduled refresh', { run: r.run_id, endpoint: e.endpoint, predictions: e.predictions, rejected: e.rejected });
+        }
+      })
+      .catch((error: unknown) => log('error', 'scheduled refresh failed; watermarks unchanged', { error: error instanceof RefreshFailedError ? error.message : String(error) }))
+      .finally(() => (running = undefined));
+  };
+  const timer = (options.scheduleRefresh ?? config.refresh.enabled) ? setInterval(refresh, config.refresh.schedule_minutes * 60_000) : undefined;
+  timer?.unref();
   return {
     handler,
     sink,
     server,
     close: async () => {
+      clearInterval(timer);
       await server.close();
       await sink.close();
+      await running;
     },
   };
 }

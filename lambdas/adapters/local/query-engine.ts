@@ -8,6 +8,26 @@ import { athenaToLocalSql } from '../../core/sql-dialect.js';
 import type { Config } from '../../../lib/config.js';
 import { ATHENA_MACROS } from './athena-functions.js';
 import { openDuckDb, sqlIdent, sqlString } from './duckdb.js';
+import { WAREHOUSE_FILE, labelsViewSql } from './warehouse.js';
+
+/** How long to wait for a refresh that holds the warehouse. */
+const WAREHOUSE_WAIT_MS = 30_000;
+
+async function attachWarehouse(connection: DuckDBConnection, path: string): Promise<void> {
+  const deadline = Date.now() + WAREHOUSE_WAIT_MS;
+  for (;;) {
+    try {
+      await connection.run(`ATTACH ${sqlString(path)} AS warehouse (READ_ONLY)`);
+      return;
+    } catch (error) {
+      // A refresh holds the file for the seconds of its commit.
+      if (!/lock/i.test((error as Error).message) || Date.now() > deadline) {
+        throw new QueryError(`cannot open the unpacked tables in ${path}: ${(error as Error).message}`, { cause: error });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 
 
 const TABLE_DIR = /^[a-z0-9_]+_payload$/;
@@ -37,6 +57,19 @@ export class LocalQueryEngine implements QueryEngine {
       }
     }
     for (const name of names) await connection.run(viewSql(dataDir, name));
+    for (const endpoint of new Set([...(config?.endpoints ?? []).map((e) => e.name), ...(config?.models ?? []).map((m) => m.name)])) {
+      await connection.run(labelsViewSql(dataDir, endpoint));
+      names.add(tableName(endpoint, 'labels'));
+    }
+    const warehouse = join(dataDir, WAREHOUSE_FILE);
+    if (existsSync(warehouse)) {
+      await attachWarehouse(connection, warehouse);
+      const tables = await connection.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse'`);
+      for (const [table] of tables.getRows() as [string][]) {
+        await connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(table)} AS SELECT * FROM warehouse.main.${sqlIdent(table)}`);
+        names.add(table);
+      }
+    }
     return new LocalQueryEngine(instance, connection, [...names].sort());
   }
 

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import { tableName } from '../../core/names.js';
+import { openDuckDb, sqlIdent, sqlString } from './duckdb.js';
+
+/** A labels file that cannot be used, with the reason. */
+export class LabelsFileError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LabelsFileError';
+  }
+}
+
+/** A labels file rewritten as the labels table's Parquet, ready to be stored. */
+export interface NormalizedLabels {
+  /** Parquet bytes with the columns of the labels table. */
+  readonly body: Uint8Array;
+  readonly rows: number;
+  /** Rows without a client_request_id, left out. */
+  readonly skipped: number;
+  /** Key of the object in the store: `<endpoint>_labels/uploaded=<date>/<file>.parquet`. */
+  readonly key: string;
+}
+
+const READERS: Readonly<Record<string, (path: string) => string>> = {
+  '.csv': (p) => `read_csv(${sqlString(p)}, header = true, all_varchar = true)`,
+  '.tsv': (p) => `read_csv(${sqlString(p)}, header = true, delim = '\t', all_varchar = true)`,
+  '.jsonl': (p) => `read_json(${sqlString(p)}, format = 'newline_delimited')`,
+  '.ndjson': (p) => `read_json(${sqlString(p)}, format = 'newline_delimited')`,
+  '.json': (p) => `read_json(${sqlString(p)}, format = 'auto')`,
+  '.parquet': (p) => `read_parquet(${sqlString(p)})`,
+};
+
+/**
+ * Reads a labels file (CSV, JSON lines or Parquet) and rewrites it with the labels table's
+ * columns: `client_request_id` (required), `row_index` (0 when absent, for one-row requests),
+ * the label (column `label`, or the one named), `labeled_at` when present (else the upload
+ * time orders labels of one key: the latest wins), the upload time and the file's name.
+ * @throws LabelsFileError naming what is missing
+ */
+export async function normalizeLabelsFile(path: string, endpoint: string, options: { labelColumn?: string; now?: Date } = {}): Promise<NormalizedLabels> {
+  if (!existsSync(path)) throw new LabelsFileError(`${path}: no such file`);
+  const extension = extname(path).toLowerCase();
+  const reader = READERS[extension];
+  if (!reader) throw new LabelsFileError(`${path}: unknown format '${extension}'; use .csv, .tsv, .jsonl, .ndjson, .json or .parquet`);
+  const labelColumn = options.labelColumn ?? 'label';
+  const now = options.now ?? new Date();
+  const { instance, connection } = await openDuckDb();
+  const out = join(tmpdir(), `labels-${randomUUID()}.parquet`);
+  try {
+    await connection.run(`SET TimeZone = 'UTC'`);
+    try {
+      await connection.run(`CREATE TEMP VIEW src AS SELECT * FROM ${reader(path)}`);
+    } catch (error) {
+      throw new LabelsFileError(`${path}: cannot be read as ${extension.slice(1)}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+    const columns = (await connection.runAndReadAll('SELECT * FROM src LIMIT 0')).columnNames();
+    const missing = ['client_request_id', labelColumn].filter((c) => !columns.includes(c));
+    if (missing.length > 0) {
+      throw new LabelsFileError(`${path} has no ${missing.map((c) => `'${c}'`).join(' or ')} column (it has: ${columns.join(', ') || 'none'}); labels are keyed by client_request_id, plus row_index for batch requests`);
+    }
+    const rowIndex = columns.includes('row_index') ? `COALESCE(TRY_CAST(row_index AS INTEGER), 0)` : '0';
+    const labeledAt = columns.includes('labeled_at') ? 'TRY_CAST(labeled_at AS TIMESTAMP)' : 'CAST(NULL AS TIMESTAMP)';
+    const uploadedAt = `TIMESTAMP '${now.toISOString().replace('T', ' ').replace('Z', '')}'`;
+    // JSON values keep their JSON text (a number stays 1, not "1.0"); CSV cells are text already.
+    const label = `CASE WHEN ${sqlIdent(labelColumn)} IS NULL THEN NULL ELSE trim(CAST(to_json(${sqlIdent(labelColumn)}) AS VARCHAR), '"') END`;
+    const counts = await connection.runAndReadAll(`SELECT count(*) FILTER (WHERE client_request_id IS NOT NULL), count(*) FILTER (WHERE client_request_id IS NULL) FROM src`);
+    const [rows, skipped] = (counts.getRows()[0] as bigint[]).map(Number) as [number, number];
+    if (rows === 0) throw new LabelsFileError(`${path} has no row with a client_request_id`);
+    await connection.run(
+      `COPY (SELECT CAST(client_request_id AS VARCHAR) AS client_request_id, ${rowIndex} AS row_index, ${label} AS label,
+         ${labeledAt} AS labeled_at, ${uploadedAt} AS uploaded_at, ${sqlString(basename(path))} AS source_file
+       FROM src WHERE client_request_id IS NOT NULL) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION snappy)`,
+    );
+    const stamp = now.toISOString().replace(/[-:.]/g, '').slice(0, 15);
+    return {
+      body: readFileSync(out),
+      rows,
+      skipped,
+      key: `${tableName(endpoint, 'labels')}/uploaded=${now.toISOString().slice(0, 10)}/labels-${stamp}-${randomUUID().slice(0, 8)}.parquet`,
+    };
+  } finally {
+    rmSync(out, { force: true });
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
