@@ -32,6 +32,8 @@ export type RefreshStep = (typeof REFRESH_STEPS)[number];
 export interface RefreshDefinitionProps {
   readonly functions: Readonly<Record<RefreshStep, IFunction>>;
   readonly workgroup: string;
+  /** Glue database the statements run in (scopes the Athena task's Glue permissions). */
+  readonly database: string;
   readonly settings: RefreshSettings;
 }
 
@@ -66,6 +68,7 @@ export function buildRefreshDefinition(scope: Construct, props: RefreshDefinitio
   const runStatement = new AthenaStartQueryExecution(scope, SQL_STEP, {
     queryString: JsonPath.stringAt('$.sql'),
     workGroup: props.workgroup,
+    queryExecutionContext: { databaseName: props.database },
     integrationPattern: IntegrationPattern.RUN_JOB,
     resultPath: JsonPath.DISCARD,
   });

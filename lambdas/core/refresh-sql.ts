@@ -6,6 +6,16 @@ import { FIXED_COLUMNS, type ColumnType, type FeatureColumn } from './unpacked-s
  * and two expressions differ, and those differences live here.
  */
 
+/** Columns of the labels table, written by `inference-tables labels upload`; partitioned by `uploaded` (date). */
+export const LABEL_COLUMNS: readonly (readonly [string, string])[] = [
+  ['client_request_id', 'VARCHAR'],
+  ['row_index', 'INTEGER'],
+  ['label', 'VARCHAR'],
+  ['labeled_at', 'TIMESTAMP'],
+  ['uploaded_at', 'TIMESTAMP'],
+  ['source_file', 'VARCHAR'],
+];
+
 /** Which engine a statement is written for. */
 export type Dialect = 'athena' | 'duckdb';
 

@@ -11,6 +11,10 @@ export const ENV = {
   configFile: 'INFERENCE_TABLES_CONFIG_FILE',
   /** JSON object: endpoint name → array of Firehose delivery stream names. */
   captureStreams: 'INFERENCE_TABLES_CAPTURE_STREAMS',
+  /** Bucket of the environment's tables and of the refresh workflow's staged files. */
+  dataBucket: 'INFERENCE_TABLES_DATA_BUCKET',
+  /** Glue database the refresh workflow's SQL qualifies its tables with. */
+  database: 'INFERENCE_TABLES_DATABASE',
 } as const;
 
 /** A required environment variable is missing or invalid. */

@@ -2,11 +2,35 @@ import { isAbsolute, join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { z } from 'zod';
 import { type Config, ConfigError, loadConfig } from '../../lib/config.js';
+import { S3Client } from '@aws-sdk/client-s3';
 import { FirehoseSink } from '../adapters/aws/firehose-sink.js';
+import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
+import type { RefreshDeps } from '../workflow/steps.js';
 import { createBackendFactory } from '../backends/factory.js';
 import { PRODUCT_VERSION } from '../core/version.js';
 import type { ScoringDependencies } from '../scoring/handler.js';
 import { ENV, EnvironmentError, requireEnv, requireJsonEnv } from '../shared/env.js';
+
+/** The configuration bundled with the function, named by its environment variable. */
+function bundledConfig(env: NodeJS.ProcessEnv): Config {
+  const file = requireEnv(ENV.configFile, env);
+  try {
+    return loadConfig(isAbsolute(file) ? file : join(env.LAMBDA_TASK_ROOT ?? process.cwd(), file));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new EnvironmentError(`Environment variable ${ENV.configFile}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+/** The AWS adapters of the refresh workflow's steps: S3 and Athena's dialect. */
+export function awsRefreshDependencies(env: NodeJS.ProcessEnv = process.env): RefreshDeps {
+  return {
+    config: bundledConfig(env),
+    store: new S3ObjectStore(new S3Client({}), requireEnv(ENV.dataBucket, env)),
+    dialect: 'athena',
+    database: requireEnv(ENV.database, env),
+  };
+}
 
 const streamsSchema = z.record(z.string(), z.array(z.string().min(1)).min(1));
 
@@ -15,14 +39,7 @@ const streamsSchema = z.record(z.string(), z.array(z.string().min(1)).min(1));
  * The configuration file path is resolved against the package root (`LAMBDA_TASK_ROOT`).
  */
 export function awsScoringDependencies(env: NodeJS.ProcessEnv = process.env): ScoringDependencies {
-  const file = requireEnv(ENV.configFile, env);
-  let config: Config;
-  try {
-    config = loadConfig(isAbsolute(file) ? file : join(env.LAMBDA_TASK_ROOT ?? process.cwd(), file));
-  } catch (error) {
-    if (error instanceof ConfigError) throw new EnvironmentError(`Environment variable ${ENV.configFile}: ${error.message}`, { cause: error });
-    throw error;
-  }
+  const config = bundledConfig(env);
   const parsed = streamsSchema.safeParse(requireJsonEnv(ENV.captureStreams, env));
   if (!parsed.success) throw new EnvironmentError(`Environment variable ${ENV.captureStreams} must map endpoint names to stream names.`);
   const streams = parsed.data;

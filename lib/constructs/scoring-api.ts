@@ -17,11 +17,12 @@ import {
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { type Alias, Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Backend, Config } from '../config.js';
 import { ENV } from '../../lambdas/shared/env.js';
+import { bundlingWithConfig } from './bundling.js';
 import type { CaptureStreams } from './capture-streams.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -98,23 +99,7 @@ export class ScoringApi extends Construct {
       role,
       logGroup: functionLogs,
       environment: { [ENV.configFile]: 'config.json', NODE_OPTIONS: '--enable-source-maps' },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // The SDK is bundled at the version tested here, not the runtime's.
-        bundleAwsSDK: true,
-        forceDockerBundling: false,
-        // Some bundled CommonJS code calls require() for Node built-ins.
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [`cp "${configFile}" "${output}/config.json"`],
-        },
-      },
+      bundling: bundlingWithConfig(configFile),
     });
     this.alias = this.function.addAlias('live', { provisionedConcurrentExecutions: settings.scoring_function.provisioned_concurrency });
     props.streams.grantPutRecords(this.function);
@@ -211,7 +196,8 @@ function resourceAt(root: IResource, path: string): IResource {
  * Writes the configuration the function reads into a file named by its content. Request
  * limits above what Lambda can receive are lowered, so the function itself answers 413.
  */
-function writeDeployedConfig(config: Config): string {
+/** Writes the configuration a function is bundled with (request limits clamped to Lambda's); returns its path. */
+export function writeDeployedConfig(config: Config): string {
   const clamp = <T extends { capture: { max_request_bytes: number } }>(x: T): T => ({
     ...x,
     capture: { ...x.capture, max_request_bytes: Math.min(x.capture.max_request_bytes, AWS_MAX_REQUEST_BYTES) },

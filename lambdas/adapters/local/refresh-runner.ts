@@ -49,7 +49,8 @@ export function localFunctionArn(environment: string, step: RefreshStep): string
 export function localRefreshDefinition(config: Config): Record<string, unknown> {
   const stack = new Stack(new App(), 'LocalRefresh', { env: { account: '000000000000', region: 'us-east-1' } });
   const functions = Object.fromEntries(REFRESH_STEPS.map((s) => [s, LambdaFunction.fromFunctionArn(stack, `${s}Function`, localFunctionArn(config.environment, s))])) as Record<RefreshStep, LambdaFunction>;
-  const chain = buildRefreshDefinition(stack, { functions, workgroup: environmentNames(config.environment, config.database).workgroup, settings: config.refresh });
+  const names = environmentNames(config.environment, config.database);
+  const chain = buildRefreshDefinition(stack, { functions, workgroup: names.workgroup, database: names.database, settings: config.refresh });
   return renderDefinition(stack, chain);
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { LABEL_COLUMNS } from '../../core/refresh-sql.js';
 import { tableName } from '../../core/names.js';
 import { ATHENA_MACROS } from './athena-functions.js';
 import { sqlIdent, sqlString } from './duckdb.js';
@@ -12,15 +13,6 @@ import { sqlIdent, sqlString } from './duckdb.js';
  */
 export const WAREHOUSE_FILE = 'warehouse.duckdb';
 
-/** Columns of the labels table, written by `inference-tables labels upload`. */
-export const LABEL_COLUMNS: readonly (readonly [string, string])[] = [
-  ['client_request_id', 'VARCHAR'],
-  ['row_index', 'INTEGER'],
-  ['label', 'VARCHAR'],
-  ['labeled_at', 'TIMESTAMP'],
-  ['uploaded_at', 'TIMESTAMP'],
-  ['source_file', 'VARCHAR'],
-];
 
 function hasParquet(dir: string): boolean {
   return existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.parquet'));

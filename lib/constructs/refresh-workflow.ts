@@ -1,0 +1,206 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnTable } from 'aws-cdk-lib/aws-glue';
+import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import { type CfnStateMachine, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { LABEL_COLUMNS } from '../../lambdas/core/refresh-sql.js';
+import { tableName } from '../../lambdas/core/names.js';
+import { ENV } from '../../lambdas/shared/env.js';
+import type { Config } from '../config.js';
+import { REFRESH_STEPS, type RefreshStep, buildRefreshDefinition, refreshDefinitionBody } from '../refresh-definition.js';
+import { bundlingWithConfig } from './bundling.js';
+import { bucketObjectsFinding } from './capture-storage.js';
+import { writeDeployedConfig } from './scoring-api.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** Handler export of each step in `lambdas/workflow/index.ts`. */
+const HANDLERS: Readonly<Record<RefreshStep, string>> = {
+  Plan: 'plan',
+  UnpackTask: 'unpack',
+  PrepareCommit: 'prepare',
+  FinishEndpoint: 'finish',
+  RecordFailure: 'failure',
+};
+
+/** Props of {@link RefreshWorkflow}. */
+export interface RefreshWorkflowProps {
+  readonly config: Config;
+  readonly endpoints: readonly string[];
+  readonly bucket: IBucket;
+  readonly key: IKey;
+  readonly databaseName: string;
+  readonly workgroupName: string;
+  readonly workgroupArn: string;
+  readonly logRetention: RetentionDays;
+}
+
+/**
+ * The refresh workflow on AWS: a labels table per endpoint, the step functions, the state
+ * machine built by {@link buildRefreshDefinition} (logging and X-Ray on), and an EventBridge
+ * Scheduler schedule. Unpacked tables are Iceberg tables the workflow creates and MERGEs into.
+ */
+export class RefreshWorkflow extends Construct {
+  public readonly stateMachine: StateMachine;
+  public readonly functions: Readonly<Record<RefreshStep, NodejsFunction>>;
+  public readonly schedule: Schedule;
+  private readonly databaseName: string;
+
+  public constructor(scope: Construct, id: string, props: RefreshWorkflowProps) {
+    super(scope, id);
+    const { config, bucket, key } = props;
+    this.databaseName = props.databaseName;
+    const stack = Stack.of(this);
+    const configFile = writeDeployedConfig(config);
+
+    for (const endpoint of props.endpoints) this.labelsTable(endpoint, props);
+
+    const functionLogs = new LogGroup(this, 'FunctionLogs', { encryptionKey: key, retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    // One role for the five steps: they share their code and their needs.
+    const functionRole = new Role(this, 'FunctionRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${config.environment} refresh steps` });
+    functionLogs.grantWrite(functionRole);
+    const objects = (...prefixes: string[]) => prefixes.map((p) => bucket.arnForObjects(p));
+    functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: objects('*_payload/*', '*_labels/*', '_refresh/*') }));
+    functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: objects('_refresh/*') }));
+    functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
+    const make = (step: RefreshStep) =>
+      new NodejsFunction(this, `${step}Function`, {
+        description: `inference-tables ${config.environment} refresh: ${step}`,
+        entry: join(ROOT, 'lambdas', 'workflow', 'index.ts'),
+        handler: HANDLERS[step],
+        projectRoot: ROOT,
+        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        runtime: Runtime.NODEJS_24_X,
+        architecture: Architecture.ARM_64,
+        // Unpacking reads and parses a task's payload files in memory.
+        memorySize: step === 'UnpackTask' ? 2048 : 512,
+        timeout: Duration.minutes(step === 'UnpackTask' ? 10 : 2),
+        tracing: Tracing.ACTIVE,
+        role: functionRole,
+        logGroup: functionLogs,
+        environment: { [ENV.configFile]: 'config.json', [ENV.dataBucket]: bucket.bucketName, [ENV.database]: props.databaseName, NODE_OPTIONS: '--enable-source-maps' },
+        bundling: bundlingWithConfig(configFile),
+      });
+    this.functions = Object.fromEntries(REFRESH_STEPS.map((s) => [s, make(s)])) as Record<RefreshStep, NodejsFunction>;
+
+
+    const logs = new LogGroup(this, 'Logs', { encryptionKey: key, retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: `inference-tables-${config.environment}-refresh`,
+      definitionBody: refreshDefinitionBody(buildRefreshDefinition(this, { functions: this.functions, workgroup: props.workgroupName, database: props.databaseName, settings: config.refresh })),
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+      timeout: Duration.hours(6),
+    });
+    const role = this.stateMachine.role;
+    // Athena runs the workflow's SQL with the state machine's credentials: it reads staged
+    // rows and labels, and writes the Iceberg tables and the query results.
+    const written = ['*_unpacked/*', '*_unpack_errors/*', '*_recompute_windows/*', 'athena-results/*'];
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [bucket.bucketArn] }));
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: objects('_refresh/*', '*_labels/*', ...written) }));
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: objects(...written) }));
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:CreateTable', 'glue:UpdateTable', 'glue:DeleteTable', 'glue:GetPartitions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/*` }),
+        ],
+      }),
+    );
+
+    this.acknowledgeObjects(bucket, functionRole, ['*_payload/*', '*_labels/*', '_refresh/*']);
+    this.acknowledgeObjects(bucket, role, ['_refresh/*', '*_labels/*', ...written]);
+    this.acknowledgeStateMachine();
+
+    this.schedule = new Schedule(this, 'Schedule', {
+      description: `inference-tables ${config.environment}: refresh every ${config.refresh.schedule_minutes} min`,
+      schedule: ScheduleExpression.rate(Duration.minutes(config.refresh.schedule_minutes)),
+      target: new StepFunctionsStartExecution(this.stateMachine, { input: ScheduleTargetInput.fromObject({}), retryAttempts: 2 }),
+      enabled: config.refresh.enabled,
+    });
+  }
+
+  /** Wildcards that name exactly what the workflow touches, each with its reason. */
+  private acknowledgeObjects(bucket: IBucket, role: IRole, prefixes: readonly string[]): void {
+    const v = Validations.of(role);
+    v.acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray accepts trace segments only on Resource "*" (it has no resource-level permissions).' });
+    for (const p of prefixes) {
+      v.acknowledge({ id: bucketObjectsFinding(bucket, p), reason: `Objects under the ${p.replace('/*', '')} prefixes of every endpoint, which this role reads or writes; the endpoints change with the config.` });
+    }
+  }
+
+  /** What CDK grants the state machine for its Lambda, Athena and Distributed Map states. */
+  private acknowledgeStateMachine(): void {
+    // cdk-nag names the region as resolved, or as <AWS::Region> when the stack is region-agnostic.
+    const region = Token.isUnresolved(Stack.of(this).region) ? '<AWS::Region>' : Stack.of(this).region;
+    Validations.of(this.stateMachine.role).acknowledge(
+      ...Object.values(this.functions).map((fn) => ({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnFunction)}.Arn>:*]`,
+        reason: 'Versions and aliases of the step function the state machine invokes (added by LambdaInvoke).',
+      })),
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${region}:<AWS::AccountId>:table/${this.databaseName}/*]`,
+        reason: 'Athena runs the workflow SQL as the state machine: it creates and alters the Iceberg tables of this database only.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${region}:<AWS::AccountId>:userDefinedFunction/${this.databaseName}/*]`,
+        reason: 'Granted by the Athena task for the database it runs in; the workflow defines no functions.',
+      },
+    );
+    // On the policy CDK adds for the Distributed Map.
+    Validations.of(this.stateMachine).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnStateMachine)}"}]}]}/*:*]`,
+        reason: 'The Distributed Map runs its tasks as child executions of this state machine.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnStateMachine)}"}]}]}:*]`,
+        reason: 'The Distributed Map describes and stops the child executions of this state machine.',
+      },
+    );
+  }
+
+  /** The labels table of an endpoint: Parquet files written by `labels upload`, partitioned by upload date. */
+  private labelsTable(endpoint: string, props: RefreshWorkflowProps): CfnTable {
+    const name = tableName(endpoint, 'labels');
+    const location = `s3://${props.bucket.bucketName}/${name}/`;
+    const glueType = (t: string) => ({ VARCHAR: 'string', INTEGER: 'int', TIMESTAMP: 'timestamp' })[t] ?? 'string';
+    return new CfnTable(this, `Labels-${endpoint}`, {
+      catalogId: Stack.of(this).account,
+      databaseName: props.databaseName,
+      tableInput: {
+        name,
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: [{ name: 'uploaded', type: 'string' }],
+        parameters: {
+          classification: 'parquet',
+          'projection.enabled': 'true',
+          'projection.uploaded.type': 'date',
+          'projection.uploaded.format': 'yyyy-MM-dd',
+          'projection.uploaded.range': '2025-01-01,NOW',
+          'storage.location.template': `${location}uploaded=\${uploaded}/`,
+        },
+        storageDescriptor: {
+          location,
+          columns: LABEL_COLUMNS.map(([c, t]) => ({ name: c, type: glueType(t) })),
+          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+        },
+      },
+    });
+  }
+}
