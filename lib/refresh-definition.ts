@@ -85,9 +85,13 @@ export function buildRefreshDefinition(scope: Construct, props: RefreshDefinitio
   return plan.next(unpack).next(commit).next(report);
 }
 
+/** A run that takes longer is stopped (and can be run again: every step is idempotent). */
+export const REFRESH_TIMEOUT = Duration.hours(6);
+
 /** The Amazon States Language JSON of a definition, with any tokens resolved in `stack`. */
 export function renderDefinition(stack: Stack, chain: Chain): Record<string, unknown> {
   const graph = new StateGraph(chain.startState, 'refresh');
+  graph.timeout = REFRESH_TIMEOUT;
   return stack.resolve(graph.toGraphJson()) as Record<string, unknown>;
 }
 

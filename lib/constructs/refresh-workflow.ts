@@ -15,7 +15,7 @@ import { LABEL_COLUMNS } from '../../lambdas/core/refresh-sql.js';
 import { tableName } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import type { Config } from '../config.js';
-import { REFRESH_STEPS, type RefreshStep, buildRefreshDefinition, refreshDefinitionBody } from '../refresh-definition.js';
+import { REFRESH_STEPS, REFRESH_TIMEOUT, type RefreshStep, buildRefreshDefinition, refreshDefinitionBody } from '../refresh-definition.js';
 import { bundlingWithConfig } from './bundling.js';
 import { bucketObjectsFinding } from './capture-storage.js';
 import { writeDeployedConfig } from './scoring-api.js';
@@ -99,7 +99,7 @@ export class RefreshWorkflow extends Construct {
       definitionBody: refreshDefinitionBody(buildRefreshDefinition(this, { functions: this.functions, workgroup: props.workgroupName, database: props.databaseName, settings: config.refresh })),
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
-      timeout: Duration.hours(6),
+      timeout: REFRESH_TIMEOUT,
     });
     const role = this.stateMachine.role;
     // Athena runs the workflow's SQL with the state machine's credentials: it reads staged

@@ -51,7 +51,23 @@ export function localRefreshDefinition(config: Config): Record<string, unknown> 
   const functions = Object.fromEntries(REFRESH_STEPS.map((s) => [s, LambdaFunction.fromFunctionArn(stack, `${s}Function`, localFunctionArn(config.environment, s))])) as Record<RefreshStep, LambdaFunction>;
   const names = environmentNames(config.environment, config.database);
   const chain = buildRefreshDefinition(stack, { functions, workgroup: names.workgroup, database: names.database, settings: config.refresh });
-  return renderDefinition(stack, chain);
+  return withPseudoParameters(renderDefinition(stack, chain)) as Record<string, unknown>;
+}
+
+/** AWS pseudo parameters of the local stand-in account, as CloudFormation would substitute them. */
+export const LOCAL_PSEUDO: Readonly<Record<string, string>> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '000000000000', 'AWS::URLSuffix': 'amazonaws.com' };
+
+/** Replaces `Fn::Join` and pseudo-parameter `Ref`s by their values, as CloudFormation does at deploy time. */
+export function withPseudoParameters(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withPseudoParameters);
+  if (typeof value !== 'object' || value === null) return value;
+  const o = value as Record<string, unknown>;
+  if (typeof o.Ref === 'string' && o.Ref in LOCAL_PSEUDO) return LOCAL_PSEUDO[o.Ref];
+  if (Array.isArray(o['Fn::Join'])) {
+    const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+    return parts.map((p) => String(withPseudoParameters(p))).join(sep);
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, withPseudoParameters(v)]));
 }
 
 /** Progress of a local run, for the command line. */
