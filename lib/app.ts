@@ -8,7 +8,6 @@ import { CaptureStorage } from './constructs/capture-storage.js';
 import { CaptureStreams, FIREHOSE_MIN_BUFFER_MB, FIREHOSE_MIN_BUFFER_SECONDS } from './constructs/capture-streams.js';
 import { PayloadCatalog } from './constructs/payload-catalog.js';
 import { QueryWorkgroup } from './constructs/query-workgroup.js';
-import { RefreshWorkflow } from './constructs/refresh-workflow.js';
 import { ScoringApi } from './constructs/scoring-api.js';
 import { TableReaders } from './constructs/table-readers.js';
 
@@ -41,7 +40,6 @@ export class InferenceTablesStack extends Stack {
   public readonly queries: QueryWorkgroup;
   public readonly readers: TableReaders;
   public readonly scoring: ScoringApi;
-  public readonly refresh: RefreshWorkflow;
 
   public constructor(scope: Construct, id: string, props: InferenceTablesStackProps) {
     super(scope, id, props);
@@ -92,16 +90,6 @@ export class InferenceTablesStack extends Stack {
       trustedPrincipals: settings.reader_role_trusted_principals,
     });
     this.scoring = new ScoringApi(this, 'Scoring', { config, streams: this.streams, key, logRetention });
-    this.refresh = new RefreshWorkflow(this, 'Refresh', {
-      config,
-      endpoints: captured.map((c) => c.name).filter((n) => n !== UNROUTED_ENDPOINT),
-      bucket,
-      key,
-      databaseName: names.database,
-      workgroupName: names.workgroup,
-      workgroupArn: this.queries.workgroupArn,
-      logRetention,
-    });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: this.scoring.api.url, description: 'Base URL of the scoring API' });
     new CfnOutput(this, OUTPUTS.database, { value: names.database, description: 'Glue database of the tables' });
