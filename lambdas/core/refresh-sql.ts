@@ -236,24 +236,8 @@ WHEN MATCHED AND (t.label IS DISTINCT FROM TRY_CAST(l.label AS ${type}) OR t.lab
   THEN UPDATE SET label = TRY_CAST(l.label AS ${type}), labeled_at = l.labeled_at`;
 }
 
-/** The staged columns of a run: fixed keys, the features seen, the prediction. */
-function stagedPredictionColumns(plan: CommitPlan): [string, string][] {
-  return [
-    ['request_id', 'VARCHAR'],
-    ['client_request_id', 'VARCHAR'],
-    ['row_index', 'INTEGER'],
-    ['timestamp_ms', 'BIGINT'],
-    ['date', 'VARCHAR'],
-    ['model_name', 'VARCHAR'],
-    ['model_version', 'VARCHAR'],
-    ...Object.entries(plan.stagedTypes).map(([c, t]) => [c, t] as [string, string]),
-    // Staged as sent; cast to the table's type by the MERGE.
-    ['prediction', 'VARCHAR'],
-    ['probabilities', 'DOUBLE[]'],
-  ];
-}
-
-const STAGED_REJECT_COLUMNS: [string, string][] = [
+/** Keys every staged row (prediction or reject) has, as the unpack step writes them. */
+const STAGED_KEYS: [string, string][] = [
   ['request_id', 'VARCHAR'],
   ['client_request_id', 'VARCHAR'],
   ['row_index', 'INTEGER'],
@@ -261,8 +245,20 @@ const STAGED_REJECT_COLUMNS: [string, string][] = [
   ['date', 'VARCHAR'],
   ['model_name', 'VARCHAR'],
   ['model_version', 'VARCHAR'],
-  ['reason', 'VARCHAR'],
 ];
+
+/** The staged columns of a run: fixed keys, the features seen, the prediction. */
+function stagedPredictionColumns(plan: CommitPlan): [string, string][] {
+  return [
+    ...STAGED_KEYS,
+    ...Object.entries(plan.stagedTypes).map(([c, t]) => [c, t] as [string, string]),
+    // Staged as sent; cast to the table's type by the MERGE.
+    ['prediction', 'VARCHAR'],
+    ['probabilities', 'DOUBLE[]'],
+  ];
+}
+
+const STAGED_REJECT_COLUMNS: [string, string][] = [...STAGED_KEYS, ['reason', 'VARCHAR']];
 
 /**
  * The statements of one endpoint's commit, in order. Each is idempotent, so a run that fails
