@@ -8,6 +8,7 @@ import { CaptureStorage } from './constructs/capture-storage.js';
 import { CaptureStreams, FIREHOSE_MIN_BUFFER_MB, FIREHOSE_MIN_BUFFER_SECONDS } from './constructs/capture-streams.js';
 import { PayloadCatalog } from './constructs/payload-catalog.js';
 import { QueryWorkgroup } from './constructs/query-workgroup.js';
+import { REFRESH_TABLE_KINDS, RefreshWorkflow } from './constructs/refresh-workflow.js';
 import { ScoringApi } from './constructs/scoring-api.js';
 import { TableReaders } from './constructs/table-readers.js';
 
@@ -40,6 +41,7 @@ export class InferenceTablesStack extends Stack {
   public readonly queries: QueryWorkgroup;
   public readonly readers: TableReaders;
   public readonly scoring: ScoringApi;
+  public readonly refresh: RefreshWorkflow;
 
   public constructor(scope: Construct, id: string, props: InferenceTablesStackProps) {
     super(scope, id, props);
@@ -80,16 +82,28 @@ export class InferenceTablesStack extends Stack {
       bytesScannedCutoffPerQuery: settings.query.bytes_scanned_cutoff_per_query,
     });
     const tables = captured.map((c) => c.tableName);
+    const refreshed = captured.map((c) => c.name).filter((n) => n !== UNROUTED_ENDPOINT);
     this.readers = new TableReaders(this, 'Readers', {
       environment: config.environment,
       databaseName: names.database,
-      tableNames: tables,
+      // Readers see what the refresh workflow writes too: unpacked rows, rejects, labels, windows.
+      tableKinds: ['payload', ...REFRESH_TABLE_KINDS],
       workgroupArn: this.queries.workgroupArn,
       bucket,
       key,
       trustedPrincipals: settings.reader_role_trusted_principals,
     });
     this.scoring = new ScoringApi(this, 'Scoring', { config, streams: this.streams, key, logRetention });
+    this.refresh = new RefreshWorkflow(this, 'Refresh', {
+      config,
+      endpoints: refreshed,
+      bucket,
+      key,
+      databaseName: names.database,
+      workgroupName: names.workgroup,
+      workgroupArn: this.queries.workgroupArn,
+      logRetention,
+    });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: this.scoring.api.url, description: 'Base URL of the scoring API' });
     new CfnOutput(this, OUTPUTS.database, { value: names.database, description: 'Glue database of the tables' });

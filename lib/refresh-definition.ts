@@ -1,11 +1,11 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, type Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import {
   type Chain,
+  CustomState,
   DefinitionBody,
   DistributedMap,
   Fail,
-  IntegrationPattern,
   JitterType,
   JsonPath,
   Map as MapState,
@@ -13,7 +13,7 @@ import {
   type RetryProps,
   StateGraph,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { AthenaStartQueryExecution, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { RefreshSettings } from './config.js';
 
@@ -32,7 +32,7 @@ export type RefreshStep = (typeof REFRESH_STEPS)[number];
 export interface RefreshDefinitionProps {
   readonly functions: Readonly<Record<RefreshStep, IFunction>>;
   readonly workgroup: string;
-  /** Glue database the statements run in (scopes the Athena task's Glue permissions). */
+  /** Glue database the statements run in. */
   readonly database: string;
   readonly settings: RefreshSettings;
 }
@@ -65,12 +65,16 @@ export function buildRefreshDefinition(scope: Construct, props: RefreshDefinitio
     resultPath: JsonPath.DISCARD,
   }).itemProcessor(step(scope, 'UnpackTask', fns.UnpackTask));
 
-  const runStatement = new AthenaStartQueryExecution(scope, SQL_STEP, {
-    queryString: JsonPath.stringAt('$.sql'),
-    workGroup: props.workgroup,
-    queryExecutionContext: { databaseName: props.database },
-    integrationPattern: IntegrationPattern.RUN_JOB,
-    resultPath: JsonPath.DISCARD,
+  // The Athena integration written out rather than CDK's AthenaStartQueryExecution, whose
+  // generated policy reads every bucket (s3:GetObject on *); RefreshWorkflow grants the
+  // state machine only this workgroup, database and bucket.
+  const runStatement = new CustomState(scope, SQL_STEP, {
+    stateJson: {
+      Type: 'Task',
+      Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
+      Parameters: { 'QueryString.$': '$.sql', WorkGroup: props.workgroup, QueryExecutionContext: { Database: props.database } },
+      ResultPath: null,
+    },
   });
   runStatement.addRetry({ ...RETRY, errors: ['Athena.TooManyRequestsException', 'Athena.InternalServerException', 'States.Timeout'] });
   const statements = new MapState(scope, 'RunStatements', { itemsPath: '$.commit.statements', maxConcurrency: 1, resultPath: JsonPath.DISCARD }).itemProcessor(runStatement);

@@ -14,14 +14,6 @@ export interface CaptureStorageProps {
 /** Prefix of Athena query results inside the data bucket. */
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
 
-/**
- * The cdk-nag finding id of a policy resource `<bucket ARN>/<pattern>`, for acknowledging a
- * wildcard on object keys that cannot be known in advance.
- */
-export function bucketObjectsFinding(bucket: IBucket, pattern: string): string {
-  return `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnBucket)}.Arn>/${pattern}]`;
-}
-
 /** Days Athena query results are kept: they are caches, not data. */
 const ATHENA_RESULTS_DAYS = 30;
 

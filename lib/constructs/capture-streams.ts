@@ -17,7 +17,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { captureStreamNames } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
-import { bucketObjectsFinding } from './capture-storage.js';
+import { bucketObjectsFinding } from './findings.js';
 
 /** Firehose refuses dynamic partitioning with a smaller buffer or a shorter interval. */
 export const FIREHOSE_MIN_BUFFER_MB = 64;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnTable } from 'aws-cdk-lib/aws-glue';
 import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -12,12 +12,12 @@ import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type CfnStateMachine, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LABEL_COLUMNS } from '../../lambdas/core/refresh-sql.js';
-import { tableName } from '../../lambdas/core/names.js';
+import { type TableKind, tableName } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import type { Config } from '../config.js';
 import { REFRESH_STEPS, REFRESH_TIMEOUT, type RefreshStep, buildRefreshDefinition, refreshDefinitionBody } from '../refresh-definition.js';
 import { bundlingWithConfig } from './bundling.js';
-import { bucketObjectsFinding } from './capture-storage.js';
+import { bucketObjectsFinding, stackArnFinding } from './findings.js';
 import { writeDeployedConfig } from './scoring-api.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -30,6 +30,9 @@ const HANDLERS: Readonly<Record<RefreshStep, string>> = {
   FinishEndpoint: 'finish',
   RecordFailure: 'failure',
 };
+
+/** The tables the workflow writes or reads for each endpoint, besides its payload table. */
+export const REFRESH_TABLE_KINDS = ['unpacked', 'unpack_errors', 'labels', 'recompute_windows'] as const satisfies readonly TableKind[];
 
 /** Props of {@link RefreshWorkflow}. */
 export interface RefreshWorkflowProps {
@@ -109,6 +112,10 @@ export class RefreshWorkflow extends Construct {
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: objects('_refresh/*', '*_labels/*', ...written) }));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: objects(...written) }));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
+    // What the `.sync` Athena integration calls: start, poll, and stop on a timeout.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution', 'athena:GetWorkGroup'], resources: [props.workgroupArn] }),
+    );
     role.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -142,32 +149,27 @@ export class RefreshWorkflow extends Construct {
     }
   }
 
-  /** What CDK grants the state machine for its Lambda, Athena and Distributed Map states. */
+  /** What the state machine is granted for its Lambda states, its SQL and its Distributed Map. */
   private acknowledgeStateMachine(): void {
-    // cdk-nag names the region as resolved, or as <AWS::Region> when the stack is region-agnostic.
-    const region = Token.isUnresolved(Stack.of(this).region) ? '<AWS::Region>' : Stack.of(this).region;
+    const execution = `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnStateMachine)}"}]}]}`;
     Validations.of(this.stateMachine.role).acknowledge(
       ...Object.values(this.functions).map((fn) => ({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnFunction)}.Arn>:*]`,
         reason: 'Versions and aliases of the step function the state machine invokes (added by LambdaInvoke).',
       })),
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${region}:<AWS::AccountId>:table/${this.databaseName}/*]`,
+        id: stackArnFinding(this, 'glue', `table/${this.databaseName}/*`),
         reason: 'Athena runs the workflow SQL as the state machine: it creates and alters the Iceberg tables of this database only.',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${region}:<AWS::AccountId>:userDefinedFunction/${this.databaseName}/*]`,
-        reason: 'Granted by the Athena task for the database it runs in; the workflow defines no functions.',
       },
     );
     // On the policy CDK adds for the Distributed Map.
     Validations.of(this.stateMachine).acknowledge(
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnStateMachine)}"}]}]}/*:*]`,
+        id: stackArnFinding(this, 'states', `execution:${execution}/*:*`),
         reason: 'The Distributed Map runs its tasks as child executions of this state machine.',
       },
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnStateMachine)}"}]}]}:*]`,
+        id: stackArnFinding(this, 'states', `execution:${execution}:*`),
         reason: 'The Distributed Map describes and stops the child executions of this state machine.',
       },
     );

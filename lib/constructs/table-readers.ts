@@ -3,14 +3,20 @@ import { AccountPrincipal, ArnPrincipal, CompositePrincipal, type IPrincipal, Ma
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ATHENA_RESULTS_PREFIX, bucketObjectsFinding } from './capture-storage.js';
+import type { TableKind } from '../../lambdas/core/names.js';
+import { ATHENA_RESULTS_PREFIX } from './capture-storage.js';
+import { bucketObjectsFinding, stackArnFinding } from './findings.js';
 
 /** Props of {@link TableReaders}. */
 export interface TableReadersProps {
   readonly environment: string;
   readonly databaseName: string;
-  /** Glue table names readable through the policy. */
-  readonly tableNames: readonly string[];
+  /**
+   * Kinds of table readable through the policy (`payload`, `unpacked`, …). They are granted
+   * as patterns (`*_payload`): the database and bucket hold this environment's tables only,
+   * and the policy keeps one size however many endpoints there are (6,144-character limit).
+   */
+  readonly tableKinds: readonly TableKind[];
   readonly workgroupArn: string;
   readonly bucket: IBucket;
   readonly key: IKey;
@@ -32,7 +38,8 @@ export class TableReaders extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const glue = (resource: string, resourceName?: string) => stack.formatArn({ service: 'glue', resource, resourceName });
-    const tablePrefixes = props.tableNames.map((t) => props.bucket.arnForObjects(`${t}/*`));
+    const patterns = props.tableKinds.map((k) => `*_${k}`);
+    const tablePrefixes = patterns.map((t) => props.bucket.arnForObjects(`${t}/*`));
     this.policy = new ManagedPolicy(this, 'Policy', {
       description: `Read the inference-tables ${props.environment} tables with Athena`,
       statements: [
@@ -56,13 +63,13 @@ export class TableReaders extends Construct {
         new PolicyStatement({
           sid: 'ReadTheCatalog',
           actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
-          resources: [glue('catalog'), glue('database', props.databaseName), ...props.tableNames.map((t) => glue('table', `${props.databaseName}/${t}`))],
+          resources: [glue('catalog'), glue('database', props.databaseName), ...patterns.map((t) => glue('table', `${props.databaseName}/${t}`))],
         }),
         new PolicyStatement({
           sid: 'ListTheTablePrefixes',
           actions: ['s3:ListBucket', 's3:GetBucketLocation'],
           resources: [props.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [...props.tableNames.map((t) => `${t}/*`), `${ATHENA_RESULTS_PREFIX}*`, ''] } },
+          conditions: { StringLike: { 's3:prefix': [...patterns.map((t) => `${t}/*`), `${ATHENA_RESULTS_PREFIX}*`, ''] } },
         }),
         new PolicyStatement({ sid: 'ReadTheTableData', actions: ['s3:GetObject'], resources: tablePrefixes }),
         // Athena writes and reads query results with the caller's credentials.
@@ -79,8 +86,14 @@ export class TableReaders extends Construct {
       ],
     });
     const reason = 'Objects are read under the table prefixes and the query-result prefix only; their keys are not known in advance.';
-    for (const prefix of [...props.tableNames.map((t) => `${t}/*`), `${ATHENA_RESULTS_PREFIX}*`]) {
+    for (const prefix of [...patterns.map((t) => `${t}/*`), `${ATHENA_RESULTS_PREFIX}*`]) {
       Validations.of(this.policy).acknowledge({ id: bucketObjectsFinding(props.bucket, prefix), reason });
+    }
+    for (const t of patterns) {
+      Validations.of(this.policy).acknowledge({
+        id: stackArnFinding(this, 'glue', `table/${props.databaseName}/${t}`),
+        reason: "Tables of one kind in the environment's own database, including those of endpoints added later.",
+      });
     }
     if (props.trustedPrincipals.length > 0) {
       const principals: IPrincipal[] = props.trustedPrincipals.map((p) => (/^\d{12}$/.test(p) ? new AccountPrincipal(p) : new ArnPrincipal(p)));

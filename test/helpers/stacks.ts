@@ -34,3 +34,8 @@ export function only(template: Template, type: string, props: Record<string, unk
   const [logicalId, resource] = found[0] as [string, { Properties: any }];
   return { logicalId, Properties: resource.Properties };
 }
+
+/** The scoring function (the refresh steps are functions too, with other handlers). */
+export function scoringFunction(template: Template): { logicalId: string; Properties: any } {
+  return only(template, 'AWS::Lambda::Function', { Handler: 'index.handler' });
+}

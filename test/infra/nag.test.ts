@@ -34,7 +34,12 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('acknowledges only these findings, each with a one-line reason', () => {
     const acks = acknowledgments('dev');
-    expect([...acks.keys()].map((k) => k.replace(/<\w+\.Arn>/, '<bucket>')).sort()).toEqual(
+    const readable = (k: string) =>
+      k
+        .replace(/<Refresh(\w+)Function\w{8}\.Arn>/, '<Refresh$1Function>')
+        .replace(/<\w+\.Arn>/, '<bucket>')
+        .replace(/\{"Fn::Select".*?\}\]\}\]\}/, '<state machine>');
+    expect([...acks.keys()].map(readable).sort()).toEqual(
       [
         'AwsSolutions-APIG2 @ Scoring',
         'AwsSolutions-APIG3 @ Scoring',
@@ -45,8 +50,17 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-IAM5[Resource::<bucket>/*] @ CaptureStreams/DeliveryPolicy',
         'AwsSolutions-S1 @ Storage/AccessLogs',
         'CloudFormation-Validate::W7001 @ ',
-        ...['iris', 'chat', 'iris_classifier', 'echo', 'unrouted'].map((t) => `AwsSolutions-IAM5[Resource::<bucket>/${t}_payload/*] @ Readers/Policy`),
+        ...['payload', 'unpacked', 'unpack_errors', 'labels', 'recompute_windows'].map((k) => `AwsSolutions-IAM5[Resource::<bucket>/*_${k}/*] @ Readers/Policy`),
+        ...['payload', 'unpacked', 'unpack_errors', 'labels', 'recompute_windows'].map((k) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/inference_tables_dev/*_${k}] @ Readers/Policy`),
         'AwsSolutions-IAM5[Resource::<bucket>/athena-results/*] @ Readers/Policy',
+        'AwsSolutions-IAM5[Resource::*] @ Refresh/FunctionRole',
+        'AwsSolutions-IAM5[Resource::*] @ Refresh/StateMachine/Role',
+        ...['*_payload/*', '*_labels/*', '_refresh/*'].map((p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/FunctionRole`),
+        ...['_refresh/*', '*_labels/*', '*_unpacked/*', '*_unpack_errors/*', '*_recompute_windows/*', 'athena-results/*'].map((p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/StateMachine/Role`),
+        ...['Plan', 'UnpackTask', 'PrepareCommit', 'FinishEndpoint', 'RecordFailure'].map((f) => `AwsSolutions-IAM5[Resource::<Refresh${f}Function>:*] @ Refresh/StateMachine/Role`),
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/inference_tables_dev/*] @ Refresh/StateMachine/Role',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<state machine>:*] @ Refresh/StateMachine',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<state machine>/*:*] @ Refresh/StateMachine',
       ].sort(),
     );
     for (const [id, reason] of acks) {

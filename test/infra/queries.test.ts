@@ -41,19 +41,29 @@ describe('Readers: the managed policy that grants the tables', () => {
     expect(JSON.stringify(wg.Resource)).toContain(':workgroup/inference-tables-dev');
   });
 
-  it('reads the environment database and each of its tables, by name', () => {
+  it('reads the environment database and every table of each kind it holds', () => {
     const resources = JSON.stringify(statement('ReadTheCatalog').Resource);
     expect(resources).toContain(':database/inference_tables_dev');
-    for (const t of ['iris_payload', 'chat_payload', 'unrouted_payload']) expect(resources).toContain(`:table/inference_tables_dev/${t}`);
+    for (const k of ['payload', 'unpacked', 'unpack_errors', 'labels', 'recompute_windows']) expect(resources).toContain(`:table/inference_tables_dev/*_${k}"`);
     expect(statement('ReadTheCatalog').Action.every((a: string) => /^glue:Get/.test(a))).toBe(true);
   });
 
   it('reads objects under the table prefixes only, and writes only query results', () => {
     expect(statement('ReadTheTableData').Action).toBe('s3:GetObject');
-    expect(JSON.stringify(statement('ReadTheTableData').Resource)).toMatch(/\/iris_payload\/\*/);
+    expect(JSON.stringify(statement('ReadTheTableData').Resource)).toMatch(/\/\*_payload\/\*/);
+    expect(JSON.stringify(statement('ReadTheTableData').Resource)).toMatch(/\/\*_unpacked\/\*/);
     expect(JSON.stringify(statement('WriteAndReadQueryResults').Resource)).toMatch(/\/athena-results\/\*/);
     const writers = statements().filter((s) => [s.Action].flat().includes('s3:PutObject'));
     expect(writers.map((s) => s.Sid)).toEqual(['WriteAndReadQueryResults']);
+  });
+
+  it('keeps one size, within the managed policy limit (6,144 characters), however many endpoints there are', () => {
+    // A rough upper bound: CloudFormation references are longer here than the ARNs they become.
+    const document = JSON.stringify(only(template, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument);
+    expect(document.length).toBeLessThan(6144);
+    const policy = (change: (c: Record<string, any>) => void) => JSON.stringify(only(synthesize(configWith(change)).template, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument);
+    const more = (c: Record<string, any>) => c.endpoints.push(...Array.from({ length: 30 }, (_, i) => ({ ...c.endpoints[0], name: `more-${i}` })));
+    expect(policy(more)).toBe(policy(() => {}));
   });
 
   it('decrypts with the environment key', () => {

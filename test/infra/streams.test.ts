@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { timeFields } from '../../lambdas/core/capture-record.js';
 import { captureStreamNames } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
-import { environment, only } from '../helpers/stacks.js';
+import { environment, only, scoringFunction } from '../helpers/stacks.js';
 
 const { template } = environment('dev');
 const prod = environment('prod').template;
@@ -104,7 +104,7 @@ describe('Capture streams: Firehose to partitioned Parquet', () => {
   });
 
   it('lets the scoring function put only to its streams, and tells it which are whose', () => {
-    const fn = only(template, 'AWS::Lambda::Function').Properties;
+    const fn = scoringFunction(template).Properties;
     const map = JSON.parse(fn.Environment.Variables[ENV.captureStreams]);
     expect(map).toEqual({
       iris: ['inference-tables-dev-iris'],

@@ -27,10 +27,20 @@ const offline = {
   CDK_DISABLE_VERSION_CHECK: '1',
 };
 
-function assetDir(dir: string): string {
-  const asset = readdirSync(dir).find((f) => f.startsWith('asset.'));
-  if (!asset) throw new Error(`no asset in ${dir}`);
-  return join(dir, asset);
+/** The template of the synthesized stage in `dir`, and the bundled asset of each of its functions by handler. */
+function synthesized(dir: string): { resources: Record<string, { Type: string; Properties: any }>; assetOf: (handler: string) => string } {
+  const assembly = join(dir, readdirSync(dir).find((f) => f.startsWith('assembly-')) as string);
+  const template = readdirSync(assembly).find((f) => f.endsWith('.template.json')) as string;
+  const resources = JSON.parse(readFileSync(join(assembly, template), 'utf8')).Resources;
+  const assetOf = (handler: string) => {
+    const fn = Object.values(resources as Record<string, { Type: string; Properties: any; Metadata?: Record<string, string> }>).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === handler,
+    );
+    const path = fn?.Metadata?.['aws:asset:path'];
+    if (!path) throw new Error(`no function with handler ${handler} in ${dir}`);
+    return join(assembly, path);
+  };
+  return { resources, assetOf };
 }
 
 describe.each(ENVIRONMENTS)('cdk synth -c env=%s', (env) => {
@@ -53,14 +63,30 @@ describe.each(ENVIRONMENTS)('cdk synth -c env=%s', (env) => {
     expect(JSON.parse(readFileSync(join(dir, assembly as string, template as string), 'utf8')).Resources).toBeDefined();
   });
 
-  it('bundles the function as one ES module with the environment configuration beside it', () => {
-    const asset = assetDir(dir);
+  it.each([
+    ['scoring function', 'index.handler'],
+    ['refresh steps', 'index.plan'],
+  ])('bundles the %s as one ES module with the environment configuration beside it', (_, handler) => {
+    const asset = synthesized(dir).assetOf(handler);
     expect(readdirSync(asset).sort()).toEqual(['config.json', 'index.mjs', 'index.mjs.map']);
     const bundled = JSON.parse(readFileSync(join(asset, 'config.json'), 'utf8'));
     const config = loadConfig(env, ROOT);
     expect(bundled.environment).toBe(config.environment);
     expect(bundled.endpoints.map((e: { name: string }) => e.name)).toEqual(config.endpoints.map((e) => e.name));
     for (const e of bundled.endpoints) expect(e.capture.max_request_bytes).toBeLessThanOrEqual(AWS_MAX_REQUEST_BYTES);
+  });
+
+  it('gives the five refresh steps one bundle, which exports each step', async () => {
+    const { resources, assetOf } = synthesized(dir);
+    const steps = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler !== 'index.handler');
+    expect(steps.map((r) => r.Properties.Handler).sort()).toEqual(['index.failure', 'index.finish', 'index.plan', 'index.prepare', 'index.unpack']);
+    expect(new Set(steps.map((r) => assetOf(r.Properties.Handler))).size).toBe(1);
+    const asset = assetOf('index.plan');
+    Object.assign(process.env, steps[0]!.Properties.Environment.Variables, { LAMBDA_TASK_ROOT: asset, AWS_REGION: 'eu-west-1' });
+    // Variables that are CloudFormation references in the template get a placeholder value.
+    for (const [k, v] of Object.entries(steps[0]!.Properties.Environment.Variables)) if (typeof v !== 'string') process.env[k] = 'placeholder';
+    const module = await import(`${pathToFileURL(join(asset, 'index.mjs')).href}?${env}`);
+    for (const name of ['plan', 'unpack', 'prepare', 'finish', 'failure']) expect(typeof module[name], name).toBe('function');
   });
 });
 
@@ -93,10 +119,9 @@ describe('The bundled function of dev', () => {
   });
 
   it("answers the seeds' iris request and puts its capture record to the endpoint's stream", async () => {
-    const asset = assetDir(join(out, 'dev'));
-    const template = readdirSync(join(out, 'dev', 'assembly-InferenceTables-dev')).find((f) => f.endsWith('.template.json')) as string;
-    const resources = JSON.parse(readFileSync(join(out, 'dev', 'assembly-InferenceTables-dev', template), 'utf8')).Resources;
-    const fn = Object.values(resources as Record<string, { Type: string; Properties: any }>).find((r) => r.Type === 'AWS::Lambda::Function')!;
+    const { resources, assetOf } = synthesized(join(out, 'dev'));
+    const asset = assetOf('index.handler');
+    const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler')!;
     const address = server.address() as { port: number };
     Object.assign(process.env, fn.Properties.Environment.Variables, {
       LAMBDA_TASK_ROOT: asset,

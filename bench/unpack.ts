@@ -1,0 +1,199 @@
+/**
+ * `npm run bench`, second part: the refresh workflow's unpack over captured requests with
+ * mixed batch sizes and input formats, beside the embedded engine's plain scan of the same
+ * Parquet files. Each measurement runs in its own process, so its peak memory is its own:
+ *   generate  the payload files, through the local delivery stream (not timed);
+ *   scan      DuckDB reads every column of every file (the baseline);
+ *   refresh   the local refresh: the synthesized definition in the ASL interpreter, unpack
+ *             tasks, staged rows, MERGE into `iris_unpacked` on the local warehouse;
+ *   again     a second refresh with no new data.
+ */
+import { execFile } from 'node:child_process';
+import { readdir, rm, stat, mkdtemp } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { LocalDeliveryStream } from '../lambdas/adapters/local/delivery-stream.js';
+import { runLocalRefresh } from '../lambdas/adapters/local/refresh-runner.js';
+import { buildCaptureRecord } from '../lambdas/core/capture.js';
+import type { CaptureRecord } from '../lambdas/core/capture-record.js';
+import { captureSchema, loadConfig } from '../lib/config.js';
+
+const REQUESTS = Number(process.env.BENCH_UNPACK_REQUESTS ?? 1_000_000);
+const ROOT = join(import.meta.dirname, '..');
+const DAY_MS = 86_400_000;
+const run = promisify(execFile);
+
+/** Rows per request and their share of requests: mostly single rows, a tail of large batches. */
+const BATCH_SIZES: readonly (readonly [rows: number, share: number])[] = [
+  [1, 0.4],
+  [2, 0.25],
+  [5, 0.2],
+  [20, 0.1],
+  [50, 0.05],
+];
+const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
+
+/** A deterministic generator, so every run unpacks the same requests. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function batchSize(r: number): number {
+  let acc = 0;
+  for (const [rows, share] of BATCH_SIZES) {
+    acc += share;
+    if (r < acc) return rows;
+  }
+  return 1;
+}
+
+/** The body of the i-th request in one of the five input formats, and its response. */
+function request(i: number, rows: number[][]): { body: string; response: string } {
+  const predictions = rows.map((r) => (r[2]! < 2.5 ? 0 : r[3]! < 1.7 ? 1 : 2));
+  const response = JSON.stringify({ predictions });
+  const records = () => rows.map((r) => Object.fromEntries(FEATURES.map((f, j) => [f, r[j]])));
+  switch (i % 5) {
+    case 0:
+      return { body: JSON.stringify({ client_request_id: `c-${i}`, dataframe_split: { columns: FEATURES, data: rows } }), response };
+    case 1:
+      return { body: JSON.stringify({ client_request_id: `c-${i}`, dataframe_records: records() }), response };
+    case 2:
+      return { body: JSON.stringify({ client_request_id: `c-${i}`, instances: records() }), response };
+    case 3:
+      return { body: JSON.stringify({ client_request_id: `c-${i}`, inputs: Object.fromEntries(FEATURES.map((f, j) => [f, rows.map((r) => r[j])])) }), response };
+    default:
+      return { body: `${FEATURES.join(',')}\n${rows.map((r) => r.join(',')).join('\n')}\n`, response };
+  }
+}
+
+async function generate(dataDir: string): Promise<void> {
+  const settings = captureSchema.parse({});
+  const stream = await LocalDeliveryStream.open({ dataDir, bufferIntervalMs: 0, bufferSizeBytes: 16 * 1024 * 1024 });
+  const next = random(42);
+  const start = Date.UTC(2026, 10, 1);
+  let predictions = 0;
+  for (let i = 0; i < REQUESTS; i += 1000) {
+    const batch: CaptureRecord[] = [];
+    for (let j = i; j < Math.min(i + 1000, REQUESTS); j++) {
+      const n = batchSize(next());
+      predictions += n;
+      const rows = Array.from({ length: n }, () => FEATURES.map((_, k) => Math.round((1 + next() * (k < 2 ? 6 : 3)) * 10) / 10));
+      const { body, response } = request(j, rows);
+      const record = buildCaptureRecord(
+        {
+          requestId: `00000000-0000-4000-8000-${String(j).padStart(12, '0')}`,
+          clientRequestId: j % 5 === 4 ? null : `c-${j}`,
+          // Three days of traffic: three date partitions to commit.
+          receivedAtMs: start + Math.floor((j / REQUESTS) * 3 * DAY_MS),
+          statusCode: 200,
+          executionTimeMs: 2,
+          requestBody: body,
+          responseBody: response,
+          endpoint: 'iris',
+          metadata: { endpoint_name: 'iris', model_name: 'iris-classifier', model_version: '2', served_entity_name: 'iris-classifier-2' },
+          servedEntityId: '0123456789abcdef0123456789abcdef',
+          requester: 'local:anonymous',
+        },
+        settings,
+      );
+      if (record) batch.push(record);
+    }
+    await stream.put(batch);
+  }
+  await stream.close();
+  process.stdout.write(`${JSON.stringify({ predictions })}\n`);
+}
+
+async function scan(dataDir: string): Promise<Record<string, number>> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const started = performance.now();
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*)::BIGINT AS n, sum(length(request))::BIGINT AS request_chars, sum(length(response))::BIGINT AS response_chars, count(DISTINCT request_id)::BIGINT AS ids
+     FROM read_parquet('${join(dataDir, 'iris_payload', '**', '*.parquet')}')`,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const [row] = reader.getRowObjectsJson() as Record<string, string>[];
+  connection.closeSync();
+  instance.closeSync();
+  return { seconds, requests: Number(row?.n) };
+}
+
+async function refresh(dataDir: string): Promise<Record<string, number>> {
+  const config = loadConfig('local', ROOT);
+  const phases = new Map<string, number>();
+  let tasks = 0;
+  const started = performance.now();
+  const result = await runLocalRefresh({
+    config,
+    dataDir,
+    endpoints: ['iris'],
+    onProgress: (p) => {
+      if (p.kind === 'entered' && p.state === 'UnpackTask') tasks += 1;
+      if (['Unpack', 'Commit'].includes(p.state) && (p.kind === 'entered' || p.kind === 'exited')) phases.set(`${p.state}:${p.kind}`, performance.now());
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const report = result.reports.find((r) => r.endpoint === 'iris');
+  const span = (s: string) => ((phases.get(`${s}:exited`) ?? 0) - (phases.get(`${s}:entered`) ?? 0)) / 1000;
+  return { seconds, unpack: span('Unpack'), commit: span('Commit'), tasks, requests: report?.requests ?? 0, predictions: report?.predictions ?? 0, rejected: report?.rejected ?? 0 };
+}
+
+/** Runs one mode in a child process; its answer and its peak resident memory. */
+async function child(mode: string, dataDir: string): Promise<Record<string, number> & { peakMiB: number }> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', import.meta.filename, mode, dataDir], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 3_600_000 });
+  const line = stdout.trim().split('\n').at(-1) ?? '{}';
+  return JSON.parse(line) as Record<string, number> & { peakMiB: number };
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bench-unpack-'));
+  try {
+    const { predictions } = await child('generate', dataDir);
+    const files = (await readdir(join(dataDir, 'iris_payload'), { recursive: true })).filter((f) => f.endsWith('.parquet'));
+    let bytes = 0;
+    for (const f of files) bytes += (await stat(join(dataDir, 'iris_payload', f))).size;
+    const baseline = await child('scan', dataDir);
+    const first = await child('refresh', dataDir);
+    const again = await child('refresh', dataDir);
+    if (first.requests !== REQUESTS || first.predictions !== predictions) {
+      throw new Error(`the refresh unpacked ${first.requests} requests / ${first.predictions} predictions; expected ${REQUESTS} / ${predictions}`);
+    }
+    const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+    const mix = BATCH_SIZES.map(([rows, share]) => `${rows} row${rows > 1 ? 's' : ''} ${share * 100}%`).join(', ');
+    const lines = [
+      `inference-tables unpack benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+      `${fmt(REQUESTS)} captured requests (batch sizes: ${mix}; dataframe_split, dataframe_records, instances, inputs, CSV in turn) = ${fmt(predictions)} predictions, ${files.length} Parquet files, ${fmt(bytes / 2 ** 20)} MiB, 3 days`,
+      '',
+      '| run | seconds | requests/s | predictions/s | peak RSS MiB |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      `| DuckDB plain scan of the payload files (baseline) | ${fmt(baseline.seconds, 1)} | ${fmt(REQUESTS / baseline.seconds)} | — | ${fmt(baseline.peakMiB)} |`,
+      `| refresh, first run (${first.tasks} unpack tasks: ${fmt(first.unpack, 1)} s; commit: ${fmt(first.commit, 1)} s) | ${fmt(first.seconds, 1)} | ${fmt(REQUESTS / first.seconds)} | ${fmt(predictions / first.seconds)} | ${fmt(first.peakMiB)} |`,
+      `| refresh, second run with no new data | ${fmt(again.seconds, 1)} | — | — | ${fmt(again.peakMiB)} |`,
+      '',
+      `refresh / scan = ${fmt(first.seconds / baseline.seconds, 1)}×; rejected rows: ${first.rejected}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const [mode, dataDir] = process.argv.slice(2);
+const answer = async (work: Promise<Record<string, number> | void>) => {
+  const result = (await work) ?? {};
+  process.stdout.write(`${JSON.stringify({ ...result, peakMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
+};
+if (mode === 'generate') await generate(dataDir as string);
+else if (mode === 'scan') await answer(scan(dataDir as string));
+else if (mode === 'refresh') await answer(refresh(dataDir as string));
+else await main();

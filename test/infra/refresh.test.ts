@@ -1,0 +1,91 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { LOCAL_PSEUDO, localFunctionArn, localRefreshDefinition } from '../../lambdas/adapters/local/refresh-runner.js';
+import { REFRESH_STEPS } from '../../lib/refresh-definition.js';
+import { demoConfig } from '../helpers/config.js';
+import { synthesize } from '../helpers/stacks.js';
+
+const config = demoConfig();
+const { template } = synthesize(config);
+
+function deployedDefinition(): Record<string, unknown> {
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as { Properties: { DefinitionString: { 'Fn::Join': [string, unknown[]] } } }[];
+  // Each function's ARN token stands where the local definition has the step's local ARN.
+  const parts = machine?.Properties.DefinitionString['Fn::Join'][1] ?? [];
+  const text = parts
+    .map((p) => {
+      if (typeof p === 'string') return p;
+      const ref = (p as { Ref?: string }).Ref;
+      if (ref && ref in LOCAL_PSEUDO) return LOCAL_PSEUDO[ref];
+      const id = ((p as { 'Fn::GetAtt'?: [string] })['Fn::GetAtt']?.[0] ?? '') as string;
+      const step = REFRESH_STEPS.find((s) => id.startsWith(`Refresh${s}Function`));
+      return step ? localFunctionArn(config.environment, step) : JSON.stringify(p);
+    })
+    .join('');
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+describe('refresh workflow', () => {
+  it('runs locally exactly the definition CDK deploys', () => {
+    expect(localRefreshDefinition(config)).toEqual(deployedDefinition());
+  });
+
+  it('retries every task with exponential backoff and jitter', () => {
+    const states = (deployedDefinition().States ?? {}) as Record<string, { Type: string; Retry?: unknown[]; ItemProcessor?: { States: Record<string, { Type: string; Retry?: unknown[] }> } }>;
+    const tasks: { Type: string; Retry?: unknown[] }[] = [];
+    const walk = (s: Record<string, { Type: string; Retry?: unknown[]; ItemProcessor?: { States: Record<string, never> } }>) => {
+      for (const state of Object.values(s)) {
+        if (state.Type === 'Task') tasks.push(state);
+        if (state.ItemProcessor) walk(state.ItemProcessor.States);
+      }
+    };
+    walk(states as never);
+    expect(tasks.length).toBe(6);
+    for (const t of tasks) expect(t.Retry).toEqual([expect.objectContaining({ BackoffRate: 2, JitterStrategy: 'FULL' })]);
+  });
+
+  it('records a failure of plan, unpack or commit before failing the run', () => {
+    const states = deployedDefinition().States as Record<string, { Catch?: { Next: string }[] }>;
+    for (const name of ['Plan', 'Unpack', 'Commit']) expect(states[name]?.Catch?.[0]?.Next).toBe('RecordFailure');
+  });
+
+  it('logs every event and traces with X-Ray', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: { Level: 'ALL', Destinations: [Match.anyValue()] },
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it('starts on the configured schedule', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: `rate(${config.refresh.schedule_minutes} minute)`, State: 'ENABLED' });
+  });
+
+  it('registers a labels table per endpoint, partitioned by upload date', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({ Name: 'iris_labels', PartitionKeys: [{ Name: 'uploaded', Type: 'string' }] }),
+    });
+  });
+
+  it('lets the steps write only under the staging prefix', () => {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('RefreshFunctionRole') }] } });
+    const writes = Object.values(policies)
+      .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement)
+      .filter((s) => [s.Action].flat().some((a) => a === 's3:PutObject'));
+    expect(JSON.stringify(writes.map((s) => s.Resource))).toMatch(/_refresh\/\*/);
+    expect(JSON.stringify(writes.map((s) => s.Resource))).not.toMatch(/_payload|_unpacked/);
+  });
+
+  it('lets the state machine run SQL only in its workgroup and touch only its own bucket', () => {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('RefreshStateMachineRole') }] } });
+    const statements = Object.values(policies).flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+    );
+    const athena = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('athena:')));
+    expect(athena).toHaveLength(1);
+    expect(JSON.stringify(athena[0]!.Resource)).toContain(`:workgroup/inference-tables-${config.environment}`);
+    for (const s of statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')))) {
+      expect(s.Resource, JSON.stringify(s.Action)).not.toBe('*');
+      expect(JSON.stringify(s.Resource)).toMatch(/StorageData\w+/);
+    }
+  });
+});
