@@ -113,7 +113,24 @@ async function generate(dataDir: string): Promise<void> {
   process.stdout.write(`${JSON.stringify({ predictions })}\n`);
 }
 
-async function scan(dataDir: string): Promise<Record<string, number>> {
+interface ScanAnswer {
+  seconds: number;
+  requests: number;
+}
+
+interface RefreshAnswer {
+  seconds: number;
+  unpack: number;
+  commit: number;
+  unpackPeakMiB: number;
+  commitPeakMiB: number;
+  tasks: number;
+  requests: number;
+  predictions: number;
+  rejected: number;
+}
+
+async function scan(dataDir: string): Promise<ScanAnswer> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   const started = performance.now();
@@ -128,10 +145,14 @@ async function scan(dataDir: string): Promise<Record<string, number>> {
   return { seconds, requests: Number(row?.n) };
 }
 
-async function refresh(dataDir: string): Promise<Record<string, number>> {
+async function refresh(dataDir: string): Promise<RefreshAnswer> {
   const config = loadConfig('local', ROOT);
   const phases = new Map<string, number>();
   let tasks = 0;
+  // Peak resident memory while each phase runs (DuckDB's memory is native, so RSS, not heap).
+  let phase: 'unpack' | 'commit' | 'other' = 'other';
+  const peak = { unpack: 0, commit: 0, other: 0 };
+  const sampler = setInterval(() => (peak[phase] = Math.max(peak[phase], process.memoryUsage().rss)), 20);
   const started = performance.now();
   const result = await runLocalRefresh({
     config,
@@ -139,32 +160,36 @@ async function refresh(dataDir: string): Promise<Record<string, number>> {
     endpoints: ['iris'],
     onProgress: (p) => {
       if (p.kind === 'entered' && p.state === 'UnpackTask') tasks += 1;
-      if (['Unpack', 'Commit'].includes(p.state) && (p.kind === 'entered' || p.kind === 'exited')) phases.set(`${p.state}:${p.kind}`, performance.now());
+      if (['Unpack', 'Commit'].includes(p.state) && (p.kind === 'entered' || p.kind === 'exited')) {
+        phases.set(`${p.state}:${p.kind}`, performance.now());
+        phase = p.kind === 'exited' ? 'other' : p.state === 'Unpack' ? 'unpack' : 'commit';
+      }
     },
   });
+  clearInterval(sampler);
   const seconds = (performance.now() - started) / 1000;
   const report = result.reports.find((r) => r.endpoint === 'iris');
   const span = (s: string) => ((phases.get(`${s}:exited`) ?? 0) - (phases.get(`${s}:entered`) ?? 0)) / 1000;
-  return { seconds, unpack: span('Unpack'), commit: span('Commit'), tasks, requests: report?.requests ?? 0, predictions: report?.predictions ?? 0, rejected: report?.rejected ?? 0 };
+  return { seconds, unpack: span('Unpack'), commit: span('Commit'), unpackPeakMiB: peak.unpack / 2 ** 20, commitPeakMiB: peak.commit / 2 ** 20, tasks, requests: report?.requests ?? 0, predictions: report?.predictions ?? 0, rejected: report?.rejected ?? 0 };
 }
 
 /** Runs one mode in a child process; its answer and its peak resident memory. */
-async function child(mode: string, dataDir: string): Promise<Record<string, number> & { peakMiB: number }> {
+async function child<T>(mode: string, dataDir: string): Promise<T & { peakMiB: number }> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', import.meta.filename, mode, dataDir], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 3_600_000 });
   const line = stdout.trim().split('\n').at(-1) ?? '{}';
-  return JSON.parse(line) as Record<string, number> & { peakMiB: number };
+  return JSON.parse(line) as T & { peakMiB: number };
 }
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-unpack-'));
   try {
-    const { predictions } = await child('generate', dataDir);
+    const { predictions } = await child<{ predictions: number }>('generate', dataDir);
     const files = (await readdir(join(dataDir, 'iris_payload'), { recursive: true })).filter((f) => f.endsWith('.parquet'));
     let bytes = 0;
     for (const f of files) bytes += (await stat(join(dataDir, 'iris_payload', f))).size;
-    const baseline = await child('scan', dataDir);
-    const first = await child('refresh', dataDir);
-    const again = await child('refresh', dataDir);
+    const baseline = await child<ScanAnswer>('scan', dataDir);
+    const first = await child<RefreshAnswer>('refresh', dataDir);
+    const again = await child<RefreshAnswer>('refresh', dataDir);
     if (first.requests !== REQUESTS || first.predictions !== predictions) {
       throw new Error(`the refresh unpacked ${first.requests} requests / ${first.predictions} predictions; expected ${REQUESTS} / ${predictions}`);
     }
@@ -189,8 +214,8 @@ async function main(): Promise<void> {
 }
 
 const [mode, dataDir] = process.argv.slice(2);
-const answer = async (work: Promise<Record<string, number> | void>) => {
-  const result = (await work) ?? {};
+const answer = async (work: Promise<object>) => {
+  const result = await work;
   process.stdout.write(`${JSON.stringify({ ...result, peakMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
 };
 if (mode === 'generate') await generate(dataDir as string);

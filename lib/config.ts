@@ -183,6 +183,11 @@ export const refreshSchema = z.strictObject({
   /** Payload files one unpack task reads; a run makes at most `max_tasks_per_run` tasks. */
   files_per_task: z.number().int().min(1).max(1000).default(20),
   /**
+   * Parquet bytes one unpack task reads at most (a larger file gets a task of its own): keeps
+   * a task within its Lambda's memory and 10-minute timeout whatever the delivery buffering.
+   */
+  mib_per_task: z.number().int().min(1).max(1024).default(64),
+  /**
    * Bounds one run (and keeps the task list well under the 256 KiB state limit); what is left
    * is taken by the next run.
    */

@@ -12,6 +12,7 @@ import {
   Pass,
   type RetryProps,
   StateGraph,
+  Timeout,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -37,11 +38,38 @@ export interface RefreshDefinitionProps {
   readonly settings: RefreshSettings;
 }
 
+/**
+ * How long each step's function may run (its Lambda timeout). Unpack tasks are bounded in
+ * bytes (`refresh.mib_per_task`) to finish well within theirs.
+ */
+export const STEP_TIMEOUTS: Readonly<Record<RefreshStep, Duration>> = {
+  Plan: Duration.minutes(5),
+  UnpackTask: Duration.minutes(10),
+  PrepareCommit: Duration.minutes(2),
+  FinishEndpoint: Duration.minutes(5),
+  RecordFailure: Duration.minutes(1),
+};
+/** One SQL statement may run this long (Athena's DML timeout is 30 minutes by default). */
+export const STATEMENT_TIMEOUT = Duration.hours(1);
+
+/**
+ * Every task has an explicit timeout: Step Functions' default is a year, so a lost task would
+ * hold the run (and the next scheduled ones) until the run's own timeout.
+ */
+const taskTimeout = (d: Duration) => Timeout.duration(d.plus(Duration.minutes(1)));
+
 /** Every task retries transient failures with exponential backoff and jitter. */
 const RETRY: RetryProps = { errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: JitterType.FULL };
 
 function step(scope: Construct, name: RefreshStep, fn: IFunction, options: { resultPath?: string } = {}): LambdaInvoke {
-  const task = new LambdaInvoke(scope, name, { lambdaFunction: fn, payloadResponseOnly: true, retryOnServiceExceptions: false, ...options });
+  const task = new LambdaInvoke(scope, name, {
+    lambdaFunction: fn,
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    // The function stops itself first; this catches an invocation that never answers.
+    taskTimeout: taskTimeout(STEP_TIMEOUTS[name]),
+    ...options,
+  });
   task.addRetry(RETRY);
   return task;
   // payloadResponseOnly: the function's answer is the state's output, with no invocation metadata.
@@ -74,6 +102,7 @@ export function buildRefreshDefinition(scope: Construct, props: RefreshDefinitio
       Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
       Parameters: { 'QueryString.$': '$.sql', WorkGroup: props.workgroup, QueryExecutionContext: { Database: props.database } },
       ResultPath: null,
+      TimeoutSeconds: STATEMENT_TIMEOUT.toSeconds(),
     },
   });
   runStatement.addRetry({ ...RETRY, errors: ['Athena.TooManyRequestsException', 'Athena.InternalServerException', 'States.Timeout'] });

@@ -27,8 +27,12 @@ export interface CapturedRow {
   readonly date: string;
 }
 
-/** One prediction, staged for the table: fixed keys, then one key per feature column. */
-export type StagedPrediction = Record<string, unknown>;
+/**
+ * One prediction staged for the table, as one line of JSON: the fixed keys, then one key per
+ * feature column, then `prediction` and `probabilities`. Written as text directly, because
+ * building an object per row with its feature keys costs more than the rest of the unpack.
+ */
+export type StagedPredictionLine = string;
 
 /** A request (or one of its rows) that could not be unpacked, with the reason. */
 export interface StagedReject {
@@ -90,6 +94,36 @@ function describe(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
+/** Where each column of a request header goes, and what every row with it disagrees on. */
+interface ColumnPlan {
+  /** By position: the stored column (with its declared type, or null when inferred), or undefined when not stored. */
+  readonly targets: readonly ({ feature: string; column: string; type: ColumnType | null; key: string } | undefined)[];
+  /** Disagreements counted once per row: undeclared, colliding or missing features. */
+  readonly disagreements: readonly string[];
+}
+
+function planColumns(columns: readonly string[], declared: readonly FeatureColumn[] | undefined, byFeature: ReadonlyMap<string, FeatureColumn>): ColumnPlan {
+  const disagreements: string[] = [];
+  const used = new Set<string>();
+  const targets = columns.map((feature) => {
+    if (declared) {
+      const column = byFeature.get(feature);
+      if (!column) disagreements.push(`undeclared feature '${feature}'`);
+      return column && { feature, column: column.column, type: column.type, key: `,${JSON.stringify(column.column)}:` };
+    }
+    const column = featureColumnName(feature);
+    if (used.has(column)) {
+      disagreements.push(`feature '${feature}' has the column name of another feature`);
+      return undefined;
+    }
+    used.add(column);
+    return { feature, column, type: null, key: `,${JSON.stringify(column)}:` };
+  });
+  const present = new Set(columns);
+  for (const c of declared ?? []) if (!present.has(c.feature)) disagreements.push(`declared feature '${c.feature}' missing`);
+  return { targets, disagreements };
+}
+
 /**
  * Unpacks captured payload rows into staged predictions and rejects. Only 2xx requests have
  * predictions. With a declared signature, a value that does not fit its declared type rejects
@@ -97,15 +131,23 @@ function describe(value: unknown): string {
  * declare are counted as disagreements and not stored. Without one, every feature is kept and
  * its type is inferred (widened over all values seen).
  */
-export function unpackCapturedRows(rows: Iterable<CapturedRow>, signature?: Signature): { predictions: StagedPrediction[]; rejects: StagedReject[]; summary: UnpackSummary } {
+export function unpackCapturedRows(rows: Iterable<CapturedRow>, signature?: Signature): { predictions: StagedPredictionLine[]; rejects: StagedReject[]; summary: UnpackSummary } {
   const declared = signature ? declaredColumns(signature) : undefined;
   const byFeature = new Map<string, FeatureColumn>(declared?.map((c) => [c.feature, c]));
   const outcomeType = declaredPredictionType(signature);
   const summary = emptySummary();
   const dates = new Set<string>();
-  const predictions: StagedPrediction[] = [];
+  const predictions: StagedPredictionLine[] = [];
   const rejects: StagedReject[] = [];
   const disagree = (key: string) => (summary.disagreements[key] = (summary.disagreements[key] ?? 0) + 1);
+  // Requests repeat the same few headers: decide once per header where each column goes.
+  const plans = new Map<string, ColumnPlan>();
+  const planFor = (columns: readonly string[]): ColumnPlan => {
+    const key = columns.join('\u0000');
+    let plan = plans.get(key);
+    if (!plan) plans.set(key, (plan = planColumns(columns, declared, byFeature)));
+    return plan;
+  };
 
   for (const row of rows) {
     summary.requests++;
@@ -133,35 +175,30 @@ export function unpackCapturedRows(rows: Iterable<CapturedRow>, signature?: Sign
       reject(result.reason, null);
       continue;
     }
+    const plan = planFor(result.columns);
+    // The keys every row of this request shares, up to its row index.
+    const head = `${JSON.stringify(base).slice(0, -1)},"row_index":`;
     for (const p of result.rows) {
-      const staged: StagedPrediction = { ...base, row_index: p.row_index };
+      let line = head + p.row_index;
       let problem: string | undefined;
-      for (const [feature, value] of Object.entries(p.features)) {
-        const column = byFeature.get(feature);
-        if (declared) {
-          if (!column) {
-            disagree(`undeclared feature '${feature}'`);
+      for (let j = 0; j < plan.targets.length; j++) {
+        const target = plan.targets[j];
+        if (target === undefined) continue;
+        const value = p.values[j];
+        if (target.type !== null) {
+          if (!fits(value, target.type)) {
+            disagree(`feature '${target.feature}' declared ${target.type}`);
+            problem ??= `feature '${target.feature}' is declared ${target.type} but the request sent ${describe(value)}`;
             continue;
           }
-          if (!fits(value, column.type)) {
-            disagree(`feature '${feature}' declared ${column.type}`);
-            problem ??= `feature '${feature}' is declared ${column.type} but the request sent ${describe(value)}`;
-            continue;
-          }
-          staged[column.column] = storedValue(value);
+          line += target.key + JSON.stringify(storedValue(value));
         } else {
-          const name = featureColumnName(feature);
-          if (name in staged) {
-            disagree(`feature '${feature}' has the column name of another feature`);
-            continue;
-          }
-          summary.features[feature] = widen(summary.features[feature] ?? null, valueType(storedValue(value)));
-          staged[name] = storedValue(value);
+          const stored = storedValue(value);
+          summary.features[target.feature] = widen(summary.features[target.feature] ?? null, valueType(stored));
+          line += target.key + JSON.stringify(stored);
         }
       }
-      for (const c of declared ?? []) {
-        if (!(c.feature in p.features)) disagree(`declared feature '${c.feature}' missing`);
-      }
+      for (const d of plan.disagreements) disagree(d);
       const prediction = storedValue(p.prediction);
       if (outcomeType && !fits(prediction, outcomeType)) {
         disagree(`prediction declared ${outcomeType}`);
@@ -171,10 +208,9 @@ export function unpackCapturedRows(rows: Iterable<CapturedRow>, signature?: Sign
         reject(problem, p.row_index);
         continue;
       }
-      staged.prediction = prediction;
-      staged.probabilities = p.probabilities;
+      line += `,"prediction":${JSON.stringify(prediction)},"probabilities":${JSON.stringify(p.probabilities)}}`;
       summary.prediction_type = widen(summary.prediction_type, outcomeType ?? valueType(prediction));
-      predictions.push(staged);
+      predictions.push(line);
       summary.predictions++;
       dates.add(row.date);
       summary.max_timestamp_ms = Math.max(summary.max_timestamp_ms, timestampMs);

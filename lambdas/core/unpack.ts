@@ -7,16 +7,18 @@ import { parseScoringRequest } from './protocol.js';
 export interface UnpackedPrediction {
   /** Position of the row in the request (0 for a single-row request). */
   readonly row_index: number;
-  /** Feature name → value, as sent. */
-  readonly features: Readonly<Record<string, unknown>>;
+  /** The row's values, as sent, by position in the request's `columns` (null where absent). */
+  readonly values: readonly unknown[];
   /** The predicted value: a scalar, a class index, or the model's object when it answers with one. */
   readonly prediction: unknown;
   /** Class probabilities, when the model returns them. */
   readonly probabilities: readonly number[] | null;
 }
 
-/** The predictions of one request, or why it could not be unpacked. */
-export type UnpackResult = { readonly ok: true; readonly rows: readonly UnpackedPrediction[] } | { readonly ok: false; readonly reason: string };
+/** The predictions of one request (its feature names once, then the rows), or why it could not be unpacked. */
+export type UnpackResult =
+  | { readonly ok: true; readonly columns: readonly string[]; readonly rows: readonly UnpackedPrediction[] }
+  | { readonly ok: false; readonly reason: string };
 
 type Signature = z.infer<typeof signatureSchema>;
 
@@ -101,10 +103,16 @@ export function unpackRequest(request: string | null, response: string | null, s
   const columns = frame.columns ?? (declared?.length === width ? declared : Array.from({ length: width }, (_, i) => `f${i}`));
   return {
     ok: true,
+    columns,
     rows: frame.rows.map((row, i) => ({
       row_index: i,
-      features: Object.fromEntries(columns.map((c, j) => [c, row[j] ?? null])),
+      values: columns.map((_, j) => row[j] ?? null),
       ...readPrediction(predictions[i]),
     })),
   };
+}
+
+/** A row's features as an object, feature name → value (for reading results, not the hot path). */
+export function rowFeatures(columns: readonly string[], row: UnpackedPrediction): Record<string, unknown> {
+  return Object.fromEntries(columns.map((c, j) => [c, row.values[j]]));
 }

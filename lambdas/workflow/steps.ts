@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { once } from 'node:events';
+import { type Gzip, constants, createGzip, gunzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import type { Config } from '../../lib/config.js';
 import { UNROUTED_ENDPOINT, tableName } from '../core/names.js';
@@ -144,6 +145,27 @@ async function newPayloadFiles(deps: RefreshDeps, state: EndpointState, now: Dat
 }
 
 /**
+ * Cuts files, in order, into tasks of at most `maxFiles` files and `maxBytes` bytes; a file
+ * larger than `maxBytes` makes a task of its own.
+ */
+export function taskGroups<F extends { readonly size: number }>(files: readonly F[], maxFiles: number, maxBytes: number): F[][] {
+  const groups: F[][] = [];
+  let current: F[] = [];
+  let bytes = 0;
+  for (const file of files) {
+    if (current.length > 0 && (current.length >= maxFiles || bytes + file.size > maxBytes)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(file);
+    bytes += file.size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/**
  * Step 1: lists the payload files each endpoint has that no run processed, groups them into
  * tasks, and writes each task's file list to the store.
  */
@@ -154,21 +176,21 @@ export async function planRefresh(deps: RefreshDeps, input: RefreshInput): Promi
   const wanted = input.endpoints?.length ? [...input.endpoints] : known;
   const unknown = wanted.filter((e) => !known.includes(e));
   if (unknown.length > 0) throw new Error(`Unknown endpoint ${unknown.join(', ')}; configured: ${known.join(', ')}`);
-  const { files_per_task: perTask, max_tasks_per_run: maxTasks } = deps.config.refresh;
-  let budget = maxTasks * perTask;
+  const { files_per_task: perTask, mib_per_task: mibPerTask, max_tasks_per_run: maxTasks } = deps.config.refresh;
   const endpoints: EndpointRun[] = [];
   const tasks: UnpackTask[] = [];
   for (const endpoint of wanted) {
     const state = await readEndpointState(deps.store, endpoint);
     const all = await newPayloadFiles(deps, state, now);
-    const files = all.slice(0, Math.max(0, budget));
-    budget -= files.length;
+    const groups = taskGroups(all, perTask, mibPerTask * 2 ** 20).slice(0, Math.max(0, maxTasks - tasks.length));
+    // Files are in watermark order, so the files taken are a prefix of them and the rest wait.
+    const files = groups.flat();
     const prefix = runPrefix(runId, endpoint);
     let count = 0;
-    for (let i = 0; i < files.length; i += perTask) {
+    for (const group of groups) {
       const task = String(count++).padStart(5, '0');
       const manifest = `${prefix}tasks/${task}.json`;
-      await writeJson(deps.store, manifest, { files: files.slice(i, i + perTask) });
+      await writeJson(deps.store, manifest, { files: group });
       tasks.push({ run_id: runId, endpoint, task, manifest });
     }
     // The watermark this run moves to once its commit succeeds.
@@ -180,8 +202,39 @@ export async function planRefresh(deps: RefreshDeps, input: RefreshInput): Promi
   return { run_id: runId, started_at: now.toISOString(), endpoints, tasks };
 }
 
-function jsonLines(rows: readonly unknown[]): Uint8Array {
-  return gzipSync(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length > 0 ? '\n' : ''));
+/**
+ * Newline-delimited JSON, gzipped as it is written: a task holds one file's rows at a time
+ * and the compressed output, never all its rows.
+ */
+class GzipJsonLines {
+  // Staged files live for one run: the fastest compression is the right trade.
+  private readonly gzip: Gzip = createGzip({ level: constants.Z_BEST_SPEED });
+  private readonly chunks: Buffer[] = [];
+  private readonly ended: Promise<unknown>;
+
+  public constructor() {
+    this.gzip.on('data', (c: Buffer) => this.chunks.push(c));
+    this.ended = once(this.gzip, 'end');
+  }
+
+  /** Writes lines that are JSON already. */
+  public async writeLines(lines: readonly string[]): Promise<void> {
+    // In slices, so no one string grows past what V8 allows.
+    for (let i = 0; i < lines.length; i += 10_000) {
+      const text = `${lines.slice(i, i + 10_000).join('\n')}\n`;
+      if (!this.gzip.write(text)) await once(this.gzip, 'drain');
+    }
+  }
+
+  public async write(rows: readonly object[]): Promise<void> {
+    await this.writeLines(rows.map((r) => JSON.stringify(r)));
+  }
+
+  public async end(): Promise<Uint8Array> {
+    this.gzip.end();
+    await this.ended;
+    return Buffer.concat(this.chunks);
+  }
 }
 
 /** Step 2 (one per task, in parallel): unpacks the task's payload files into staged rows. */
@@ -189,17 +242,25 @@ export async function unpackTask(deps: RefreshDeps, task: UnpackTask): Promise<{
   const manifest = await readJson<{ files: (Omit<StoredObject, 'lastModified'> & { lastModified: string })[] }>(deps.store, task.manifest);
   if (!manifest) throw new Error(`Task manifest ${task.manifest} is missing`);
   const signature = declaredSignature(deps.config, task.endpoint);
-  const rows: CapturedRow[] = [];
+  const predictions = new GzipJsonLines();
+  const rejects = new GzipJsonLines();
+  const summary = emptySummary();
   for (const f of manifest.files) {
     const file = deps.store.reader({ ...f, lastModified: new Date(f.lastModified) });
     const date = /\/date=(\d{4}-\d{2}-\d{2})\//.exec(f.key)?.[1];
     if (!date) throw new Error(`Payload file ${f.key} is not in a date partition`);
-    for (const row of await parquetReadObjects({ file, columns: [...PAYLOAD_COLUMNS_READ] })) rows.push({ ...(row as Omit<CapturedRow, 'date'>), date });
+    const rows = (await parquetReadObjects({ file, columns: [...PAYLOAD_COLUMNS_READ] })) as Omit<CapturedRow, 'date'>[];
+    const unpacked = unpackCapturedRows(
+      rows.map((r) => ({ ...r, date })),
+      signature,
+    );
+    await predictions.writeLines(unpacked.predictions);
+    await rejects.write(unpacked.rejects);
+    addSummary(summary, unpacked.summary);
   }
-  const { predictions, rejects, summary } = unpackCapturedRows(rows, signature);
   const prefix = runPrefix(task.run_id, task.endpoint);
-  await deps.store.put(`${prefix}predictions/${task.task}.jsonl.gz`, jsonLines(predictions));
-  await deps.store.put(`${prefix}rejects/${task.task}.jsonl.gz`, jsonLines(rejects));
+  await deps.store.put(`${prefix}predictions/${task.task}.jsonl.gz`, await predictions.end());
+  await deps.store.put(`${prefix}rejects/${task.task}.jsonl.gz`, await rejects.end());
   await writeJson(deps.store, `${prefix}summaries/${task.task}.json`, summary);
   return { endpoint: task.endpoint, task: task.task, predictions: summary.predictions, rejected: summary.rejected };
 }

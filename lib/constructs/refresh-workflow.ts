@@ -15,7 +15,7 @@ import { LABEL_COLUMNS } from '../../lambdas/core/refresh-sql.js';
 import { type TableKind, tableName } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import type { Config } from '../config.js';
-import { REFRESH_STEPS, REFRESH_TIMEOUT, type RefreshStep, buildRefreshDefinition, refreshDefinitionBody } from '../refresh-definition.js';
+import { REFRESH_STEPS, REFRESH_TIMEOUT, type RefreshStep, STEP_TIMEOUTS, buildRefreshDefinition, refreshDefinitionBody } from '../refresh-definition.js';
 import { bundlingWithConfig } from './bundling.js';
 import { bucketObjectsFinding, stackArnFinding } from './findings.js';
 import { writeDeployedConfig } from './scoring-api.js';
@@ -86,7 +86,7 @@ export class RefreshWorkflow extends Construct {
         architecture: Architecture.ARM_64,
         // Unpacking reads and parses a task's payload files in memory.
         memorySize: step === 'UnpackTask' ? 2048 : 512,
-        timeout: Duration.minutes(step === 'UnpackTask' ? 10 : 2),
+        timeout: STEP_TIMEOUTS[step],
         tracing: Tracing.ACTIVE,
         role: functionRole,
         logGroup: functionLogs,

@@ -44,6 +44,25 @@ describe('refresh workflow', () => {
     for (const t of tasks) expect(t.Retry).toEqual([expect.objectContaining({ BackoffRate: 2, JitterStrategy: 'FULL' })]);
   });
 
+  it('gives every task a timeout, each Lambda step a little longer than its function may run', () => {
+    const tasks: { Resource: string; TimeoutSeconds?: number }[] = [];
+    const walk = (states: Record<string, any>) => {
+      for (const state of Object.values(states)) {
+        if (state.Type === 'Task') tasks.push(state);
+        if (state.ItemProcessor) walk(state.ItemProcessor.States);
+      }
+    };
+    walk(deployedDefinition().States as Record<string, any>);
+    expect(tasks).toHaveLength(6);
+    for (const t of tasks) expect(t.TimeoutSeconds, t.Resource).toBeGreaterThan(0);
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const step of REFRESH_STEPS) {
+      const fn = Object.entries(functions).find(([id]) => id.startsWith(`Refresh${step}Function`))?.[1] as { Properties: { Timeout: number } };
+      const task = tasks.find((t) => t.Resource === localFunctionArn(config.environment, step));
+      expect(task?.TimeoutSeconds, step).toBeGreaterThan(fn.Properties.Timeout);
+    }
+  });
+
   it('records a failure of plan, unpack or commit before failing the run', () => {
     const states = deployedDefinition().States as Record<string, { Catch?: { Next: string }[] }>;
     for (const name of ['Plan', 'Unpack', 'Commit']) expect(states[name]?.Catch?.[0]?.Next).toBe('RecordFailure');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unpackRequest } from '../../lambdas/core/unpack.js';
+import { rowFeatures, unpackRequest } from '../../lambdas/core/unpack.js';
 import { demoConfig } from '../helpers/config.js';
 
 const signature = demoConfig().models[0]!.versions[1]!.signature;
@@ -7,7 +7,7 @@ const two = '{"predictions": [0, 2]}';
 const rows = (request: string, response = two) => {
   const r = unpackRequest(request, response, signature);
   if (!r.ok) throw new Error(r.reason);
-  return r.rows;
+  return r.rows.map(({ values: _, ...row }) => ({ ...row, features: rowFeatures(r.columns, { ...row, values: _ }) }));
 };
 
 describe('Unpack: one row per prediction', () => {
@@ -33,7 +33,7 @@ describe('Unpack: one row per prediction', () => {
 
   it('names unnamed tensor columns f0… when no signature fits', () => {
     const r = unpackRequest('{"inputs": [[1, 2], [3, 4]]}', two);
-    expect(r.ok && r.rows[1]!.features).toEqual({ f0: 3, f1: 4 });
+    expect(r.ok && rowFeatures(r.columns, r.rows[1]!)).toEqual({ f0: 3, f1: 4 });
   });
 
   it('unpacks column-oriented inputs and instances of objects', () => {
