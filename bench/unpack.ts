@@ -202,7 +202,7 @@ async function main(): Promise<void> {
       '| run | seconds | requests/s | predictions/s | peak RSS MiB |',
       '| --- | ---: | ---: | ---: | ---: |',
       `| DuckDB plain scan of the payload files (baseline) | ${fmt(baseline.seconds, 1)} | ${fmt(REQUESTS / baseline.seconds)} | — | ${fmt(baseline.peakMiB)} |`,
-      `| refresh, first run (${first.tasks} unpack tasks: ${fmt(first.unpack, 1)} s; commit: ${fmt(first.commit, 1)} s) | ${fmt(first.seconds, 1)} | ${fmt(REQUESTS / first.seconds)} | ${fmt(predictions / first.seconds)} | ${fmt(first.peakMiB)} |`,
+      `| refresh, first run: ${first.tasks} unpack tasks ${fmt(first.unpack, 1)} s (peak ${fmt(first.unpackPeakMiB)} MiB), commit ${fmt(first.commit, 1)} s (peak ${fmt(first.commitPeakMiB)} MiB) | ${fmt(first.seconds, 1)} | ${fmt(REQUESTS / first.seconds)} | ${fmt(predictions / first.seconds)} | ${fmt(first.peakMiB)} |`,
       `| refresh, second run with no new data | ${fmt(again.seconds, 1)} | — | — | ${fmt(again.peakMiB)} |`,
       '',
       `refresh / scan = ${fmt(first.seconds / baseline.seconds, 1)}×; rejected rows: ${first.rejected}`,
