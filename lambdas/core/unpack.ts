@@ -79,11 +79,12 @@ export function unpackRequest(request: string | null, response: string | null, s
   if (response === null) return fail('response body not captured (see logging_error_codes)');
   // The capture keeps the body, not its content type: JSON bodies are objects, the rest is CSV.
   const contentType = request.trimStart().startsWith('{') ? 'application/json' : 'text/csv';
-  let frame: ReturnType<typeof toFrame>;
+  let frame: ReturnType<typeof toFrame> | undefined;
+  let llm: Record<string, unknown> | undefined;
   try {
     const parsed = parseScoringRequest(contentType, request);
-    if (parsed.kind === 'llm') return fail('chat/completions request: not a feature table');
-    frame = toFrame(parsed);
+    if (parsed.kind === 'llm') llm = parsed.json;
+    else frame = toFrame(parsed);
   } catch (error) {
     return fail(`request does not follow the scoring protocol: ${(error as Error).message.slice(0, 200)}`);
   }
@@ -93,6 +94,8 @@ export function unpackRequest(request: string | null, response: string | null, s
   } catch {
     return fail('response is not JSON');
   }
+  if (llm) return unpackLlm(llm, answer);
+  if (!frame) return fail('request has no rows');
   const predictions = predictionList(answer);
   if (!predictions) return fail('response has no list of predictions');
   if (predictions.length !== frame.rows.length) {
@@ -115,4 +118,60 @@ export function unpackRequest(request: string | null, response: string | null, s
 /** A row's features as an object, feature name → value (for reading results, not the hot path). */
 export function rowFeatures(columns: readonly string[], row: UnpackedPrediction): Record<string, unknown> {
   return Object.fromEntries(columns.map((c, j) => [c, row.values[j]]));
+}
+
+/** Columns of an LLM request's rows; `usage` counts are the whole request's, on each of its rows. */
+export const LLM_COLUMNS = ['input', 'messages', 'prompt_tokens', 'completion_tokens', 'total_tokens'] as const;
+
+function text(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * Chat, completions and embeddings requests (MLflow's unified LLM input), answered in OpenAI's
+ * shape: one row per choice (chat, completions) or per input (embeddings). The prompt is the
+ * `input` column, the generated text (or the embedding, as JSON text) the prediction.
+ */
+function unpackLlm(json: Record<string, unknown>, answer: unknown): UnpackResult {
+  // MLflow pyfunc models answer `{"predictions": [<the OpenAI-shaped object>]}`.
+  const wrapped = isObject(answer) && Array.isArray(answer.predictions) && answer.predictions.length === 1 ? answer.predictions[0] : answer;
+  if (!isObject(wrapped)) return fail('LLM response is not an object');
+  const usage = isObject(wrapped.usage) ? wrapped.usage : {};
+  const tokens = [usage.prompt_tokens ?? null, usage.completion_tokens ?? null, usage.total_tokens ?? null];
+  const row = (i: number, input: unknown, messages: unknown, prediction: unknown): UnpackedPrediction => ({
+    row_index: i,
+    values: [text(input), messages === null ? null : text(messages), ...tokens],
+    prediction,
+    probabilities: null,
+  });
+  const choices = Array.isArray(wrapped.choices) ? (wrapped.choices as unknown[]).filter(isObject) : null;
+  if ('messages' in json) {
+    if (!Array.isArray(json.messages)) return fail('chat request: messages is not a list');
+    if (!choices) return fail('chat response has no choices');
+    const lastUser = [...json.messages].reverse().find((m) => isObject(m) && m.role === 'user') as Record<string, unknown> | undefined;
+    return {
+      ok: true,
+      columns: LLM_COLUMNS,
+      rows: choices.map((c, i) => row(i, lastUser?.content ?? null, json.messages, isObject(c.message) ? text(c.message.content) : null)),
+    };
+  }
+  if ('prompt' in json) {
+    if (!choices) return fail('completions response has no choices');
+    const prompts = Array.isArray(json.prompt) ? json.prompt : [json.prompt];
+    // With `n` completions per prompt, choice k belongs to prompt floor(k / n).
+    const perPrompt = choices.length / prompts.length;
+    if (!Number.isInteger(perPrompt) || perPrompt < 1) return fail(`${prompts.length} prompts but ${choices.length} choices`);
+    return {
+      ok: true,
+      columns: LLM_COLUMNS,
+      rows: choices.map((c, i) => row(i, prompts[Math.floor(((c.index as number | undefined) ?? i) / perPrompt)] ?? null, null, text(c.text))),
+    };
+  }
+  const inputs = Array.isArray(json.input) ? json.input : [json.input];
+  const data = Array.isArray(wrapped.data) ? (wrapped.data as unknown[]).filter(isObject) : null;
+  if (!data) return fail('embeddings response has no data');
+  if (data.length !== inputs.length) return fail(`${inputs.length} inputs but ${data.length} embeddings`);
+  const byIndex = [...data].sort((a, b) => ((a.index as number | undefined) ?? 0) - ((b.index as number | undefined) ?? 0));
+  return { ok: true, columns: LLM_COLUMNS, rows: inputs.map((input, i) => row(i, input, null, text(byIndex[i]?.embedding))) };
 }

@@ -47,6 +47,12 @@ beforeAll(async () => {
   expect((await score('{"client_request_id":"tensor-1","instances":[[6.3,3.3,6.0,2.5]]}')).status).toBe(200);
   expect((await score('sepal_length,sepal_width,petal_length,petal_width\n5.8,2.7,5.1,1.9\n', 'text/csv')).status).toBe(200);
   expect((await score('{"client_request_id":"bad-1","inputs":"not rows"}')).status).toBe(400);
+  const chat = await fetch(`${stack.server.url}/serving-endpoints/chat/invocations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"client_request_id":"chat-1","messages":[{"role":"user","content":"How tall is a sepal?"}]}',
+  });
+  expect(chat.status).toBe(200);
   await stack.sink.flush();
   await uploadLabels('labels.csv', 'client_request_id,row_index,label\nbatch-1,0,0\nbatch-1,1,2\nbatch-1,2,2\n');
 });
@@ -134,6 +140,14 @@ describe('refresh: unpack and labels on the local stack', () => {
     expect(JSON.parse(await readFile(join(dir, '_refresh', 'last-failure.json'), 'utf8'))).toMatchObject({ cause: expect.stringContaining('engine down') });
     // The next run picks the request up.
     expect((await iris()).reports[0]).toMatchObject({ predictions: 1 });
+  });
+
+  it('unpacks a chat request into one row: the user message and the answer', async () => {
+    const result = await runLocalRefresh({ config, dataDir: dir, endpoints: ['chat'] });
+    expect(result.reports[0]).toMatchObject({ endpoint: 'chat', requests: 1, predictions: 1, rejected: 0 });
+    expect(await rows('SELECT client_request_id, row_index, input, prediction, total_tokens FROM chat_unpacked')).toEqual([
+      { client_request_id: 'chat-1', row_index: 0, input: 'How tall is a sepal?', prediction: 'How tall is a sepal?', total_tokens: 10 },
+    ]);
   });
 
   it('refuses a labels file without the key columns, naming them', async () => {

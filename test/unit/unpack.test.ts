@@ -71,8 +71,57 @@ describe('Unpack: one row per prediction', () => {
     expect(unpackRequest('{"inputs": [[1]]}', null)).toMatchObject({ ok: false, reason: expect.stringContaining('response body not captured') });
     expect(unpackRequest('{"inputs": [[1], [2], [3]]}', two)).toEqual({ ok: false, reason: '3 input rows but 2 predictions' });
     expect(unpackRequest('{"inputs": [[1]', two)).toMatchObject({ ok: false, reason: expect.stringContaining('does not follow the scoring protocol') });
-    expect(unpackRequest('{"messages": [{"role": "user", "content": "hi"}]}', '{}')).toMatchObject({ ok: false, reason: expect.stringContaining('chat') });
+    expect(unpackRequest('{"messages": [{"role": "user", "content": "hi"}]}', '{}')).toEqual({ ok: false, reason: 'chat response has no choices' });
+    expect(unpackRequest('{"prompt": ["a", "b", "c"]}', '{"choices": [{"text": "x"}, {"text": "y"}]}')).toEqual({ ok: false, reason: '3 prompts but 2 choices' });
+    expect(unpackRequest('{"input": ["a", "b"]}', '{"data": [{"embedding": [1]}]}')).toEqual({ ok: false, reason: '2 inputs but 1 embeddings' });
     expect(unpackRequest('{"inputs": [[1], [2]]}', '<html>')).toEqual({ ok: false, reason: 'response is not JSON' });
     expect(unpackRequest('{"inputs": [[1], [2]]}', '{"error_code": "X"}')).toEqual({ ok: false, reason: 'response has no list of predictions' });
+  });
+});
+
+describe('Unpack: chat, completions and embeddings', () => {
+  const llm = (request: string, response: string) => {
+    const r = unpackRequest(request, response);
+    if (!r.ok) throw new Error(r.reason);
+    return r.rows.map((row) => ({ row_index: row.row_index, prediction: row.prediction, ...rowFeatures(r.columns, row) }));
+  };
+
+  it('makes a chat request one row: the last user message, the conversation, the answer and its token counts', () => {
+    const request = '{"client_request_id": "chat-1", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"}]}';
+    const response = '{"id": "chatcmpl-1", "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"}}], "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}';
+    expect(llm(request, response)).toEqual([
+      {
+        row_index: 0,
+        input: 'Hi there',
+        messages: '[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi there"}]',
+        prediction: 'Hello',
+        prompt_tokens: 5,
+        completion_tokens: 1,
+        total_tokens: 6,
+      },
+    ]);
+  });
+
+  it('makes one row per completion, each with its prompt, n completions per prompt', () => {
+    const response = '{"choices": [{"index": 0, "text": "a1"}, {"index": 1, "text": "a2"}, {"index": 2, "text": "b1"}, {"index": 3, "text": "b2"}]}';
+    expect(llm('{"prompt": ["a", "b"], "n": 2}', response).map((r) => [r.row_index, r.input, r.prediction])).toEqual([
+      [0, 'a', 'a1'],
+      [1, 'a', 'a2'],
+      [2, 'b', 'b1'],
+      [3, 'b', 'b2'],
+    ]);
+  });
+
+  it('makes one row per embedded input, the vector as JSON text, matched by index', () => {
+    const response = '{"data": [{"index": 1, "embedding": [0.3, 0.4]}, {"index": 0, "embedding": [0.1, 0.2]}]}';
+    expect(llm('{"input": ["first", "second"]}', response).map((r) => [r.input, r.prediction])).toEqual([
+      ['first', '[0.1,0.2]'],
+      ['second', '[0.3,0.4]'],
+    ]);
+  });
+
+  it('unwraps the answer of an MLflow pyfunc model, {"predictions": [<answer>]}', () => {
+    const response = '{"predictions": [{"choices": [{"message": {"content": "ok"}}]}]}';
+    expect(llm('{"messages": [{"role": "user", "content": "?"}]}', response)[0]).toMatchObject({ input: '?', prediction: 'ok', prompt_tokens: null });
   });
 });
