@@ -1,14 +1,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AthenaClient, GetWorkGroupCommand } from '@aws-sdk/client-athena';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FirehoseSink } from '../../lambdas/adapters/aws/firehose-sink.js';
 import { LambdaBackend } from '../../lambdas/adapters/aws/lambda-backend.js';
+import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.js';
 import { SageMakerBackend } from '../../lambdas/adapters/aws/sagemaker-backend.js';
 import type { CaptureRecord } from '../../lambdas/core/capture-record.js';
 import { BackendError, BackendTimeoutError } from '../../lambdas/core/errors.js';
@@ -16,6 +19,7 @@ import { CaptureSinkError } from '../../lambdas/core/ports.js';
 import { parseScoringRequest } from '../../lambdas/core/protocol.js';
 import { awsScoringDependencies } from '../../lambdas/wiring/aws.js';
 import { ENV } from '../../lambdas/shared/env.js';
+import { cli } from '../helpers/cli.js';
 import { demoConfig } from '../helpers/config.js';
 
 const firehose = mockClient(FirehoseClient);
@@ -162,5 +166,90 @@ describe('Wiring: AWS', () => {
   it('reads the bundled configuration relative to the package root', () => {
     const deps = awsScoringDependencies({ [ENV.configFile]: 'config.json', LAMBDA_TASK_ROOT: configDir, [ENV.captureStreams]: '{"iris":["s1"]}' });
     expect(deps.config.endpoints.map((e) => e.name)).toEqual(['iris', 'chat']);
+  });
+});
+
+describe('Object store: S3', () => {
+  const s3 = mockClient(S3Client);
+  const store = new S3ObjectStore(new S3Client({ region: 'eu-west-1' }), 'data-bucket');
+  // The part of the SDK's stream body the store uses.
+  const body = (bytes: Uint8Array) => ({ transformToByteArray: async () => bytes }) as never;
+
+  beforeEach(() => s3.reset());
+
+  it('lists every page of a prefix', async () => {
+    const at = new Date('2026-11-02T10:00:00Z');
+    s3.on(ListObjectsV2Command)
+      .resolvesOnce({ Contents: [{ Key: 'iris_payload/a.parquet', Size: 10, LastModified: at }], IsTruncated: true, NextContinuationToken: 't' })
+      .resolvesOnce({ Contents: [{ Key: 'iris_payload/b.parquet', Size: 20, LastModified: at }], IsTruncated: false });
+    expect(await store.list('iris_payload/')).toEqual([
+      { key: 'iris_payload/a.parquet', size: 10, lastModified: at },
+      { key: 'iris_payload/b.parquet', size: 20, lastModified: at },
+    ]);
+    expect(s3.commandCalls(ListObjectsV2Command)[1]?.args[0].input).toMatchObject({ Bucket: 'data-bucket', Prefix: 'iris_payload/', ContinuationToken: 't' });
+  });
+
+  it('reads a Parquet file by byte ranges, as the unpack step asks', async () => {
+    s3.on(GetObjectCommand).callsFake((input: { Range: string }) => {
+      const [, from, to] = /bytes=(\d+)-(\d+)/.exec(input.Range) ?? [];
+      return { Body: body(Uint8Array.from({ length: Number(to) - Number(from) + 1 }, (_, i) => Number(from) + i)) };
+    });
+    const reader = store.reader({ key: 'k', size: 100, lastModified: new Date() });
+    expect([...new Uint8Array(await reader.slice(96))]).toEqual([96, 97, 98, 99]);
+    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'data-bucket', Key: 'k', Range: 'bytes=96-99' });
+  });
+
+  it('answers undefined for a missing object, and passes other errors on', async () => {
+    s3.on(GetObjectCommand, { Key: 'missing' }).rejects(new NoSuchKey({ message: 'no', $metadata: {} }));
+    s3.on(GetObjectCommand, { Key: 'denied' }).rejects(new Error('AccessDenied'));
+    expect(await store.get('missing')).toBeUndefined();
+    await expect(store.get('denied')).rejects.toThrow('AccessDenied');
+  });
+
+  it('deletes in batches of 1,000 keys and fails on any key S3 refused', async () => {
+    s3.on(DeleteObjectsCommand).resolves({});
+    await store.delete(Array.from({ length: 2500 }, (_, i) => `_refresh/runs/r/${i}`));
+    expect(s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete?.Objects?.length)).toEqual([1000, 1000, 500]);
+    s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: '_refresh/x', Message: 'Access Denied' }] });
+    await expect(store.delete(['_refresh/x'])).rejects.toThrow('S3 refused to delete 1 objects, e.g. _refresh/x: Access Denied');
+  });
+});
+
+describe('labels upload --env', () => {
+  const s3 = mockClient(S3Client);
+  const athena = mockClient(AthenaClient);
+  const dir = mkdtempSync(join(tmpdir(), 'it-labels-'));
+  const file = join(dir, 'labels.csv');
+  writeFileSync(file, 'client_request_id,row_index,label\norder-42,0,1\n');
+
+  beforeEach(() => {
+    s3.reset();
+    athena.reset();
+    // As from the user's AWS profile: lib-storage reads the client's region before sending.
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+  });
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("puts the Parquet labels under the endpoint's prefix of the bucket the workgroup writes to", async () => {
+    athena.on(GetWorkGroupCommand).resolves({ WorkGroup: { Name: 'inference-tables-dev', Configuration: { ResultConfiguration: { OutputLocation: 's3://dev-data/athena-results/' } } } });
+    s3.on(PutObjectCommand).resolves({});
+    const run = await cli('labels', 'upload', file, '--endpoint', 'iris', '--env', 'dev');
+    expect(run).toMatchObject({ code: 0, err: '' });
+    expect(athena).toHaveReceivedCommandWith(GetWorkGroupCommand, { WorkGroup: 'inference-tables-dev' });
+    const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({ Bucket: 'dev-data', Key: expect.stringMatching(/^iris_labels\/uploaded=\d{4}-\d{2}-\d{2}\/labels-.*\.parquet$/) });
+    expect(Buffer.from(put?.Body as Uint8Array).subarray(0, 4).toString()).toBe('PAR1');
+    expect(run.out).toMatch(/^1 labels for iris stored in s3:\/\/dev-data\/iris_labels\//);
+  });
+
+  it('names the workgroup when the environment is not deployed, and uploads nothing', async () => {
+    athena.on(GetWorkGroupCommand).rejects(new Error('WorkGroup is not found.'));
+    const run = await cli('labels', 'upload', file, '--endpoint', 'iris', '--env', 'dev');
+    expect(run.code).toBe(1);
+    expect(run.err).toContain("cannot find dev's bucket (workgroup inference-tables-dev): WorkGroup is not found.");
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
 });

@@ -83,7 +83,7 @@ describe('Unpack: chat, completions and embeddings', () => {
   const llm = (request: string, response: string) => {
     const r = unpackRequest(request, response);
     if (!r.ok) throw new Error(r.reason);
-    return r.rows.map((row) => ({ row_index: row.row_index, prediction: row.prediction, ...rowFeatures(r.columns, row) }));
+    return r.rows.map((row): Record<string, unknown> => ({ row_index: row.row_index, prediction: row.prediction, ...rowFeatures(r.columns, row) }));
   };
 
   it('makes a chat request one row: the last user message, the conversation, the answer and its token counts', () => {
