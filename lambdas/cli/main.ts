@@ -8,7 +8,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { FileObjectStore } from '../adapters/local/file-object-store.js';
 import { LabelsFileError, normalizeLabelsFile } from '../adapters/local/labels-file.js';
 import { RefreshFailedError, type RefreshProgress, runLocalRefresh } from '../adapters/local/refresh-runner.js';
-import { capturedEndpoints } from '../workflow/steps.js';
+import { type EndpointReport, REPORTED_DISAGREEMENTS, capturedEndpoints } from '../workflow/steps.js';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
 import { LocalQueryEngine } from '../adapters/local/query-engine.js';
 import { environmentNames } from '../core/names.js';
@@ -157,7 +157,7 @@ function progressLine(p: RefreshProgress): void {
   if (p.kind === 'failed' || p.kind === 'retried') process.stderr.write(`  ${p.state} ${p.kind}${p.detail ? `: ${p.detail}` : ''}\n`);
 }
 
-function describeRefresh(runId: string, reports: readonly { endpoint: string; files: number; requests: number; skipped_status: number; predictions: number; rejected: number; backlog: number; disagreements: Record<string, number> }[]): string {
+function describeRefresh(runId: string, reports: readonly EndpointReport[]): string {
   const lines = [`refresh ${runId}:`];
   for (const r of reports) {
     if (r.files === 0) {
@@ -166,6 +166,7 @@ function describeRefresh(runId: string, reports: readonly { endpoint: string; fi
     }
     lines.push(`  ${r.endpoint}: ${r.files} files, ${r.requests} requests → ${r.predictions} predictions, ${r.rejected} rejected (kept in ${r.endpoint.replaceAll('-', '_')}_unpack_errors), ${r.skipped_status} non-2xx skipped${r.backlog ? `, ${r.backlog} files left for the next run` : ''}`);
     for (const [what, n] of Object.entries(r.disagreements)) lines.push(`    signature disagreement: ${what} (${n}×)`);
+    if (Object.keys(r.disagreements).length >= REPORTED_DISAGREEMENTS) lines.push(`    (the ${REPORTED_DISAGREEMENTS} most frequent; all of them in ${r.report})`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -79,14 +79,27 @@ export interface RefreshPlan {
 }
 
 /** What one endpoint's commit did, reported by the run. */
-export interface EndpointReport extends UnpackSummary {
+export interface EndpointReport {
   readonly endpoint: string;
   readonly files: number;
   readonly backlog: number;
+  readonly requests: number;
+  readonly skipped_status: number;
+  readonly predictions: number;
+  readonly rejected: number;
   readonly statements: number;
-  readonly columns: FeatureColumn[];
   readonly labels_checked: boolean;
+  /** The most frequent signature disagreements (all of them are in the full report). */
+  readonly disagreements: Record<string, number>;
+  /** Key of the full report: every disagreement, the columns, the dates. */
+  readonly report: string;
 }
+
+/**
+ * Disagreements a report carries in the workflow's state. Reports of every endpoint travel
+ * in one execution state, which Step Functions caps at 256 KiB.
+ */
+export const REPORTED_DISAGREEMENTS = 20;
 
 const runPrefix = (runId: string, endpoint: string) => `${ROOT}/runs/${runId}/${endpoint}/`;
 const stateKey = (endpoint: string) => `${ROOT}/state/${endpoint}.json`;
@@ -349,7 +362,7 @@ export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promi
     last_date: commit.last_date,
   };
   await writeJson(deps.store, stateKey(run.endpoint), state);
-  const report: EndpointReport = {
+  const full = {
     ...commit.summary,
     endpoint: run.endpoint,
     files: run.files,
@@ -358,10 +371,27 @@ export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promi
     columns: commit.columns ?? [],
     labels_checked: commit.labels_checked,
   };
-  await writeJson(deps.store, `${prefix}report.json`, report);
-  const staged = (await deps.store.list(prefix)).map((o) => o.key).filter((k) => !k.endsWith('report.json'));
+  const reportKey = `${prefix}report.json`;
+  await writeJson(deps.store, reportKey, full);
+  const staged = (await deps.store.list(prefix)).map((o) => o.key).filter((k) => k !== reportKey);
   await deps.store.delete(staged);
-  return report;
+  const { summary } = commit;
+  const top = Object.entries(summary.disagreements)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, REPORTED_DISAGREEMENTS);
+  return {
+    endpoint: run.endpoint,
+    files: run.files,
+    backlog: run.backlog,
+    requests: summary.requests,
+    skipped_status: summary.skipped_status,
+    predictions: summary.predictions,
+    rejected: summary.rejected,
+    statements: commit.statements,
+    labels_checked: commit.labels_checked,
+    disagreements: Object.fromEntries(top),
+    report: deps.store.location(reportKey),
+  };
 }
 
 /** The catch of the workflow: records why the run failed. Watermarks stay where they were. */

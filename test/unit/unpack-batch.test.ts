@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileObjectStore } from '../../lambdas/adapters/local/file-object-store.js';
 import { type CapturedRow, addSummary, emptySummary, unpackCapturedRows } from '../../lambdas/core/unpack-batch.js';
-import { taskGroups } from '../../lambdas/workflow/steps.js';
+import { planRefresh, taskGroups } from '../../lambdas/workflow/steps.js';
 import { demoConfig } from '../helpers/config.js';
 
 const signature = demoConfig().models[0]!.versions[1]!.signature;
@@ -155,5 +159,28 @@ describe('taskGroups: payload files into unpack tasks', () => {
 
   it('makes no task without files', () => {
     expect(taskGroups([], 10, 40)).toEqual([]);
+  });
+});
+
+describe('planRefresh: the state it passes stays small', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'it-plan-'));
+    const folder = join(dir, 'iris_payload', 'endpoint=iris', 'date=2026-11-02');
+    await mkdir(folder, { recursive: true });
+    for (let i = 0; i < 10_500; i++) await writeFile(join(folder, `inference-tables-1-2026-11-02-10-00-00-${String(i).padStart(36, '0')}.parquet`), 'x');
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('plans at most max_tasks_per_run tasks, leaves the rest for the next run, and stays far under 256 KiB', async () => {
+    const config = demoConfig();
+    const plan = await planRefresh({ config, store: new FileObjectStore(dir), dialect: 'duckdb' }, { endpoints: null });
+    expect(plan.tasks).toHaveLength(config.refresh.max_tasks_per_run);
+    expect(plan.endpoints.find((e) => e.endpoint === 'iris')).toMatchObject({ files: 10_000, backlog: 500 });
+    expect(Buffer.byteLength(JSON.stringify(plan))).toBeLessThan(128 * 1024);
   });
 });
