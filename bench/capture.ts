@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { LocalDeliveryStream } from '../lambdas/adapters/local/delivery-stream.js';
-import { buildCaptureRecord } from '../lambdas/core/capture.js';
+import { irisRecord } from './records.js';
 import type { CaptureRecord } from '../lambdas/core/capture-record.js';
-import { captureSchema, loadConfig } from '../lib/config.js';
+import { loadConfig } from '../lib/config.js';
 import { createBackendFactory } from '../lambdas/backends/factory.js';
 import type { CaptureSink } from '../lambdas/core/ports.js';
 import { createScoringHandler } from '../lambdas/scoring/handler.js';
@@ -88,7 +88,6 @@ async function serverRun(mode: string, name: string, path: string): Promise<Load
 
 async function sinkRun(): Promise<{ records: number; seconds: number; perSecond: number }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-sink-'));
-  const settings = captureSchema.parse({});
   const stream = await LocalDeliveryStream.open({ dataDir, bufferIntervalMs: 0, bufferSizeBytes: 64 * 1024 * 1024 });
   const response = '{"predictions":[0,0,0]}';
   // Records are built by the handler; the stream is timed from put to Parquet on disk.
@@ -96,23 +95,7 @@ async function sinkRun(): Promise<{ records: number; seconds: number; perSecond:
   for (let i = 0; i < SINK_RECORDS; i += 1000) {
     const batch: CaptureRecord[] = [];
     for (let j = i; j < Math.min(i + 1000, SINK_RECORDS); j++) {
-      const record = buildCaptureRecord(
-        {
-          requestId: `00000000-0000-4000-8000-${String(j).padStart(12, '0')}`,
-          clientRequestId: 'bench',
-          receivedAtMs: Date.now(),
-          statusCode: 200,
-          executionTimeMs: 1,
-          requestBody: payload,
-          responseBody: response,
-          endpoint: 'iris',
-          metadata: { endpoint_name: 'iris', model_name: 'iris-classifier', model_version: '2', served_entity_name: 'iris-classifier-2' },
-          servedEntityId: '0123456789abcdef0123456789abcdef',
-          requester: 'local:anonymous',
-        },
-        settings,
-      );
-      if (record) batch.push(record);
+      batch.push(irisRecord(j, { clientRequestId: 'bench', receivedAtMs: Date.now(), body: payload, response }));
     }
     batches.push(batch);
   }

@@ -16,9 +16,9 @@ import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { LocalDeliveryStream } from '../lambdas/adapters/local/delivery-stream.js';
 import { runLocalRefresh } from '../lambdas/adapters/local/refresh-runner.js';
-import { buildCaptureRecord } from '../lambdas/core/capture.js';
+import { irisRecord } from './records.js';
 import type { CaptureRecord } from '../lambdas/core/capture-record.js';
-import { captureSchema, loadConfig } from '../lib/config.js';
+import { loadConfig } from '../lib/config.js';
 
 const REQUESTS = Number(process.env.BENCH_UNPACK_REQUESTS ?? 1_000_000);
 const ROOT = join(import.meta.dirname, '..');
@@ -76,7 +76,6 @@ function request(i: number, rows: number[][]): { body: string; response: string 
 }
 
 async function generate(dataDir: string): Promise<void> {
-  const settings = captureSchema.parse({});
   const stream = await LocalDeliveryStream.open({ dataDir, bufferIntervalMs: 0, bufferSizeBytes: 16 * 1024 * 1024 });
   const next = random(42);
   const start = Date.UTC(2026, 10, 1);
@@ -88,24 +87,15 @@ async function generate(dataDir: string): Promise<void> {
       predictions += n;
       const rows = Array.from({ length: n }, () => FEATURES.map((_, k) => Math.round((1 + next() * (k < 2 ? 6 : 3)) * 10) / 10));
       const { body, response } = request(j, rows);
-      const record = buildCaptureRecord(
-        {
-          requestId: `00000000-0000-4000-8000-${String(j).padStart(12, '0')}`,
+      batch.push(
+        irisRecord(j, {
           clientRequestId: j % 5 === 4 ? null : `c-${j}`,
           // Three days of traffic: three date partitions to commit.
           receivedAtMs: start + Math.floor((j / REQUESTS) * 3 * DAY_MS),
-          statusCode: 200,
-          executionTimeMs: 2,
-          requestBody: body,
-          responseBody: response,
-          endpoint: 'iris',
-          metadata: { endpoint_name: 'iris', model_name: 'iris-classifier', model_version: '2', served_entity_name: 'iris-classifier-2' },
-          servedEntityId: '0123456789abcdef0123456789abcdef',
-          requester: 'local:anonymous',
-        },
-        settings,
+          body,
+          response,
+        }),
       );
-      if (record) batch.push(record);
     }
     await stream.put(batch);
   }

@@ -103,14 +103,9 @@ function unpackedColumns(plan: CommitPlan): [string, string][] {
   ];
 }
 
+/** The unpacked table's fixed columns (but the derived `model_id`), then why and when. */
 const ERROR_COLUMNS: [string, string][] = [
-  ['request_id', 'VARCHAR'],
-  ['client_request_id', 'VARCHAR'],
-  ['row_index', 'INTEGER'],
-  ['timestamp', 'TIMESTAMP'],
-  ['date', 'DATE'],
-  ['model_name', 'VARCHAR'],
-  ['model_version', 'VARCHAR'],
+  ...FIXED_COLUMNS.filter(([c]) => c !== 'model_id').map(([c, t]) => [c, t] as [string, string]),
   ['reason', 'VARCHAR'],
   ['unpacked_at', 'TIMESTAMP'],
 ];
