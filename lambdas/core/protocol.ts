@@ -182,11 +182,22 @@ export function parseScoringRequest(contentTypeHeader: string | undefined, body:
     );
   }
   const clientRequestId = readClientRequestId(parsed);
-  const forwardBody = CLIENT_REQUEST_ID in parsed ? removeTopLevelKey(body, CLIENT_REQUEST_ID) : body;
+  const tagged = CLIENT_REQUEST_ID in parsed;
+  let forward: string | undefined;
+  // Computed when read: the unpack step parses captured bodies and never forwards them.
+  const forwardBody = () => (forward ??= tagged ? removeTopLevelKey(body, CLIENT_REQUEST_ID) : body);
   const { [CLIENT_REQUEST_ID]: _dropped, ...json } = parsed;
 
   if (LLM_FIELDS.some((k) => k in json)) {
-    return { kind: 'llm', json, forwardBody, contentType: 'application/json', clientRequestId };
+    return {
+      kind: 'llm',
+      json,
+      get forwardBody() {
+        return forwardBody();
+      },
+      contentType: 'application/json',
+      clientRequestId,
+    };
   }
   const found = INPUT_FIELDS.filter((k) => k in json);
   if (found.length !== 1) {
@@ -199,5 +210,14 @@ export function parseScoringRequest(contentTypeHeader: string | undefined, body:
   if ('params' in json && !isObject(json.params)) {
     throw new InvalidRequestError(`Invalid input. 'params' must be a dictionary. Got ${describeType(json.params)}.`, 'INVALID_PARAMETER_VALUE');
   }
-  return { kind: 'standard', format, json, forwardBody, contentType: 'application/json', clientRequestId };
+  return {
+    kind: 'standard',
+    format,
+    json,
+    get forwardBody() {
+      return forwardBody();
+    },
+    contentType: 'application/json',
+    clientRequestId,
+  };
 }

@@ -107,11 +107,11 @@ export function unpackRequest(request: string | null, response: string | null, s
   return {
     ok: true,
     columns,
-    rows: frame.rows.map((row, i) => ({
-      row_index: i,
-      values: columns.map((_, j) => row[j] ?? null),
-      ...readPrediction(predictions[i]),
-    })),
+    rows: frame.rows.map((row, i) => {
+      const { prediction, probabilities } = readPrediction(predictions[i]);
+      // A row as long as the header is used as it is (a missing cell reads as null downstream).
+      return { row_index: i, values: row.length === columns.length ? row : columns.map((_, j) => row[j] ?? null), prediction, probabilities };
+    }),
   };
 }
 

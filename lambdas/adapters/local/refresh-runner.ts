@@ -20,6 +20,7 @@ import {
   unpackTask,
 } from '../../workflow/steps.js';
 import { FileObjectStore } from './file-object-store.js';
+import { UnpackPool } from './unpack-pool.js';
 import { openWarehouse } from './warehouse.js';
 import { connectionEngine } from './query-engine.js';
 import { computeEndpointMetrics } from '../../workflow/metrics-step.js';
@@ -129,6 +130,8 @@ export interface LocalRefreshOptions {
   readonly stepOverrides?: Partial<Record<RefreshStep | typeof SQL_STEP | typeof METRICS_SQL_STEP, (input: JSONValue) => Promise<JSONValue>>>;
   /** Folder baseline files are resolved from; default: the working directory. */
   readonly projectRoot?: string;
+  /** Unpack tasks run at once, each on its own thread; default: the machine's cores. */
+  readonly unpackThreads?: number;
 }
 
 /**
@@ -142,6 +145,7 @@ export async function runLocalRefresh(options: LocalRefreshOptions): Promise<Ref
   const release = acquireLock(dataDir);
   const warehouse = await openWarehouse(dataDir, capturedEndpoints(config));
   const deps: RefreshDeps = { config, store: new FileObjectStore(dataDir), dialect: 'duckdb', engine: connectionEngine(warehouse.connection), projectRoot: options.projectRoot };
+  const pool = new UnpackPool((task) => unpackTask(deps, task), { config, dataDir }, options.unpackThreads);
   try {
     const runSql = async (input: JSONValue) => {
       const { QueryString } = input as { QueryString: string };
@@ -150,7 +154,7 @@ export async function runLocalRefresh(options: LocalRefreshOptions): Promise<Ref
     };
     const bound: Record<string, (input: JSONValue) => Promise<JSONValue>> = {
       Plan: async (input) => (await planRefresh(deps, input as { endpoints?: string[] })) as unknown as JSONValue,
-      UnpackTask: async (input) => (await unpackTask(deps, input as unknown as UnpackTask)) as unknown as JSONValue,
+      UnpackTask: async (input) => (await pool.run(input as unknown as UnpackTask)) as unknown as JSONValue,
       PrepareCommit: async (input) => (await prepareCommit(deps, input as unknown as EndpointRun)) as unknown as JSONValue,
       ComputeMetrics: async (input) => (await computeEndpointMetrics(deps, input as unknown as EndpointRun)) as unknown as JSONValue,
       FinishEndpoint: async (input) => (await finishEndpoint(deps, input as unknown as EndpointRun)) as unknown as JSONValue,
@@ -180,6 +184,7 @@ export async function runLocalRefresh(options: LocalRefreshOptions): Promise<Ref
     }
     return output as unknown as RefreshResult;
   } finally {
+    await pool.close();
     warehouse.connection.closeSync();
     warehouse.instance.closeSync();
     release();
