@@ -73,18 +73,24 @@ export class UnpackPool {
       if (m.error) call.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
       else call.resolve(m.result as UnpackResult);
     });
-    worker.on('error', (error) => {
-      // A worker that dies fails its task (the map retries it) and is not reused.
-      this.workers.splice(this.workers.indexOf(worker), 1);
-      for (const [id, call] of this.pending) {
-        if (call.worker !== worker) continue;
-        this.pending.delete(id);
-        call.reject(error);
-      }
-    });
+    // A worker that dies fails its tasks (the map retries them) and is not reused.
+    worker.on('error', (error) => this.lose(worker, error));
+    worker.on('exit', (code) => this.lose(worker, new Error(`unpack worker exited with code ${code}`)));
     worker.unref();
     this.workers.push(worker);
     return worker;
+  }
+
+  private lose(worker: Worker, error: Error): void {
+    for (const list of [this.workers, this.idle]) {
+      const at = list.indexOf(worker);
+      if (at >= 0) list.splice(at, 1);
+    }
+    for (const [id, call] of this.pending) {
+      if (call.worker !== worker) continue;
+      this.pending.delete(id);
+      call.reject(error);
+    }
   }
 
   private send(worker: Worker, task: UnpackTask): Promise<UnpackResult> {
