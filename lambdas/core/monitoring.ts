@@ -152,13 +152,8 @@ export interface ProfileRow extends MetricsKey {
 /** What a drift row concludes. */
 export type Verdict = 'DRIFT' | 'NO_DRIFT' | 'INSUFFICIENT_DATA';
 
-/** A row of `<endpoint>_drift_metrics`. */
-export interface DriftRow extends MetricsKey {
-  drift_type: 'CONSECUTIVE' | 'BASELINE';
-  window_cmp: { start: string; end: string } | null;
-  count_delta: number;
-  avg_delta: number | null;
-  percent_null_delta: number | null;
+/** The drift statistics columns a drift row and a `drift` command row share. */
+export interface DriftColumns {
   ks_test: { statistic: number; pvalue: number } | null;
   chi_squared_test: { statistic: number; pvalue: number } | null;
   js_distance: number | null;
@@ -166,6 +161,28 @@ export interface DriftRow extends MetricsKey {
   population_stability_index: number | null;
   tv_distance: number | null;
   l_infinity_distance: number | null;
+}
+
+/** The statistics of a comparison as row columns; all null when a side had no value. */
+function driftColumns(d: DriftStatistics | null): DriftColumns {
+  return {
+    ks_test: d?.ks_test ? { statistic: d.ks_test.statistic, pvalue: d.ks_test.pvalue } : null,
+    chi_squared_test: d?.chi_squared_test ?? null,
+    js_distance: d?.js_distance ?? null,
+    wasserstein_distance: d?.wasserstein_distance ?? null,
+    population_stability_index: d?.population_stability_index ?? null,
+    tv_distance: d?.tv_distance ?? null,
+    l_infinity_distance: d?.l_infinity_distance ?? null,
+  };
+}
+
+/** A row of `<endpoint>_drift_metrics`. */
+export interface DriftRow extends MetricsKey, DriftColumns {
+  drift_type: 'CONSECUTIVE' | 'BASELINE';
+  window_cmp: { start: string; end: string } | null;
+  count_delta: number;
+  avg_delta: number | null;
+  percent_null_delta: number | null;
   base_count: number;
   current_count: number;
   pvalue_adjusted: number | null;
@@ -606,13 +623,7 @@ export function computeMetrics(input: MetricsInput): MetricsOutput {
               count_delta: before ? now.count - before.count : now.count - sampleSize(base),
               avg_delta: before && now.avg !== null && before.avg !== null ? now.avg - before.avg : null,
               percent_null_delta: before && now.percent_null !== null && before.percent_null !== null ? now.percent_null - before.percent_null : null,
-              ks_test: d?.ks_test ? { statistic: d.ks_test.statistic, pvalue: d.ks_test.pvalue } : null,
-              chi_squared_test: d?.chi_squared_test ?? null,
-              js_distance: d?.js_distance ?? null,
-              wasserstein_distance: d?.wasserstein_distance ?? null,
-              population_stability_index: d?.population_stability_index ?? null,
-              tv_distance: d?.tv_distance ?? null,
-              l_infinity_distance: d?.l_infinity_distance ?? null,
+              ...driftColumns(d),
               base_count: sampleSize(base),
               current_count: sampleSize(current),
               pvalue_adjusted: null,
@@ -701,18 +712,11 @@ function alertsOf(
 }
 
 /** One column of `inference-tables drift`: the drift statistics of a baseline and a current file. */
-export interface ColumnDrift {
+export interface ColumnDrift extends Readonly<DriftColumns> {
   readonly column: string;
   readonly kind: 'numeric' | 'categorical';
   readonly base_count: number;
   readonly current_count: number;
-  readonly ks_test: { statistic: number; pvalue: number } | null;
-  readonly chi_squared_test: { statistic: number; pvalue: number } | null;
-  readonly js_distance: number | null;
-  readonly wasserstein_distance: number | null;
-  readonly population_stability_index: number | null;
-  readonly tv_distance: number | null;
-  readonly l_infinity_distance: number | null;
   readonly pvalue_adjusted: number | null;
   readonly verdict: Verdict;
 }
@@ -740,13 +744,7 @@ export function compareSamples(
       kind: type === 'DOUBLE' ? 'numeric' : 'categorical',
       base_count: sampleSize(bs),
       current_count: sampleSize(cs),
-      ks_test: d?.ks_test ? { statistic: d.ks_test.statistic, pvalue: d.ks_test.pvalue } : null,
-      chi_squared_test: d?.chi_squared_test ?? null,
-      js_distance: d?.js_distance ?? null,
-      wasserstein_distance: d?.wasserstein_distance ?? null,
-      population_stability_index: d?.population_stability_index ?? null,
-      tv_distance: d?.tv_distance ?? null,
-      l_infinity_distance: d?.l_infinity_distance ?? null,
+      ...driftColumns(d),
       pvalue_adjusted: null,
       verdict: 'INSUFFICIENT_DATA',
     });
