@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ERROR_OUTPUT_DIR, LocalDeliveryStream, STAGING_DIR } from '../../lambdas/adapters/local/delivery-stream.js';
+import { ERROR_OUTPUT_DIR, LocalDeliveryStream, STAGING_DIR, recoverSegmentText } from '../../lambdas/adapters/local/delivery-stream.js';
 import { LocalQueryEngine } from '../../lambdas/adapters/local/query-engine.js';
 import type { CaptureRecord } from '../../lambdas/core/capture-record.js';
 import { sample } from '../helpers/records.js';
@@ -87,4 +88,87 @@ describe('Local delivery stream', () => {
     await stream.close();
     expect(await count('iris_payload')).toBe(300);
   });
+
+  it('drops a torn final line of a leftover segment and delivers the lines before it', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, STAGING_DIR), { recursive: true });
+    const whole = `${JSON.stringify(rec('w-1'))}\n${JSON.stringify(rec('w-2'))}\n`;
+    const torn = JSON.stringify(rec('torn')).slice(0, 40);
+    await writeFile(join(dir, STAGING_DIR, '000000000000001-crash.ndjson'), whole + torn);
+    const stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
+    expect(stream.recovered).toEqual({ segments: 1, records: 2, tornBytes: 40, unreadable: 0 });
+    await stream.close();
+    expect(await count('iris_payload')).toBe(2);
+    expect(await readdir(join(dir, STAGING_DIR))).toEqual([]);
+  });
+
+  it('moves an unreadable line of a leftover segment to the error prefix instead of blocking delivery', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, STAGING_DIR), { recursive: true });
+    await writeFile(join(dir, STAGING_DIR, '000000000000001-bad.ndjson'), `${JSON.stringify(rec('ok-1'))}\n{"request_id": \n[1,2]\n${JSON.stringify(rec('ok-2'))}\n`);
+    const stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
+    expect(stream.recovered.unreadable).toBe(2);
+    await stream.close();
+    expect(await count('iris_payload')).toBe(2);
+    const [day] = await readdir(join(dir, ERROR_OUTPUT_DIR));
+    const [file] = await readdir(join(dir, ERROR_OUTPUT_DIR, day as string));
+    const docs = (await readFile(join(dir, ERROR_OUTPUT_DIR, day as string, file as string), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(docs.map((d) => [d.errorCode, Buffer.from(d.rawData, 'base64').toString()])).toEqual([
+      ['Staging.UnreadableLine', '{"request_id": '],
+      ['Staging.UnreadableLine', '[1,2]'],
+    ]);
+  });
+
+  it('recovers an empty or wholly torn segment by removing it', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, STAGING_DIR), { recursive: true });
+    await writeFile(join(dir, STAGING_DIR, '000000000000001-a.ndjson'), '');
+    await writeFile(join(dir, STAGING_DIR, '000000000000002-b.ndjson'), '{"request_id":"x"');
+    await writeFile(join(dir, STAGING_DIR, '000000000000002-b.ndjson.tmp'), 'half a rewrite');
+    const stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
+    expect(stream.recovered).toEqual({ segments: 2, records: 0, tornBytes: 17, unreadable: 0 });
+    expect(await readdir(join(dir, STAGING_DIR))).toEqual([]);
+    await stream.close();
+  });
+
+  it('splits segment text into kept lines, a torn tail and unreadable lines', () => {
+    expect(recoverSegmentText('{"a":1}\n{"b":2}\n{"c"')).toEqual({ kept: '{"a":1}\n{"b":2}\n', records: 2, tornBytes: 4, unreadable: [] });
+    expect(recoverSegmentText('{"a":1}\n\n"s"\n')).toEqual({ kept: '{"a":1}\n', records: 1, tornBytes: 0, unreadable: ['"s"'] });
+    expect(recoverSegmentText('é{')).toEqual({ kept: '', records: 0, tornBytes: 3, unreadable: [] });
+  });
+
+  it('keeps every acknowledged record across kill -9 at arbitrary moments', async () => {
+    const acked = new Set<string>();
+    for (let round = 0; round < 3; round++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../helpers/wal-writer.ts'), dir, `k${round}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let buffered = '';
+      let roundAcks = 0;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await new Promise<void>((resolve) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) if (line.startsWith('ACK ')) acked.add(line.slice(4));
+          roundAcks += lines.length;
+          // Different moments each round: mid-write, mid-delivery, after many segments.
+          if (roundAcks >= 200 + round * 150) resolve();
+        });
+        child.once('exit', () => resolve());
+      });
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(acked.size).toBeGreaterThanOrEqual(3 * 200);
+    const stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
+    await stream.close();
+    const engine = await LocalQueryEngine.open(dir);
+    try {
+      const rows = (await engine.query('SELECT DISTINCT request_id FROM iris_payload')).rows.map((r) => String(r.request_id));
+      const present = new Set(rows);
+      expect([...acked].filter((id) => !present.has(id))).toEqual([]);
+    } finally {
+      engine.close();
+    }
+  }, 60_000);
 });

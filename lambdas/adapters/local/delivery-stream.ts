@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { type FileHandle, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type CaptureRecord, conversionProblem, parquetColumns } from '../../core/capture-record.js';
 import { log } from '../../core/log.js';
@@ -18,12 +18,84 @@ export interface LocalDeliveryStreamOptions {
   readonly bufferSizeBytes: number;
   /** Prefix of the delivered file names. */
   readonly streamName?: string;
+  /**
+   * Sync each write of the staging log to disk before `put` resolves (default true), so an
+   * answered request survives `kill -9` and power loss. Off only to measure what it costs.
+   */
+  readonly syncWrites?: boolean;
 }
 
 /** Where records that fail conversion are written, like Firehose's error output prefix. */
 export const ERROR_OUTPUT_DIR = join('errors', 'format-conversion-failed');
-/** Buffered records not yet delivered, one newline-delimited JSON segment file at a time. */
+/**
+ * The write-ahead log: records accepted and not yet delivered, one newline-delimited JSON
+ * segment file at a time.
+ */
 export const STAGING_DIR = '.staging';
+
+/** Syncs a folder, so that a file created or renamed in it survives a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a new file and syncs it and its folder before resolving. */
+export async function writeFileDurably(path: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(path, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await syncDir(dirname(path));
+}
+
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** What the recovery of one segment left by an earlier process found. */
+export interface SegmentRecovery {
+  /** Complete lines kept for delivery. */
+  readonly records: number;
+  /** Bytes of a final line cut short by the crash: never synced, so never acknowledged. */
+  readonly tornBytes: number;
+  /** Complete lines that are not JSON objects; written under the error prefix. */
+  readonly unreadable: readonly string[];
+}
+
+/**
+ * Splits a segment's text into the lines to deliver, a torn tail and unreadable lines.
+ * Only the tail can be torn: each write is appended after the previous one was synced, and
+ * a failed write is cut back before the segment is used again.
+ */
+export function recoverSegmentText(text: string): SegmentRecovery & { readonly kept: string } {
+  const end = text.lastIndexOf('\n') + 1;
+  const kept: string[] = [];
+  const unreadable: string[] = [];
+  for (const line of text.slice(0, end).split('\n')) {
+    if (line.length === 0) continue;
+    let ok = false;
+    try {
+      const v: unknown = JSON.parse(line);
+      ok = typeof v === 'object' && v !== null && !Array.isArray(v);
+    } catch {
+      ok = false;
+    }
+    (ok ? kept : unreadable).push(line);
+  }
+  return { kept: kept.length > 0 ? `${kept.join('\n')}\n` : '', records: kept.length, tornBytes: Buffer.byteLength(text.slice(end)), unreadable };
+}
 
 interface Segment {
   readonly path: string;
@@ -38,7 +110,8 @@ interface Waiter {
 
 /**
  * A delivery stream with Firehose's semantics on one machine. Accepted records are appended
- * to a staging segment (concurrent puts share one write), and delivered by size or interval
+ * to a staging segment, the stream's write-ahead log, and synced to disk before `put`
+ * resolves; concurrent puts share one write and one sync (group commit). They are delivered by size or interval
  * as Snappy Parquet files with the payload table's schema, in Hive partitions taken from
  * each record's own `endpoint` and `date`. Records that do not fit the columns are written
  * under `errors/format-conversion-failed/` with the reason. Parquet files appear whole
@@ -62,39 +135,79 @@ export class LocalDeliveryStream implements CaptureSink {
   public delivered = 0;
   /** Records written under the error prefix since start. */
   public failedConversion = 0;
+  /** What the recovery of segments left by an earlier process found, summed. */
+  public readonly recovered = { segments: 0, records: 0, tornBytes: 0, unreadable: 0 };
 
   private constructor(
     private readonly options: LocalDeliveryStreamOptions,
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
-    leftovers: string[],
   ) {
     this.streamName = options.streamName ?? 'inference-tables';
     this.staging = join(options.dataDir, STAGING_DIR);
-    this.closedSegments.push(...leftovers);
     if (options.bufferIntervalMs > 0) {
       this.timer = setInterval(() => void this.flush().catch(() => undefined), options.bufferIntervalMs);
       this.timer.unref();
     }
   }
 
-  /** Opens a stream writing under `options.dataDir`; segments left by an earlier process are delivered first. */
+  /**
+   * Opens a stream writing under `options.dataDir`. Segments left by an earlier process (a
+   * stop, a crash, `kill -9`) are recovered and delivered first.
+   */
   public static async open(options: LocalDeliveryStreamOptions): Promise<LocalDeliveryStream> {
     const staging = join(options.dataDir, STAGING_DIR);
     await mkdir(staging, { recursive: true });
+    // A rewrite interrupted by a crash leaves its temporary file; the segment itself is whole.
+    for (const f of await readdir(staging)) if (f.endsWith('.tmp')) await rm(join(staging, f), { force: true });
     const leftovers = (await readdir(staging)).filter((f) => f.endsWith('.ndjson')).sort().map((f) => join(staging, f));
     const { instance, connection } = await openDuckDb();
-    const stream = new LocalDeliveryStream(options, instance, connection, leftovers);
-    if (leftovers.length > 0) {
-      log('info', 'delivering records buffered before the last stop', { segments: leftovers.length });
-      await stream.flush();
+    const stream = new LocalDeliveryStream(options, instance, connection);
+    try {
+      for (const path of leftovers) await stream.recover(path);
+      if (stream.closedSegments.length > 0) {
+        log('info', 'delivering records accepted before the last stop', { segments: stream.closedSegments.length, records: stream.recovered.records });
+        await stream.flush();
+      }
+    } catch (error) {
+      await stream.close().catch(() => undefined);
+      throw error;
     }
     return stream;
   }
 
+  /** Makes a leftover segment deliverable: drops a torn tail, moves unreadable lines to the error prefix. */
+  private async recover(path: string): Promise<void> {
+    const text = await readFile(path, 'utf8');
+    const found = recoverSegmentText(text);
+    this.recovered.segments++;
+    this.recovered.records += found.records;
+    this.recovered.tornBytes += found.tornBytes;
+    this.recovered.unreadable += found.unreadable.length;
+    if (found.tornBytes > 0) log('warn', 'dropped a torn final line of the staging log (cut by a crash before its sync, so never acknowledged)', { segment: path, bytes: found.tornBytes });
+    if (found.unreadable.length > 0) {
+      await this.writeErrors(
+        found.unreadable.map((raw) => ({ raw, reason: 'unreadable line in the staging log' })),
+        'Staging.UnreadableLine',
+      );
+    }
+    if (found.records === 0) {
+      await rm(path, { force: true });
+      return;
+    }
+    if (found.kept.length !== text.length) {
+      // Rewritten beside it, then renamed over it: a crash now leaves the old or the new whole.
+      await writeFileDurably(`${path}.tmp`, found.kept);
+      await rename(`${path}.tmp`, path);
+      await syncDir(dirname(path));
+    }
+    this.closedSegments.push(path);
+  }
+
   /**
-   * Accepts records: resolves once they are written to the staging segment. Records that do
-   * not fit the payload columns go to the error prefix instead.
+   * Accepts records: resolves once they are written to the staging log and synced. Records
+   * that do not fit the payload columns go to the error prefix instead. Rejects when the
+   * write fails (a full disk): nothing of that write is kept.
    */
   public async put(records: readonly CaptureRecord[]): Promise<void> {
     if (this.closed) throw new Error('The local delivery stream is closed.');
@@ -106,7 +219,10 @@ export class LocalDeliveryStream implements CaptureSink {
       if (problem) rejected.push({ raw: line, reason: problem });
       else text += `${line}\n`;
     }
-    if (rejected.length > 0) await this.writeErrors(rejected);
+    if (rejected.length > 0) {
+      await this.writeErrors(rejected);
+      this.failedConversion += rejected.length;
+    }
     if (text) await this.append(text);
   }
 
@@ -159,10 +275,18 @@ export class LocalDeliveryStream implements CaptureSink {
       let full = false;
       try {
         await this.exclusive(async () => {
-          this.segment ??= await this.newSegment();
-          await this.segment.handle.write(text);
-          this.segment.bytes += text.length;
-          full = this.segment.bytes >= this.options.bufferSizeBytes;
+          const segment = (this.segment ??= await this.newSegment());
+          const bytes = Buffer.from(text, 'utf8');
+          try {
+            await segment.handle.write(bytes);
+            // One sync for every put that joined this write (group commit).
+            if (this.options.syncWrites !== false) await segment.handle.datasync();
+          } catch (error) {
+            await this.abandon(segment);
+            throw error;
+          }
+          segment.bytes += bytes.length;
+          full = segment.bytes >= this.options.bufferSizeBytes;
         });
         for (const w of waiters) w.resolve();
       } catch (error) {
@@ -175,7 +299,29 @@ export class LocalDeliveryStream implements CaptureSink {
 
   private async newSegment(): Promise<Segment> {
     const path = join(this.staging, `${Date.now().toString().padStart(15, '0')}-${randomUUID()}.ndjson`);
-    return { path, handle: await open(path, 'a'), bytes: 0 };
+    const handle = await open(path, 'a');
+    // The segment's name must survive a crash as well as its lines.
+    if (this.options.syncWrites !== false) await syncDir(this.staging);
+    return { path, handle, bytes: 0 };
+  }
+
+  /**
+   * After a failed write (a full disk, an I/O error), cuts the segment back to what was
+   * written and synced before it, so no partial line is left in the middle, and closes it.
+   * The next write opens a new segment.
+   */
+  private async abandon(segment: Segment): Promise<void> {
+    this.segment = undefined;
+    try {
+      await segment.handle.truncate(segment.bytes);
+      await segment.handle.sync();
+    } catch (error) {
+      // The recovery at the next start drops or quarantines whatever was left.
+      log('error', 'could not cut a failed write out of the staging log', { segment: segment.path, error });
+    }
+    await segment.handle.close().catch(() => undefined);
+    if (segment.bytes > 0) this.closedSegments.push(segment.path);
+    else await rm(segment.path, { force: true }).catch(() => undefined);
   }
 
   private async rotate(): Promise<void> {
@@ -232,18 +378,21 @@ export class LocalDeliveryStream implements CaptureSink {
             .join(', ')} FROM ${this.source(path)} WHERE endpoint = ${sqlString(endpoint)} AND date = ${sqlString(date)})
            TO ${sqlString(partial)} (FORMAT parquet, COMPRESSION snappy)`,
         );
+        await syncFile(partial);
         written.push([partial, join(dir, `${this.streamName}-1-${stamp}-${id}.parquet`)]);
         count += Number(n);
       }
-      // All partitions of the segment are written before any appears, so a retry cannot duplicate them.
+      // All partitions of the segment are written before any appears, so a retry cannot
+      // duplicate them; the renames are synced before the caller removes the segment.
       for (const [partial, target] of written) await rename(partial, target);
+      for (const d of new Set(written.map(([, target]) => dirname(target)))) await syncDir(d);
     } finally {
       for (const [partial] of written) await rm(partial, { force: true });
     }
     return count;
   }
 
-  private async writeErrors(rejected: readonly { raw: string; reason: string }[]): Promise<void> {
+  private async writeErrors(rejected: readonly { raw: string; reason: string }[], errorCode = 'DataFormatConversion.InvalidSchema'): Promise<void> {
     const now = Date.now();
     const day = new Date(now).toISOString().slice(0, 10);
     const dir = join(this.options.dataDir, ERROR_OUTPUT_DIR, `date=${day}`);
@@ -252,13 +401,12 @@ export class LocalDeliveryStream implements CaptureSink {
       JSON.stringify({
         attemptsMade: 1,
         arrivalTimestamp: now,
-        errorCode: 'DataFormatConversion.InvalidSchema',
+        errorCode,
         errorMessage: r.reason,
         rawData: Buffer.from(r.raw).toString('base64'),
       }),
     );
-    await writeFile(join(dir, `${this.streamName}-1-${randomUUID()}.json`), `${lines.join('\n')}\n`);
-    this.failedConversion += rejected.length;
-    log('warn', 'records failed conversion and were written under the error prefix', { records: rejected.length, dir });
+    await writeFileDurably(join(dir, `${this.streamName}-1-${randomUUID()}.json`), `${lines.join('\n')}\n`);
+    log('warn', 'records were written under the error prefix', { records: rejected.length, errorCode, dir });
   }
 }
