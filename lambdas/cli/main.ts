@@ -1,6 +1,13 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, loadConfig } from '../../lib/config.js';
+import { type Config, ConfigError, loadConfig } from '../../lib/config.js';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { EmfPublisher } from '../adapters/aws/emf-publisher.js';
+import { FirehoseSink } from '../adapters/aws/firehose-sink.js';
+import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
+import { CaptureCounters } from '../adapters/local/capture-counters.js';
+import { DataFolderBusyError, LocalDeliveryStream } from '../adapters/local/delivery-stream.js';
+import { type RedriveOptions, type RedriveReport, redriveSpilled } from '../core/spill.js';
 import { LocalServerError } from '../adapters/local/http-server.js';
 import { AthenaClient, GetWorkGroupCommand } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -11,7 +18,7 @@ import { RefreshFailedError, type RefreshProgress, runLocalRefresh } from '../ad
 import { type EndpointReport, REPORTED_DISAGREEMENTS, capturedEndpoints } from '../workflow/steps.js';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
 import { LocalQueryEngine } from '../adapters/local/query-engine.js';
-import { environmentNames } from '../core/names.js';
+import { NAME_PATTERN, captureStreamNames, environmentNames, isValidName } from '../core/names.js';
 import { QueryError, type QueryStats } from '../core/ports.js';
 import { PRODUCT_VERSION } from '../core/version.js';
 import { startLocalStack } from '../wiring/local.js';
@@ -26,6 +33,12 @@ export const DEFAULT_DATA_DIR = '.inference-tables';
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`'${value}' is not a port number (0-65535).`);
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${value}' is not a positive whole number.`);
   return n;
 }
 
@@ -85,7 +98,7 @@ function program(out: (text: string) => void): Command {
           out(`${signal}: answering requests in flight and delivering captured records…\n`);
           stack
             .close()
-            .then(() => out(`stopped; ${stack.sink.delivered} records delivered.\n`))
+            .then(() => out(`stopped; ${stack.stream.delivered} records delivered.\n`))
             .catch((error: unknown) => process.stderr.write(`inference-tables: ${(error as Error).message}\n`))
             .finally(done);
         };
@@ -143,6 +156,24 @@ function program(out: (text: string) => void): Command {
       out(opts.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : formatDrift(rows));
       const only = [...base.filter((b) => !current.some((c) => c.name === b.name)).map((b) => `${b.name} (baseline only)`), ...current.filter((c) => !base.some((b) => b.name === c.name)).map((c) => `${c.name} (current only)`)];
       if (only.length) process.stderr.write(`not compared: ${only.join(', ')}\n`);
+    });
+
+  cli
+    .command('redrive')
+    .description('Put spilled capture records (kept under _spill/ when the stream did not take them in time) back into the stream.')
+    .option('-d, --data-dir <dir>', 'folder of the tables', env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR)
+    .option('-c, --config <env|file>', 'environment name (config/<env>.json) or a JSON file', 'local')
+    .option('-e, --env <name>', "redrive a deployed environment's spill prefix into its Firehose streams")
+    .option('--endpoint <name>', 'only this endpoint')
+    .addOption(new Option('--max-objects <n>', 'spill objects taken in this run, oldest first').argParser(positiveInt))
+    .action(async (opts: { dataDir: string; config: string; env?: string; endpoint?: string; maxObjects?: number }) => {
+      const options: RedriveOptions = { ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), ...(opts.maxObjects ? { maxObjects: opts.maxObjects } : {}) };
+      if (opts.endpoint !== undefined && !isValidName(opts.endpoint)) throw new RedriveError(`'${opts.endpoint.slice(0, 64)}' is not an endpoint name (${NAME_PATTERN}).`);
+      const report = opts.env ? await redriveDeployed(loadConfig(opts.env), options) : await redriveLocal(loadConfig(opts.config), resolve(opts.dataDir), options);
+      out(`${report.redriven} spilled records put back into the stream from ${report.objects - report.failed.length - report.unreadable.length} of ${report.objects} spill objects.\n`);
+      for (const f of report.failed) out(`  kept ${f.key} (${f.records} records): ${f.error}\n`);
+      for (const u of report.unreadable) out(`  kept ${u.key}: line ${u.line} is not a spilled record; look at it by hand\n`);
+      if (report.failed.length > 0 || report.unreadable.length > 0) throw new RedriveError(`${report.failed.length + report.unreadable.length} spill objects were kept; run redrive again later.`);
     });
 
   const labels = cli.command('labels').description('Ground-truth labels, joined to predictions by client_request_id (and row_index).');
@@ -236,8 +267,8 @@ function describeRefresh(runId: string, reports: readonly EndpointReport[]): str
   return `${lines.join('\n')}\n`;
 }
 
-/** Uploads to the environment's bucket, found from its workgroup's result location; multipart for large files. */
-async function uploadToS3(config: ReturnType<typeof loadConfig>, key: string, body: Uint8Array): Promise<string> {
+/** A deployed environment's data bucket, found from its workgroup's result location. */
+async function deployedBucket(config: Config, fail: (message: string, cause?: unknown) => Error): Promise<string> {
   const names = environmentNames(config.environment, config.database);
   const region = config.deployment.region ? { region: config.deployment.region } : {};
   let bucket: string | undefined;
@@ -245,15 +276,60 @@ async function uploadToS3(config: ReturnType<typeof loadConfig>, key: string, bo
     const wg = await new AthenaClient(region).send(new GetWorkGroupCommand({ WorkGroup: names.workgroup }));
     bucket = /^s3:\/\/([^/]+)\//.exec(wg.WorkGroup?.Configuration?.ResultConfiguration?.OutputLocation ?? '')?.[1];
   } catch (error) {
-    throw new LabelsFileError(`cannot find ${config.environment}'s bucket (workgroup ${names.workgroup}): ${(error as Error).message}`, { cause: error });
+    throw fail(`cannot find ${config.environment}'s bucket (workgroup ${names.workgroup}): ${(error as Error).message}`, error);
   }
-  if (!bucket) throw new LabelsFileError(`workgroup ${names.workgroup} has no result location; is ${names.stack} deployed?`);
+  if (!bucket) throw fail(`workgroup ${names.workgroup} has no result location; is ${names.stack} deployed?`);
+  return bucket;
+}
+
+/** Uploads to the environment's bucket; multipart for large files. */
+async function uploadToS3(config: Config, key: string, body: Uint8Array): Promise<string> {
+  const region = config.deployment.region ? { region: config.deployment.region } : {};
+  const bucket = await deployedBucket(config, (m, cause) => new LabelsFileError(m, { cause }));
   try {
     await new Upload({ client: new S3Client(region), params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/vnd.apache.parquet' } }).done();
   } catch (error) {
     throw new LabelsFileError(`cannot upload to s3://${bucket}/${key}: ${(error as Error).message}`, { cause: error });
   }
   return `s3://${bucket}/${key}`;
+}
+
+/** The spilled records of a deployed environment, put back into its Firehose streams. */
+async function redriveDeployed(config: Config, options: RedriveOptions): Promise<RedriveReport> {
+  const region = config.deployment.region ? { region: config.deployment.region } : {};
+  const bucket = await deployedBucket(config, (m, cause) => new RedriveError(m, { cause }));
+  const shards = new Map<string, number>([...config.endpoints, ...config.models].map((e) => [e.name, e.capture.streams]));
+  const stream = new FirehoseSink(new FirehoseClient(region), {
+    streamsFor: (endpoint) => captureStreamNames(config.environment, endpoint, shards.get(endpoint) ?? 1),
+    budgetMs: 10_000,
+  });
+  return redriveSpilled(new S3ObjectStore(new S3Client(region), bucket), stream, new EmfPublisher(() => undefined), options);
+}
+
+/** The spilled records of the local data folder, put back into the local stream. */
+async function redriveLocal(config: Config, dataDir: string, options: RedriveOptions): Promise<RedriveReport> {
+  let stream: LocalDeliveryStream;
+  try {
+    stream = await LocalDeliveryStream.open({ dataDir, bufferIntervalMs: 0, bufferSizeBytes: config.delivery.buffer_size_mb * 1024 * 1024 });
+  } catch (error) {
+    if (error instanceof DataFolderBusyError) {
+      throw new RedriveError(`${error.message} A running server redrives spilled records itself, at start and every ${config.delivery.redrive_minutes} min.`);
+    }
+    throw error;
+  }
+  try {
+    return await redriveSpilled(new FileObjectStore(dataDir), stream, new CaptureCounters(), options);
+  } finally {
+    await stream.close();
+  }
+}
+
+/** A redrive could not start. */
+class RedriveError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RedriveError';
+  }
 }
 
 function describeStats(stats: QueryStats): string {
@@ -298,7 +374,7 @@ export async function runCli(argv: readonly string[], out: (text: string) => voi
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof ConfigError || error instanceof QueryError || error instanceof LocalServerError || error instanceof LabelsFileError || error instanceof RefreshFailedError || error instanceof SampleFileError) {
+    if (error instanceof ConfigError || error instanceof QueryError || error instanceof LocalServerError || error instanceof LabelsFileError || error instanceof RefreshFailedError || error instanceof SampleFileError || error instanceof RedriveError || error instanceof DataFolderBusyError) {
       process.stderr.write(`inference-tables: ${error.message}\n`);
       return 1;
     }

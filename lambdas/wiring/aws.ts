@@ -9,6 +9,9 @@ import { ATHENA_RESULTS_PREFIX } from '../core/names.js';
 import { CloudWatchPublisher } from '../adapters/aws/cloudwatch-publisher.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import { FirehoseSink } from '../adapters/aws/firehose-sink.js';
+import { EmfPublisher } from '../adapters/aws/emf-publisher.js';
+import type { CaptureSink, MetricsPublisher, ObjectStore } from '../core/ports.js';
+import { SpillingSink } from '../core/spill.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import type { RefreshDeps } from '../workflow/steps.js';
 import { createBackendFactory } from '../backends/factory.js';
@@ -59,6 +62,32 @@ export function awsScoringDependencies(env: NodeJS.ProcessEnv = process.env): Sc
   const parsed = streamsSchema.safeParse(requireJsonEnv(ENV.captureStreams, env));
   if (!parsed.success) throw new EnvironmentError(`Environment variable ${ENV.captureStreams} must map endpoint names to stream names.`);
   const streams = parsed.data;
-  const sink = new FirehoseSink(new FirehoseClient({}), { streamsFor: (endpoint) => streams[endpoint] ?? [] });
+  const metrics = new EmfPublisher();
+  const { sink } = awsCaptureSink(config, streams, requireEnv(ENV.dataBucket, env), metrics);
   return { config, sink, backends: createBackendFactory(), version: PRODUCT_VERSION };
+}
+
+/**
+ * Firehose behind the spill: the sink retries within `delivery.retry_budget_ms`, then the
+ * records go to the data bucket's spill prefix. The SDK's own retries are off, so the budget
+ * is the whole of the time spent on Firehose.
+ */
+function awsCaptureSink(config: Config, streams: Record<string, string[]>, bucket: string, metrics: MetricsPublisher) {
+  const firehose = new FirehoseSink(new FirehoseClient({ maxAttempts: 1 }), {
+    streamsFor: (endpoint) => streams[endpoint] ?? [],
+    budgetMs: config.delivery.retry_budget_ms,
+    metrics,
+  });
+  const spillStore = new S3ObjectStore(new S3Client({}), bucket);
+  return { firehose, spillStore, sink: new SpillingSink(firehose, spillStore, metrics, { spillTimeoutMs: config.delivery.spill_timeout_ms }) };
+}
+
+/** The scheduled redrive's adapters: the spill prefix of the data bucket, the capture streams, EMF counters. */
+export function awsRedriveDependencies(env: NodeJS.ProcessEnv = process.env): { store: ObjectStore; stream: CaptureSink; metrics: MetricsPublisher } {
+  const config = bundledConfig(env);
+  const parsed = streamsSchema.safeParse(requireJsonEnv(ENV.captureStreams, env));
+  if (!parsed.success) throw new EnvironmentError(`Environment variable ${ENV.captureStreams} must map endpoint names to stream names.`);
+  const metrics = new EmfPublisher();
+  const { firehose, spillStore } = awsCaptureSink(config, parsed.data, requireEnv(ENV.dataBucket, env), metrics);
+  return { store: spillStore, stream: firehose, metrics };
 }

@@ -1,6 +1,9 @@
 import type { Config } from '../../lib/config.js';
 import { dashboardRoutes } from '../adapters/local/dashboard.js';
+import { CaptureCounters } from '../adapters/local/capture-counters.js';
 import { LocalDeliveryStream } from '../adapters/local/delivery-stream.js';
+import { FileObjectStore } from '../adapters/local/file-object-store.js';
+import { SpillingSink, redriveSpilled } from '../core/spill.js';
 import { type LocalServer, startLocalServer } from '../adapters/local/http-server.js';
 import { createBackendFactory } from '../backends/factory.js';
 import { log } from '../core/log.js';
@@ -26,7 +29,12 @@ export interface LocalStackOptions {
 /** The local stack: the scoring handler with local adapters, behind an HTTP server. */
 export interface LocalStack {
   readonly handler: ScoringHandler;
-  readonly sink: LocalDeliveryStream;
+  /** The local delivery stream (the Firehose of this machine). */
+  readonly stream: LocalDeliveryStream;
+  /** What the handler puts to: the stream, then the spill prefix of the data folder. */
+  readonly sink: SpillingSink;
+  /** Retries, spills, losses and redrives counted since start. */
+  readonly counters: CaptureCounters;
   readonly server: LocalServer;
   /** Stops accepting requests, answers those in flight, delivers every buffered record. */
   close(): Promise<void>;
@@ -35,11 +43,25 @@ export interface LocalStack {
 /** Wires the scoring handler to the local delivery stream and serves it. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { config } = options;
-  const sink = await LocalDeliveryStream.open({
+  const stream = await LocalDeliveryStream.open({
     dataDir: options.dataDir,
     bufferIntervalMs: (options.bufferIntervalSeconds ?? config.delivery.buffer_interval_seconds) * 1000,
     bufferSizeBytes: config.delivery.buffer_size_mb * 1024 * 1024,
   });
+  const counters = new CaptureCounters();
+  const spill = new FileObjectStore(options.dataDir);
+  const sink = new SpillingSink(stream, spill, counters, { spillTimeoutMs: config.delivery.spill_timeout_ms });
+  // Spilled records go back into the stream at start and on the redrive schedule, as the
+  // scheduled redrive function does on AWS.
+  const redrive = () =>
+    redriveSpilled(spill, stream, counters)
+      .then((r) => {
+        if (r.objects > 0) log('info', 'redrive of spilled capture records', { redriven: r.redriven, failed: r.failed.length, unreadable: r.unreadable.length });
+      })
+      .catch((error: unknown) => log('error', 'redrive failed; spilled records kept', { error }));
+  await redrive();
+  const redriveTimer = setInterval(() => void redrive(), config.delivery.redrive_minutes * 60_000);
+  redriveTimer.unref();
   const handler = createScoringHandler({ config, sink, backends: createBackendFactory(), version: PRODUCT_VERSION });
   const limits = [...config.endpoints.map((e) => e.capture.max_request_bytes), ...config.models.map((m) => m.capture.max_request_bytes), 16 * 1024 * 1024];
   let server: LocalServer;
@@ -54,7 +76,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       routes: dashboardRoutes({ config, dataDir: options.dataDir }),
     });
   } catch (error) {
-    await sink.close();
+    clearInterval(redriveTimer);
+    await stream.close();
     throw error;
   }
   let running: Promise<unknown> | undefined;
@@ -73,12 +96,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   timer?.unref();
   return {
     handler,
+    stream,
     sink,
+    counters,
     server,
     close: async () => {
       clearInterval(timer);
+      clearInterval(redriveTimer);
       await server.close();
-      await sink.close();
+      await stream.close();
       await running;
     },
   };

@@ -27,7 +27,7 @@ beforeAll(async () => {
     const res = await fetch(`${stack.server.url}/serving-endpoints/iris/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(res.status).toBe(200);
   }
-  await stack.sink.flush();
+  await stack.stream.flush();
   // Labels that make accuracy fall below the demo's floor of 0.8: an alert.
   await writeFile(join(dir, 'labels.csv'), ['client_request_id,row_index,label', ...iris.inputs.map((_, i) => `dash-1,${i},${i % 3}`)].join('\n'));
   const labels = await normalizeLabelsFile(join(dir, 'labels.csv'), 'iris');

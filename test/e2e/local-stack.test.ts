@@ -19,7 +19,7 @@ async function post(path: string, body: string, contentType = 'application/json'
 }
 
 async function rows(sql: string): Promise<Record<string, unknown>[]> {
-  await stack.sink.flush();
+  await stack.stream.flush();
   const engine = await LocalQueryEngine.open(dir, demoConfig());
   try {
     return [...(await engine.query(sql)).rows];

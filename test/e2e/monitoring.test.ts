@@ -45,7 +45,7 @@ beforeAll(async () => {
   const res = await fetch(`${stack.server.url}/serving-endpoints/iris/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   expect(res.status).toBe(200);
   expect(((await res.json()) as { predictions: number[] }).predictions).toEqual(iris.predictions);
-  await stack.sink.flush();
+  await stack.stream.flush();
 });
 
 afterAll(async () => {
@@ -124,7 +124,7 @@ describe('monitoring metrics on the local stack', () => {
         logging_error_codes: [],
       },
     ]);
-    await stack.sink.flush();
+    await stack.stream.flush();
     const firstHour = () => rows(`SELECT run_id FROM iris_profile_metrics WHERE column_name = ':table' AND model_id = '*' AND slice_key IS NULL AND granularity = '1 hour' AND window_start = TIMESTAMP '${new Date(Math.floor(base / 3_600_000) * 3_600_000).toISOString().replace('T', ' ').slice(0, 19)}'`);
     const before = await firstHour();
     expect(before).toHaveLength(1);
@@ -144,7 +144,7 @@ describe('monitoring metrics on the local stack', () => {
     const payload = (await rows(`SELECT * FROM iris_payload WHERE request_id <> 'later-1' LIMIT 1`))[0] as unknown as CaptureRecord;
     const at = hourStart + 2 * 3_600_000 + 60_000;
     await stack.sink.put([{ ...payload, request_id: 'even-later', client_request_id: 'even-later', timestamp_ms: at, request_time: new Date(at).toISOString().replace('T', ' ').slice(0, 23), date: new Date(at).toISOString().slice(0, 10), logging_error_codes: [] }]);
-    await stack.sink.flush();
+    await stack.stream.flush();
     await runLocalRefresh({ config: ranged, dataDir: dir, endpoints: ['iris'], projectRoot: ROOT });
     const baseline = await rows(`SELECT column_name, base_count, current_count FROM iris_drift_metrics
                                  WHERE drift_type = 'BASELINE' AND granularity = '1 hour' AND model_id = '*' AND slice_key IS NULL AND window_start = TIMESTAMP '${new Date(hourStart + 2 * 3_600_000).toISOString().replace('T', ' ').slice(0, 19)}' ORDER BY column_name`);
@@ -158,7 +158,7 @@ describe('monitoring metrics on the local stack', () => {
       const at = Math.floor(Date.parse(`${String(first[0]?.t).replace(' ', 'T')}Z`) / 3_600_000) * 3_600_000 + hoursAfter * 3_600_000 + 60_000;
       const payload = (await rows(`SELECT * FROM iris_payload WHERE request_id NOT IN ('later-1', 'even-later') LIMIT 1`))[0] as unknown as CaptureRecord;
       await stack.sink.put([{ ...payload, request_id: id, client_request_id: id, timestamp_ms: at, request_time: new Date(at).toISOString().replace('T', ' ').slice(0, 23), date: new Date(at).toISOString().slice(0, 10), logging_error_codes: [] }]);
-      await stack.sink.flush();
+      await stack.stream.flush();
       return new Date(Math.floor(at / 3_600_000) * 3_600_000).toISOString().replace('T', ' ').slice(0, 19);
     };
     const baselineRows = (window: string) =>

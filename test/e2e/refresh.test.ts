@@ -46,7 +46,7 @@ beforeAll(async () => {
     body: '{"client_request_id":"chat-1","messages":[{"role":"user","content":"How tall is a sepal?"}]}',
   });
   expect(chat.status).toBe(200);
-  await stack.sink.flush();
+  await stack.stream.flush();
   await uploadLabels('labels.csv', 'client_request_id,row_index,label\nbatch-1,0,0\nbatch-1,1,2\nbatch-1,2,2\n');
 });
 
@@ -105,10 +105,8 @@ describe('refresh: unpack and labels on the local stack', () => {
     const store = new FileObjectStore(dir);
     const before = await rows('SELECT count(*) AS n FROM iris_unpack_errors');
     expect(before).toEqual([{ n: 0 }]);
-    const { LocalDeliveryStream } = await import('../../lambdas/adapters/local/delivery-stream.js');
-    const sink = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 20 });
     const now = Date.now();
-    await sink.put([
+    await stack.stream.put([
       {
         request_id: 'odd-1', client_request_id: 'odd', timestamp_ms: now, request_time: new Date(now).toISOString().replace('T', ' ').replace('Z', ''),
         status_code: 200, sampling_fraction: 1, execution_time_ms: 1, request: '{"inputs":[[1,2,3,4],[1,2,3,4]]}', response: '{"predictions":[0]}',
@@ -116,7 +114,7 @@ describe('refresh: unpack and labels on the local stack', () => {
         endpoint: 'iris', date: new Date(now).toISOString().slice(0, 10),
       },
     ]);
-    await sink.close();
+    await stack.stream.flush();
     expect((await store.list('iris_payload/')).length).toBeGreaterThan(1);
     const result = await iris();
     expect(result.reports[0]).toMatchObject({ rejected: 1, predictions: 0 });
@@ -126,7 +124,7 @@ describe('refresh: unpack and labels on the local stack', () => {
   it('records a failed run and leaves the watermark where it was', async () => {
     const before = await readEndpointState(new FileObjectStore(dir), 'iris');
     await score('{"client_request_id":"later-1","inputs":[[5.1,3.5,1.4,0.2]]}');
-    await stack.sink.flush();
+    await stack.stream.flush();
     const failing = runLocalRefresh({ config, dataDir: dir, endpoints: ['iris'], stepOverrides: { RunStatement: async () => Promise.reject(new Error('engine down')) } });
     await expect(failing).rejects.toThrow(RefreshFailedError);
     expect(await readEndpointState(new FileObjectStore(dir), 'iris')).toEqual(before);

@@ -55,7 +55,7 @@ beforeEach(() => {
 });
 
 describe('Capture sink: Firehose', () => {
-  const sink = () => new FirehoseSink(new FirehoseClient({ region: 'eu-west-1' }), { streamsFor: () => ['iris-capture'], baseDelayMs: 1 });
+  const sink = () => new FirehoseSink(new FirehoseClient({ region: 'eu-west-1' }), { streamsFor: () => ['iris-capture'], baseDelayMs: 1, maxAttempts: 3 });
 
   it('sends records as newline-terminated JSON to the endpoint stream', async () => {
     firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: '1' }] });
@@ -164,7 +164,7 @@ describe('Wiring: AWS', () => {
   });
 
   it('reads the bundled configuration relative to the package root', () => {
-    const deps = awsScoringDependencies({ [ENV.configFile]: 'config.json', LAMBDA_TASK_ROOT: configDir, [ENV.captureStreams]: '{"iris":["s1"]}' });
+    const deps = awsScoringDependencies({ [ENV.configFile]: 'config.json', LAMBDA_TASK_ROOT: configDir, [ENV.captureStreams]: '{"iris":["s1"]}', [ENV.dataBucket]: 'data-bucket' });
     expect(deps.config.endpoints.map((e) => e.name)).toEqual(['iris', 'chat']);
   });
 });

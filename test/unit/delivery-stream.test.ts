@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ERROR_OUTPUT_DIR, LocalDeliveryStream, STAGING_DIR, recoverSegmentText } from '../../lambdas/adapters/local/delivery-stream.js';
+import { DataFolderBusyError, ERROR_OUTPUT_DIR, LocalDeliveryStream, STAGING_DIR, recoverSegmentText } from '../../lambdas/adapters/local/delivery-stream.js';
 import { LocalQueryEngine } from '../../lambdas/adapters/local/query-engine.js';
 import type { CaptureRecord } from '../../lambdas/core/capture-record.js';
 import { sample } from '../helpers/records.js';
@@ -127,7 +127,7 @@ describe('Local delivery stream', () => {
     await writeFile(join(dir, STAGING_DIR, '000000000000002-b.ndjson.tmp'), 'half a rewrite');
     const stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
     expect(stream.recovered).toEqual({ segments: 2, records: 0, tornBytes: 17, unreadable: 0 });
-    expect(await readdir(join(dir, STAGING_DIR))).toEqual([]);
+    expect(await readdir(join(dir, STAGING_DIR))).toEqual(['LOCK']);
     await stream.close();
   });
 
@@ -135,6 +135,20 @@ describe('Local delivery stream', () => {
     expect(recoverSegmentText('{"a":1}\n{"b":2}\n{"c"')).toEqual({ kept: '{"a":1}\n{"b":2}\n', records: 2, tornBytes: 4, unreadable: [] });
     expect(recoverSegmentText('{"a":1}\n\n"s"\n')).toEqual({ kept: '{"a":1}\n', records: 1, tornBytes: 0, unreadable: ['"s"'] });
     expect(recoverSegmentText('é{')).toEqual({ kept: '', records: 0, tornBytes: 3, unreadable: [] });
+  });
+
+  it('refuses a second stream on a data folder in use, and takes over the lock of a process that died', async () => {
+    const first = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
+    await expect(LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 })).rejects.toBeInstanceOf(DataFolderBusyError);
+    await first.close();
+    // A lock naming a live process (this test's parent) refuses; one naming a dead process does not.
+    await writeFile(join(dir, STAGING_DIR, 'LOCK'), `${process.ppid}\n`);
+    await expect(LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 })).rejects.toThrow(`in use by process ${process.ppid}`);
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => dead.once('exit', r));
+    await writeFile(join(dir, STAGING_DIR, 'LOCK'), `${dead.pid}\n`);
+    const second = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
+    await second.close();
   });
 
   it('keeps every acknowledged record across kill -9 at arbitrary moments', async () => {

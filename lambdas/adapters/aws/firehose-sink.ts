@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type FirehoseClient, PutRecordBatchCommand, type _Record } from '@aws-sdk/client-firehose';
 import type { CaptureRecord } from '../../core/capture-record.js';
 import { log } from '../../core/log.js';
-import { type CaptureSink, CaptureSinkError, type CaptureStatus } from '../../core/ports.js';
+import { type CaptureSink, CaptureSinkError, type CaptureStatus, type MetricsPublisher } from '../../core/ports.js';
+import { CaptureMetric, captureDatum } from '../../core/spill.js';
 
 /** PutRecordBatch takes at most 500 records and 4 MiB per call (a fixed service limit). */
 export const MAX_BATCH_RECORDS = 500;
@@ -11,10 +11,32 @@ export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 export interface FirehoseSinkOptions {
   /** Delivery stream of each endpoint (an endpoint may be sharded over several streams). */
   readonly streamsFor: (endpoint: string) => readonly string[];
-  /** Attempts per record, the first included. */
+  /**
+   * Time one put may take, every attempt and wait included (default 1,000 ms). A call still
+   * running at the deadline is abandoned; records not taken by then are reported failed, for
+   * the caller to spill. This bounds what capture adds to a request's latency.
+   */
+  readonly budgetMs?: number;
+  /** Attempts per record, the first included (default 8; the budget usually ends them first). */
   readonly maxAttempts?: number;
-  /** First backoff; doubled each retry, with full jitter. */
+  /** First backoff; doubled each retry up to `maxDelayMs`, with full jitter. */
   readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** Where the retry counter goes (`CaptureRetried` per endpoint). */
+  readonly metrics?: MetricsPublisher;
+}
+
+/** Waits with the global timer (which tests can fake). */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A Firehose call that did not answer before the put's deadline. */
+export class FirehoseTimeoutError extends Error {
+  public constructor(ms: number) {
+    super(`PutRecordBatch did not answer within the ${ms} ms left of the capture budget`);
+    this.name = 'FirehoseTimeoutError';
+  }
 }
 
 interface Pending {
@@ -25,21 +47,26 @@ interface Pending {
 /**
  * Capture sink on Amazon Data Firehose. Records are sent with PutRecordBatch in batches
  * within the service limits; a call can succeed with `FailedPutCount > 0`, so only the
- * failed entries are sent again, with exponential backoff and jitter. Records still failing
- * after the last attempt are reported in a CaptureSinkError.
+ * failed entries are sent again, with exponential backoff and full jitter, inside the put's
+ * time budget. Records still failing at the deadline are reported in a CaptureSinkError
+ * (the SpillingSink in front of it spills them).
  */
 export class FirehoseSink implements CaptureSink {
   private readonly failures = new Map<string, string>();
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly budgetMs: number;
   private shard = 0;
 
   public constructor(
     private readonly client: FirehoseClient,
     private readonly options: FirehoseSinkOptions,
   ) {
-    this.maxAttempts = options.maxAttempts ?? 3;
+    this.maxAttempts = options.maxAttempts ?? 8;
     this.baseDelayMs = options.baseDelayMs ?? 25;
+    this.maxDelayMs = options.maxDelayMs ?? 400;
+    this.budgetMs = options.budgetMs ?? 1000;
   }
 
   public async put(records: readonly CaptureRecord[]): Promise<void> {
@@ -55,10 +82,11 @@ export class FirehoseSink implements CaptureSink {
     }
     const failed: CaptureRecord[] = [];
     let lastError: unknown;
+    const deadline = Date.now() + this.budgetMs;
     await Promise.all(
       [...byStream].map(async ([stream, pending]) => {
         for (const batch of batches(pending)) {
-          const result = await this.sendWithRetries(stream, batch);
+          const result = await this.sendWithRetries(stream, batch, deadline);
           failed.push(...result.failed.map((p) => p.record));
           lastError ??= result.error;
         }
@@ -70,7 +98,8 @@ export class FirehoseSink implements CaptureSink {
       else this.failures.delete(r.endpoint);
     }
     if (failed.length > 0) {
-      throw new CaptureSinkError(`${failed.length} of ${records.length} capture records were not accepted by Firehose.`, failed, { cause: lastError });
+      const why = lastError instanceof Error ? lastError.message : 'records rejected';
+      throw new CaptureSinkError(`${failed.length} of ${records.length} capture records were not accepted by Firehose: ${why}`, failed, { cause: lastError });
     }
   }
 
@@ -80,15 +109,20 @@ export class FirehoseSink implements CaptureSink {
     return { status: 'ACTIVE', message: `Delivering through ${this.options.streamsFor(endpoint).join(', ')}.` };
   }
 
-  private async sendWithRetries(stream: string, batch: readonly Pending[]): Promise<{ failed: readonly Pending[]; error?: unknown }> {
+  private async sendWithRetries(stream: string, batch: readonly Pending[], deadline: number): Promise<{ failed: readonly Pending[]; error?: unknown }> {
     let remaining = batch;
     let error: unknown;
     for (let attempt = 1; attempt <= this.maxAttempts && remaining.length > 0; attempt++) {
-      if (attempt > 1) await sleep(Math.random() * this.baseDelayMs * 2 ** (attempt - 2));
+      if (attempt > 1) {
+        const delay = Math.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 2));
+        if (Date.now() + delay >= deadline) break;
+        await sleep(delay);
+        this.countRetries(remaining);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) break;
       try {
-        const out = await this.client.send(
-          new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: remaining.map((p): _Record => ({ Data: p.data })) }),
-        );
+        const out = await this.sendBefore(stream, remaining, left);
         if (!out.FailedPutCount) return { failed: [] };
         // Responses are in request order; entries with an ErrorCode failed.
         const responses = out.RequestResponses ?? [];
@@ -102,6 +136,35 @@ export class FirehoseSink implements CaptureSink {
       }
     }
     return { failed: remaining, error };
+  }
+
+  /** One PutRecordBatch call, abandoned (and aborted) when it has not answered within `ms`. */
+  private async sendBefore(stream: string, records: readonly Pending[], ms: number) {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new FirehoseTimeoutError(ms));
+      }, ms);
+    });
+    const call = this.client.send(new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.map((p): _Record => ({ Data: p.data })) }), {
+      abortSignal: controller.signal,
+    });
+    call.catch(() => undefined); // a late failure of an abandoned call is not unhandled
+    try {
+      return await Promise.race([call, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private countRetries(records: readonly Pending[]): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const byEndpoint = new Map<string, number>();
+    for (const p of records) byEndpoint.set(p.record.endpoint, (byEndpoint.get(p.record.endpoint) ?? 0) + 1);
+    void metrics.publish([...byEndpoint].map(([endpoint, n]) => captureDatum(CaptureMetric.retried, endpoint, n))).catch(() => undefined);
   }
 }
 

@@ -7,6 +7,7 @@ import { log } from '../../core/log.js';
 import { isValidName, tableName } from '../../core/names.js';
 import type { CaptureSink, CaptureStatus } from '../../core/ports.js';
 import { openDuckDb, sqlString } from './duckdb.js';
+import { replaceFileDurably, syncDir, syncFile, writeFileDurably } from './durable-fs.js';
 
 /** Options of the local delivery stream; the same knobs as a Firehose delivery stream. */
 export interface LocalDeliveryStreamOptions {
@@ -33,35 +34,55 @@ export const ERROR_OUTPUT_DIR = join('errors', 'format-conversion-failed');
  */
 export const STAGING_DIR = '.staging';
 
-/** Syncs a folder, so that a file created or renamed in it survives a crash. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+/** The staging folder's owner: one stream at a time may write and recover it. */
+const LOCK_FILE = 'LOCK';
+/** Staging folders this process has open. */
+const held = new Set<string>();
+
+/** The data folder is already written by a live stream (another `npm start`, or this process). */
+export class DataFolderBusyError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'DataFolderBusyError';
   }
 }
 
-/** Writes a new file and syncs it and its folder before resolving. */
-export async function writeFileDurably(path: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(path, 'wx');
+function alive(pid: number): boolean {
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  await syncDir(dirname(path));
 }
 
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+/**
+ * Takes the staging folder. A second stream on the same folder would recover, deliver and
+ * delete the first one's live segment while it still appends to it; a lock left by a process
+ * that died (`kill -9`) is taken over.
+ */
+async function lockStaging(staging: string, dataDir: string): Promise<void> {
+  const path = join(staging, LOCK_FILE);
+  const busy = (who: string) =>
+    new DataFolderBusyError(`The data folder ${dataDir} is in use by ${who}; stop it first or use another data folder (--data-dir).`);
+  if (held.has(staging)) throw busy('another delivery stream of this process');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFileDurably(path, `${process.pid}\n`);
+      held.add(staging);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+      const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw busy(`process ${pid} (a running \`npm start\`?)`);
+      await rm(path, { force: true });
+    }
   }
+}
+
+async function unlockStaging(staging: string): Promise<void> {
+  held.delete(staging);
+  await rm(join(staging, LOCK_FILE), { force: true });
 }
 
 /** What the recovery of one segment left by an earlier process found. */
@@ -158,11 +179,18 @@ export class LocalDeliveryStream implements CaptureSink {
   public static async open(options: LocalDeliveryStreamOptions): Promise<LocalDeliveryStream> {
     const staging = join(options.dataDir, STAGING_DIR);
     await mkdir(staging, { recursive: true });
+    await lockStaging(staging, options.dataDir);
     // A rewrite interrupted by a crash leaves its temporary file; the segment itself is whole.
     for (const f of await readdir(staging)) if (f.endsWith('.tmp')) await rm(join(staging, f), { force: true });
     const leftovers = (await readdir(staging)).filter((f) => f.endsWith('.ndjson')).sort().map((f) => join(staging, f));
-    const { instance, connection } = await openDuckDb();
-    const stream = new LocalDeliveryStream(options, instance, connection);
+    let db: Awaited<ReturnType<typeof openDuckDb>>;
+    try {
+      db = await openDuckDb();
+    } catch (error) {
+      await unlockStaging(staging);
+      throw error;
+    }
+    const stream = new LocalDeliveryStream(options, db.instance, db.connection);
     try {
       for (const path of leftovers) await stream.recover(path);
       if (stream.closedSegments.length > 0) {
@@ -197,9 +225,7 @@ export class LocalDeliveryStream implements CaptureSink {
     }
     if (found.kept.length !== text.length) {
       // Rewritten beside it, then renamed over it: a crash now leaves the old or the new whole.
-      await writeFileDurably(`${path}.tmp`, found.kept);
-      await rename(`${path}.tmp`, path);
-      await syncDir(dirname(path));
+      await replaceFileDurably(path, `${path}.tmp`, found.kept);
     }
     this.closedSegments.push(path);
   }
@@ -243,10 +269,14 @@ export class LocalDeliveryStream implements CaptureSink {
   public async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
-    await this.flush();
-    this.closed = true;
-    this.db.closeSync();
-    this.instance.closeSync();
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      this.db.closeSync();
+      this.instance.closeSync();
+      await unlockStaging(this.staging);
+    }
   }
 
   /** Runs one segment operation at a time: writes, rotation and delivery never interleave. */

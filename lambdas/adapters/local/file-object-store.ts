@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ObjectReader, ObjectStore, StoredObject } from '../../core/ports.js';
+import { replaceFileDurably } from './durable-fs.js';
 
 /** The object store of the local stack: keys are paths under the data folder. */
 export class FileObjectStore implements ObjectStore {
@@ -61,9 +62,8 @@ export class FileObjectStore implements ObjectStore {
   public async put(key: string, body: Uint8Array | string): Promise<void> {
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true });
-    const tmp = join(dirname(path), `.${randomUUID()}.tmp`);
-    await writeFile(tmp, body);
-    await rename(tmp, path);
+    // Synced: spilled capture records and workflow state must survive a crash.
+    await replaceFileDurably(path, join(dirname(path), `.${randomUUID()}.tmp`), body);
   }
 
   public async delete(keys: readonly string[]): Promise<void> {
