@@ -30,7 +30,7 @@ if (mode === 'bare') {
   process.once('SIGTERM', () => {
     const closing = stack.close();
     void closing.then(() => {
-      process.stdout.write(`DELIVERED ${stack.sink.delivered}\n`);
+      process.stdout.write(`DELIVERED ${stack.stream.delivered}\n`);
       process.exit(0);
     });
   });

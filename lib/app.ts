@@ -11,6 +11,7 @@ import { PayloadCatalog } from './constructs/payload-catalog.js';
 import { QueryWorkgroup } from './constructs/query-workgroup.js';
 import { REFRESH_TABLE_KINDS, RefreshWorkflow } from './constructs/refresh-workflow.js';
 import { ScoringApi } from './constructs/scoring-api.js';
+import { SpillRedrive } from './constructs/spill-redrive.js';
 import { TableReaders } from './constructs/table-readers.js';
 
 /** Props of the stack of one environment. */
@@ -45,6 +46,8 @@ export class InferenceTablesStack extends Stack {
   public readonly refresh: RefreshWorkflow;
   /** Alarms, the alerts topic and a dashboard per endpoint. */
   public readonly monitoring: MonitoringAlarms;
+  /** The scheduled redrive of spilled capture records, and the capture alarms. */
+  public readonly redrive: SpillRedrive;
 
   public constructor(scope: Construct, id: string, props: InferenceTablesStackProps) {
     super(scope, id, props);
@@ -96,7 +99,7 @@ export class InferenceTablesStack extends Stack {
       key,
       trustedPrincipals: settings.reader_role_trusted_principals,
     });
-    this.scoring = new ScoringApi(this, 'Scoring', { config, streams: this.streams, key, logRetention });
+    this.scoring = new ScoringApi(this, 'Scoring', { config, streams: this.streams, storage: this.storage, key, logRetention });
     this.refresh = new RefreshWorkflow(this, 'Refresh', {
       config,
       endpoints: refreshed,
@@ -108,6 +111,7 @@ export class InferenceTablesStack extends Stack {
       logRetention,
     });
     this.monitoring = new MonitoringAlarms(this, 'Monitoring', { config, endpoints: refreshed, key });
+    this.redrive = new SpillRedrive(this, 'Redrive', { config, storage: this.storage, streams: this.streams, topic: this.monitoring.topic, logRetention });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: this.scoring.api.url, description: 'Base URL of the scoring API' });
     new CfnOutput(this, OUTPUTS.database, { value: names.database, description: 'Glue database of the tables' });

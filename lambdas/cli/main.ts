@@ -303,7 +303,7 @@ async function redriveDeployed(config: Config, options: RedriveOptions): Promise
     streamsFor: (endpoint) => captureStreamNames(config.environment, endpoint, shards.get(endpoint) ?? 1),
     budgetMs: 10_000,
   });
-  return redriveSpilled(new S3ObjectStore(new S3Client(region), bucket), stream, new EmfPublisher(() => undefined), options);
+  return redriveSpilled(new S3ObjectStore(new S3Client(region), bucket), stream, new EmfPublisher({}, () => undefined), options);
 }
 
 /** The spilled records of the local data folder, put back into the local stream. */

@@ -53,16 +53,21 @@ export function awsRefreshDependencies(env: NodeJS.ProcessEnv = process.env): Re
 
 const streamsSchema = z.record(z.string(), z.array(z.string().min(1)).min(1));
 
+/** The capture streams of each endpoint, from the environment the constructs set. */
+function captureStreams(env: NodeJS.ProcessEnv): Record<string, string[]> {
+  const parsed = streamsSchema.safeParse(requireJsonEnv(ENV.captureStreams, env));
+  if (!parsed.success) throw new EnvironmentError(`Environment variable ${ENV.captureStreams} must map endpoint names to stream names.`);
+  return parsed.data;
+}
+
 /**
  * Reads the Lambda environment once and builds the AWS adapters of the scoring handler.
  * The configuration file path is resolved against the package root (`LAMBDA_TASK_ROOT`).
  */
 export function awsScoringDependencies(env: NodeJS.ProcessEnv = process.env): ScoringDependencies {
   const config = bundledConfig(env);
-  const parsed = streamsSchema.safeParse(requireJsonEnv(ENV.captureStreams, env));
-  if (!parsed.success) throw new EnvironmentError(`Environment variable ${ENV.captureStreams} must map endpoint names to stream names.`);
-  const streams = parsed.data;
-  const metrics = new EmfPublisher();
+  const streams = captureStreams(env);
+  const metrics = new EmfPublisher({ Environment: config.environment });
   const { sink } = awsCaptureSink(config, streams, requireEnv(ENV.dataBucket, env), metrics);
   return { config, sink, backends: createBackendFactory(), version: PRODUCT_VERSION };
 }
@@ -85,9 +90,7 @@ function awsCaptureSink(config: Config, streams: Record<string, string[]>, bucke
 /** The scheduled redrive's adapters: the spill prefix of the data bucket, the capture streams, EMF counters. */
 export function awsRedriveDependencies(env: NodeJS.ProcessEnv = process.env): { store: ObjectStore; stream: CaptureSink; metrics: MetricsPublisher } {
   const config = bundledConfig(env);
-  const parsed = streamsSchema.safeParse(requireJsonEnv(ENV.captureStreams, env));
-  if (!parsed.success) throw new EnvironmentError(`Environment variable ${ENV.captureStreams} must map endpoint names to stream names.`);
-  const metrics = new EmfPublisher();
-  const { firehose, spillStore } = awsCaptureSink(config, parsed.data, requireEnv(ENV.dataBucket, env), metrics);
+  const metrics = new EmfPublisher({ Environment: config.environment });
+  const { firehose, spillStore } = awsCaptureSink(config, captureStreams(env), requireEnv(ENV.dataBucket, env), metrics);
   return { store: spillStore, stream: firehose, metrics };
 }

@@ -1,9 +1,15 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ATHENA_RESULTS_PREFIX } from '../../lambdas/core/names.js';
+import { bucketObjectsFinding } from './findings.js';
+import { SPILL_PREFIX } from '../../lambdas/core/spill.js';
+import { ENV } from '../../lambdas/shared/env.js';
+
+/** A function: it is granted a permission and told, in its environment, where to use it. */
+type GrantableFunction = IGrantable & { addEnvironment(key: string, value: string): unknown };
 
 /** Props of {@link CaptureStorage}. */
 export interface CaptureStorageProps {
@@ -86,6 +92,35 @@ export class CaptureStorage extends Construct {
         { id: 'expire-query-results', prefix: ATHENA_RESULTS_PREFIX, expiration: Duration.days(ATHENA_RESULTS_DAYS) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /** Lets the scoring function write spilled capture records (and only those), encrypted with the key. */
+  public grantSpillWrite(fn: GrantableFunction): void {
+    fn.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects(`${SPILL_PREFIX}*`)] }));
+    // SSE-KMS with a bucket key: S3 asks KMS for a data key on the writer's behalf.
+    fn.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [this.key.keyArn] }));
+    this.acknowledgeSpillKeys(fn);
+    fn.addEnvironment(ENV.dataBucket, this.bucket.bucketName);
+  }
+
+  /** Lets the redrive function list, read and delete spilled capture records, and nothing else of the bucket. */
+  public grantSpillRedrive(fn: GrantableFunction): void {
+    const principal = fn.grantPrincipal;
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${SPILL_PREFIX}*`] } } }),
+    );
+    principal.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [this.bucket.arnForObjects(`${SPILL_PREFIX}*`)] }));
+    principal.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.key.keyArn] }));
+    this.acknowledgeSpillKeys(fn);
+    fn.addEnvironment(ENV.dataBucket, this.bucket.bucketName);
+  }
+
+  private acknowledgeSpillKeys(fn: IGrantable): void {
+    const role = fn.grantPrincipal as unknown as Construct;
+    Validations.of(role).acknowledge({
+      id: bucketObjectsFinding(this.bucket, `${SPILL_PREFIX}*`),
+      reason: 'Spill objects are named when a put fails (endpoint, date, time and a random id); the grant is limited to the spill prefix.',
     });
   }
 }

@@ -23,6 +23,7 @@ import { Construct } from 'constructs';
 import type { Backend, Config } from '../config.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import { bundlingWithConfig } from './bundling.js';
+import type { CaptureStorage } from './capture-storage.js';
 import type { CaptureStreams } from './capture-streams.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -53,6 +54,8 @@ export const SCORING_ROUTES: readonly { readonly method: 'GET' | 'POST'; readonl
 export interface ScoringApiProps {
   readonly config: Config;
   readonly streams: CaptureStreams;
+  /** Where records the streams do not take in time are spilled. */
+  readonly storage: CaptureStorage;
   readonly key: IKey;
   readonly logRetention: RetentionDays;
 }
@@ -103,6 +106,7 @@ export class ScoringApi extends Construct {
     });
     this.alias = this.function.addAlias('live', { provisionedConcurrentExecutions: settings.scoring_function.provisioned_concurrency });
     props.streams.grantPutRecords(this.function);
+    props.storage.grantSpillWrite(this.function);
     grantBackends(role, config);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

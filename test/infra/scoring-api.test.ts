@@ -78,7 +78,7 @@ describe('Serving: the REST API', () => {
   });
 
   it('lets API Gateway invoke only the function alias, from this API', () => {
-    const permission = only(prod, 'AWS::Lambda::Permission').Properties;
+    const permission = only(prod, 'AWS::Lambda::Permission', { Principal: 'apigateway.amazonaws.com' }).Properties;
     expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com', FunctionName: { Ref: only(prod, 'AWS::Lambda::Alias').logicalId } });
     expect(JSON.stringify(permission.SourceArn)).toContain(only(prod, 'AWS::ApiGateway::RestApi').logicalId);
   });

@@ -115,7 +115,8 @@ describe('Capture streams: Firehose to partitioned Parquet', () => {
     });
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const puts = statements.filter((s) => JSON.stringify(s.Action).includes('firehose:'));
-    expect(puts).toHaveLength(5);
+    // The scoring function's five, and the same five for the redrive of spilled records.
+    expect(puts).toHaveLength(10);
     for (const s of puts) {
       expect(s.Action).toEqual(['firehose:PutRecord', 'firehose:PutRecordBatch']);
       expect(s.Resource['Fn::GetAtt'][1]).toBe('Arn');

@@ -66,6 +66,7 @@ describe.each(ENVIRONMENTS)('cdk synth -c env=%s', (env) => {
   it.each([
     ['scoring function', 'index.handler'],
     ['refresh steps', 'index.plan'],
+    ['redrive function', 'index.redrive'],
   ])('bundles the %s as one ES module with the environment configuration beside it', (_, handler) => {
     const asset = synthesized(dir).assetOf(handler);
     // The demo's drift baseline travels with the refresh steps, at its path in the project.
@@ -81,7 +82,7 @@ describe.each(ENVIRONMENTS)('cdk synth -c env=%s', (env) => {
 
   it('gives the six refresh steps one bundle, which exports each step', async () => {
     const { resources, assetOf } = synthesized(dir);
-    const steps = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler !== 'index.handler');
+    const steps = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function' && !['index.handler', 'index.redrive'].includes(r.Properties.Handler));
     expect(steps.map((r) => r.Properties.Handler).sort()).toEqual(['index.failure', 'index.finish', 'index.metrics', 'index.plan', 'index.prepare', 'index.unpack']);
     expect(new Set(steps.map((r) => assetOf(r.Properties.Handler))).size).toBe(1);
     const asset = assetOf('index.plan');

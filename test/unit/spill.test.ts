@@ -152,7 +152,7 @@ describe('Capture budget on AWS (Firehose, then the S3 spill)', () => {
   });
 
   function awsSink(lines: string[]) {
-    const metrics = new EmfPublisher((line) => lines.push(line));
+    const metrics = new EmfPublisher({ Environment: 'dev' }, (line) => lines.push(line));
     const stream = new FirehoseSink(new FirehoseClient({ region: 'eu-west-1', maxAttempts: 1 }), { streamsFor: () => ['s'], budgetMs: 1000, metrics });
     return new SpillingSink(stream, new S3ObjectStore(new S3Client({ region: 'eu-west-1' }), 'data-bucket'), metrics, { spillTimeoutMs: 2000 });
   }
@@ -177,7 +177,7 @@ describe('Capture budget on AWS (Firehose, then the S3 spill)', () => {
       expect(put?.Key).toMatch(/^_spill\/iris\/\d{4}-\d{2}-\d{2}\/\d{15}-[0-9a-f-]{36}\.ndjson$/);
       expect(JSON.parse(String(put?.Body)).reason).toMatch(/did not answer within/);
       const emf = lines.map((l) => JSON.parse(l));
-      expect(emf.find((m) => m.CaptureSpilled === 1)).toMatchObject({ Endpoint: 'iris', _aws: { CloudWatchMetrics: [{ Namespace: 'InferenceTables', Dimensions: [['Endpoint']] }] } });
+      expect(emf.find((m) => m.CaptureSpilled === 1)).toMatchObject({ Environment: 'dev', Endpoint: 'iris', _aws: { CloudWatchMetrics: [{ Namespace: 'InferenceTables', Dimensions: [['Environment', 'Endpoint'], ['Environment']] }] } });
     } finally {
       vi.useRealTimers();
     }

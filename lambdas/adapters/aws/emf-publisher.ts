@@ -9,20 +9,27 @@ import { METRICS_NAMESPACE } from './cloudwatch-publisher.js';
  * the JSON from the extraction.
  */
 export class EmfPublisher implements MetricsPublisher {
+  /**
+   * @param common dimensions of every datum (the environment); each datum is also published
+   *   with these alone, the environment-wide figure one alarm watches
+   */
   public constructor(
+    private readonly common: Readonly<Record<string, string>> = {},
     private readonly write: (line: string) => void = (line) => process.stdout.write(line),
     private readonly namespace = METRICS_NAMESPACE,
   ) {}
 
   public publish(data: readonly MetricDatum[]): Promise<void> {
+    const shared = Object.keys(this.common);
     for (const d of data) {
-      const dimensions = Object.keys(d.dimensions);
+      const dimensions = [...shared, ...Object.keys(d.dimensions)];
       this.write(
         `${JSON.stringify({
           _aws: {
             Timestamp: d.timestamp.getTime(),
-            CloudWatchMetrics: [{ Namespace: this.namespace, Dimensions: [dimensions], Metrics: [{ Name: d.name, Unit: d.unit }] }],
+            CloudWatchMetrics: [{ Namespace: this.namespace, Dimensions: [dimensions, shared], Metrics: [{ Name: d.name, Unit: d.unit }] }],
           },
+          ...this.common,
           ...d.dimensions,
           [d.name]: d.value,
         })}\n`,
