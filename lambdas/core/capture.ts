@@ -107,7 +107,8 @@ export function buildCaptureRecord(facts: InvocationFacts, settings: CaptureSett
   const { request_time, date } = timeFields(facts.receivedAtMs);
   const record: CaptureRecord = {
     request_id: facts.requestId,
-    client_request_id: facts.clientRequestId,
+    // Stored as UTF-8 by every sink: an unpaired surrogate would make the record unreadable.
+    client_request_id: facts.clientRequestId?.toWellFormed() ?? null,
     timestamp_ms: facts.receivedAtMs,
     request_time,
     status_code: facts.statusCode,
@@ -118,7 +119,7 @@ export function buildCaptureRecord(facts: InvocationFacts, settings: CaptureSett
     request_metadata: { ...facts.metadata },
     served_entity_id: facts.servedEntityId,
     logging_error_codes: [...codes],
-    requester: facts.requester,
+    requester: facts.requester?.toWellFormed() ?? null,
     endpoint: facts.endpoint,
     date,
   };

@@ -75,3 +75,45 @@ export function removeTopLevelKey(text: string, key: string): string {
   const close = text.lastIndexOf('}');
   return text.slice(0, open + 1) + kept.map((m) => text.slice(m.start, m.end)).join(',') + text.slice(close);
 }
+
+/** Nesting a scoring request may have: tensors and chat messages need far fewer levels. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * What JSON.parse lets through that a scoring request must not have: an object with the
+ * same key twice (JSON.parse keeps the last, other readers the first, so the model and the
+ * table could see different values), or nesting deeper than `maxDepth` (recursive code
+ * downstream would overflow its stack). One pass over text known to be valid JSON.
+ * @returns the problem, or null
+ */
+export function jsonStructureProblem(text: string, maxDepth = MAX_JSON_DEPTH): string | null {
+  // One frame per open container: the keys seen for an object, null for an array.
+  const stack: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      const end = skipString(text, i);
+      if (expectKey) {
+        const raw = text.slice(i + 1, end - 1);
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end)) as string) : raw;
+        const keys = stack[stack.length - 1] as Set<string>;
+        if (keys.has(key)) return `the key '${key.slice(0, 64)}' appears twice in one object`;
+        keys.add(key);
+        expectKey = false;
+      }
+      i = end - 1;
+    } else if (c === 123 || c === 91) {
+      if (stack.length >= maxDepth) return `it is nested deeper than ${maxDepth} levels`;
+      stack.push(c === 123 ? new Set() : null);
+      expectKey = c === 123;
+    } else if (c === 125 || c === 93) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 44) {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    }
+  }
+  return null;
+}
+

@@ -1,5 +1,5 @@
 import { InvalidRequestError, UnsupportedMediaTypeError } from './errors.js';
-import { removeTopLevelKey } from './json-text.js';
+import { jsonStructureProblem, removeTopLevelKey } from './json-text.js';
 
 /**
  * The MLflow 2.x scoring protocol (`mlflow/pyfunc/scoring_server`), checked at the proxy so
@@ -87,10 +87,23 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Longest `client_request_id` accepted: it is a join key, not a payload. */
+export const MAX_CLIENT_REQUEST_ID_LENGTH = 1024;
+
 function readClientRequestId(json: Record<string, unknown>): string | null {
   const value = json[CLIENT_REQUEST_ID];
   if (value === undefined || value === null) return null;
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') {
+    // A join key must compare equal wherever it is stored: no lone surrogates (not storable
+    // as UTF-8) and no control characters.
+    if (value.length > MAX_CLIENT_REQUEST_ID_LENGTH) {
+      throw new InvalidRequestError(`Invalid input. '${CLIENT_REQUEST_ID}' is ${value.length} characters long; at most ${MAX_CLIENT_REQUEST_ID_LENGTH} are accepted.`, 'INVALID_PARAMETER_VALUE');
+    }
+    if (!value.isWellFormed() || /[\u0000-\u001f\u007f]/.test(value)) {
+      throw new InvalidRequestError(`Invalid input. '${CLIENT_REQUEST_ID}' holds control characters or unpaired surrogates.`, 'INVALID_PARAMETER_VALUE');
+    }
+    return value;
+  }
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   throw new InvalidRequestError(`Invalid input. '${CLIENT_REQUEST_ID}' must be a string. Got ${describeType(value)}.`, 'INVALID_PARAMETER_VALUE');
 }
@@ -173,6 +186,8 @@ export function parseScoringRequest(contentTypeHeader: string | undefined, body:
       { cause: error },
     );
   }
+  const structure = jsonStructureProblem(body);
+  if (structure) throw new InvalidRequestError(`Invalid input. The JSON body is refused: ${structure}.`);
   if (Array.isArray(parsed)) {
     throw new InvalidRequestError(`Invalid input. The input must be a JSON dictionary with exactly one of the input fields ${INPUT_SET_TEXT}. Received a list. ${SCORING_PROTOCOL_CHANGE_INFO}`);
   }

@@ -10,7 +10,10 @@ export type Route =
   | { kind: 'invoke-endpoint'; endpoint: string; served?: string }
   | { kind: 'invoke-model'; model: string; ref: string }
   | { kind: 'not-found' }
-  | { kind: 'method-not-allowed'; allowed: string };
+  | { kind: 'method-not-allowed'; allowed: string; invocation?: InvocationRoute };
+
+/** The routes that invoke a model, and are captured. */
+export type InvocationRoute = Extract<Route, { kind: 'invoke-endpoint' | 'invoke-model' }>;
 
 function segment(s: string): string {
   try {
@@ -23,7 +26,11 @@ function segment(s: string): string {
 /** Recognises a method and path; never throws. */
 export function parseRoute(method: string, path: string): Route {
   const parts = path.split('/').filter(Boolean).map(segment);
-  const expect = (m: string, route: Route): Route => (method === m ? route : { kind: 'method-not-allowed', allowed: m });
+  const expect = (m: string, route: Route): Route => {
+    if (method === m) return route;
+    // An invocation with the wrong method still reached the proxy: it is captured as refused.
+    return route.kind === 'invoke-endpoint' || route.kind === 'invoke-model' ? { kind: 'method-not-allowed', allowed: m, invocation: route } : { kind: 'method-not-allowed', allowed: m };
+  };
   if (parts.length === 1 && (parts[0] === 'ping' || parts[0] === 'health' || parts[0] === 'version')) {
     return expect('GET', { kind: parts[0] });
   }

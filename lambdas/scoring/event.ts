@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 
 /** A header of an API Gateway proxy event, looked up case-insensitively. */
@@ -10,7 +11,12 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
   return undefined;
 }
 
-/** The event body as text (API Gateway base64-encodes binary media types). */
+/** False when a base64-encoded body is not valid UTF-8 (its text would hold replacement characters). */
+export function bodyIsUtf8(event: APIGatewayProxyEvent): boolean {
+  return !event.isBase64Encoded || event.body === null || isUtf8(Buffer.from(event.body, 'base64'));
+}
+
+/** The event body as text (API Gateway base64-encodes binary media types); invalid UTF-8 becomes U+FFFD. */
 export function bodyText(event: APIGatewayProxyEvent): string {
   if (event.body === null || event.body === undefined) return '';
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;

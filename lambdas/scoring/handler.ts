@@ -2,13 +2,13 @@ import { performance } from 'node:perf_hooks';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Config } from '../../lib/config.js';
-import { NotFoundError, PayloadTooLargeError, ScoringError } from '../core/errors.js';
+import { InvalidRequestError, NotFoundError, PayloadTooLargeError, ScoringError } from '../core/errors.js';
 import { LoggingErrorCode } from '../core/capture.js';
 import type { BackendFactory, CaptureSink, ModelBackend } from '../core/ports.js';
 import { parseScoringRequest } from '../core/protocol.js';
 import { Router, parseRoute } from '../core/routing.js';
 import { describeEndpoint } from './endpoint-state.js';
-import { bodyText, header } from './event.js';
+import { bodyIsUtf8, bodyText, header } from './event.js';
 import { type ScoringContext, captureInvocations, mlflowErrors, traceRequests } from './middleware.js';
 
 /** What the scoring handler needs from its environment; chosen by a wiring module. */
@@ -59,6 +59,7 @@ export function scoringFunction(deps: ScoringDependencies) {
         return json(200, describeEndpoint(deps.config, endpoint, deps.sink));
       }
       case 'method-not-allowed':
+        if (route.invocation) trace.target = router.captureTarget(route.invocation);
         throw new ScoringError('METHOD_NOT_ALLOWED', `Method ${event.httpMethod} is not allowed here; use ${route.allowed}.`);
       case 'not-found':
         throw new NotFoundError(`No route for ${event.httpMethod} ${event.path.slice(0, 256)}.`, 'NOT_FOUND');
@@ -77,6 +78,9 @@ export function scoringFunction(deps: ScoringDependencies) {
       trace.loggingErrorCodes.push(LoggingErrorCode.requestTooLarge);
       throw new PayloadTooLargeError(size, limit);
     }
+
+    // Decoding would turn the bad bytes into U+FFFD and score a request the caller did not send.
+    if (!bodyIsUtf8(event)) throw new InvalidRequestError('Invalid input. The request body is not valid UTF-8.');
 
     trace.entity =
       route.kind === 'invoke-endpoint'

@@ -16,7 +16,7 @@ describe('Routes', () => {
     expect(parseRoute('POST', '/model/iris-classifier/Production/invocations')).toEqual({ kind: 'invoke-model', model: 'iris-classifier', ref: 'Production' });
     expect(parseRoute('GET', '/api/2.0/serving-endpoints/iris')).toEqual({ kind: 'get-endpoint', name: 'iris' });
     expect(parseRoute('GET', '/ping')).toEqual({ kind: 'ping' });
-    expect(parseRoute('GET', '/serving-endpoints/iris/invocations')).toEqual({ kind: 'method-not-allowed', allowed: 'POST' });
+    expect(parseRoute('GET', '/serving-endpoints/iris/invocations')).toEqual({ kind: 'method-not-allowed', allowed: 'POST', invocation: { kind: 'invoke-endpoint', endpoint: 'iris' } });
     expect(parseRoute('GET', '/../../etc/passwd')).toEqual({ kind: 'not-found' });
   });
 });

@@ -125,11 +125,17 @@ describe('Handler: scoring', () => {
     expect(state.config.auto_capture_config.state.payload_table.status).toBe('DISABLED');
   });
 
-  it('answers unknown routes and wrong methods without capturing them', async () => {
+  it('answers unknown routes without capturing them', async () => {
     const { sink, call } = setup();
     expect((await call(proxyEvent('GET', '/nothing'))).statusCode).toBe(404);
-    expect((await call(proxyEvent('DELETE', '/serving-endpoints/iris/invocations'))).statusCode).toBe(405);
+    expect((await call(proxyEvent('DELETE', '/api/2.0/serving-endpoints/iris'))).statusCode).toBe(405);
     expect(sink.records).toHaveLength(0);
+  });
+
+  it('captures an invocation sent with the wrong method as refused with 405', async () => {
+    const { sink, call } = setup();
+    expect((await call(proxyEvent('DELETE', '/serving-endpoints/iris/invocations'))).statusCode).toBe(405);
+    expect(sink.records.map((r) => [r.endpoint, r.status_code])).toEqual([['iris', 405]]);
   });
 
   it('never captures the Authorization header or any other header', async () => {

@@ -34,6 +34,9 @@ export const ERROR_OUTPUT_DIR = join('errors', 'format-conversion-failed');
  */
 export const STAGING_DIR = '.staging';
 
+/** DuckDB's errors for a line it cannot read or convert (as opposed to an I/O failure). */
+const UNREADABLE = /Invalid Input Error|Conversion Error/;
+
 /** The staging folder's owner: one stream at a time may write and recover it. */
 const LOCK_FILE = 'LOCK';
 /** Staging folders this process has open. */
@@ -372,6 +375,12 @@ export class LocalDeliveryStream implements CaptureSink {
         this.closedSegments.shift();
         await rm(path, { force: true });
       } catch (error) {
+        // A line the converter cannot read must not hold back every record behind it: such
+        // lines go to the error prefix (Firehose does the same with records it cannot convert).
+        if (UNREADABLE.test((error as Error).message)) {
+          await this.setAsideUnreadable(path, (error as Error).message);
+          continue;
+        }
         // Firehose keeps undeliverable data and retries; so does this stream, at the next flush.
         this.lastFailure = (error as Error).message;
         log('error', 'local delivery failed; records kept for the next attempt', { segment: path, error });
@@ -380,9 +389,44 @@ export class LocalDeliveryStream implements CaptureSink {
     }
   }
 
-  private source(path: string): string {
+  /**
+   * Moves the lines of a segment the converter cannot read to the error prefix, and rewrites
+   * the segment without them; a segment where they cannot be told apart goes there whole.
+   */
+  private async setAsideUnreadable(path: string, reason: string): Promise<void> {
+    const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.length > 0);
+    const readable = new Set(
+      (await this.db.runAndReadAll(`SELECT request_id FROM ${this.source(path, true)} WHERE request_id IS NOT NULL`)).getRowObjectsJson().map((r) => String(r.request_id)),
+    );
+    const idOf = (line: string) => {
+      try {
+        return String((JSON.parse(line) as { request_id?: unknown }).request_id);
+      } catch {
+        return undefined;
+      }
+    };
+    const bad = lines.filter((l) => {
+      const id = idOf(l);
+      return id === undefined || !readable.has(id);
+    });
+    const kept = bad.length === 0 ? [] : lines.filter((l) => !bad.includes(l));
+    const aside = bad.length === 0 ? lines : bad;
+    await this.writeErrors(
+      aside.map((raw) => ({ raw, reason: `the Parquet conversion cannot read this record: ${reason.slice(0, 300)}` })),
+      'DataFormatConversion.Unreadable',
+    );
+    this.failedConversion += aside.length;
+    log('warn', 'records the conversion cannot read were set aside under the error prefix', { segment: path, records: aside.length });
+    if (kept.length > 0) await replaceFileDurably(path, `${path}.tmp`, `${kept.join('\n')}\n`);
+    else {
+      this.closedSegments.shift();
+      await rm(path, { force: true });
+    }
+  }
+
+  private source(path: string, ignoreErrors = false): string {
     const columns = [...parquetColumns().map((c) => `${c.name}: ${sqlString(c.duckdbType)}`), "endpoint: 'VARCHAR'", "date: 'VARCHAR'"];
-    return `read_json(${sqlString(path)}, format = 'newline_delimited', columns = {${columns.join(', ')}}, timestampformat = '%Y-%m-%d %H:%M:%S.%g')`;
+    return `read_json(${sqlString(path)}, format = 'newline_delimited', columns = {${columns.join(', ')}}, timestampformat = '%Y-%m-%d %H:%M:%S.%g'${ignoreErrors ? ', ignore_errors = true' : ''})`;
   }
 
   /** Writes one Parquet file per partition of a segment; returns the records delivered. */

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -91,9 +92,14 @@ function readBody(req: IncomingMessage, max: number, done: (body: Buffer, total:
 
 /**
  * Turns a Node request into the API Gateway REST proxy event the Lambda receives, so the
- * same handler runs here and on AWS.
+ * same handler runs here and on AWS. A body that is not valid UTF-8 is passed base64-encoded,
+ * as API Gateway passes binary bodies, so the handler sees the bytes as sent.
  */
-export function toProxyEvent(req: IncomingMessage, url: URL, body: string, totalBytes: number, principal: string | null): APIGatewayProxyEvent {
+export function toProxyEvent(req: IncomingMessage, url: URL, bytes: Buffer, totalBytes: number, principal: string | null): APIGatewayProxyEvent {
+  const text = isUtf8(bytes);
+  const body = text ? bytes.toString('utf8') : bytes.toString('base64');
+  // The path as sent, like API Gateway's: URL parsing would resolve %2e%2e and move the request to another route.
+  const path = (req.url ?? '/').split('?')[0] || '/';
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -102,7 +108,7 @@ export function toProxyEvent(req: IncomingMessage, url: URL, body: string, total
     headers[name] = value;
     (multiValueHeaders[name] ??= []).push(value);
   }
-  if (totalBytes > Buffer.byteLength(body)) headers['Content-Length'] = String(totalBytes);
+  if (totalBytes > bytes.length) headers['Content-Length'] = String(totalBytes);
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
   for (const [k, v] of url.searchParams) {
@@ -112,23 +118,23 @@ export function toProxyEvent(req: IncomingMessage, url: URL, body: string, total
   const requestId = randomUUID();
   return {
     resource: '/{proxy+}',
-    path: url.pathname,
+    path,
     httpMethod: req.method ?? 'GET',
     headers,
     multiValueHeaders,
     queryStringParameters: Object.keys(query).length ? query : null,
     multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
-    pathParameters: { proxy: url.pathname.replace(/^\//, '') },
+    pathParameters: { proxy: path.replace(/^\//, '') },
     stageVariables: null,
     body: body.length > 0 ? body : null,
-    isBase64Encoded: false,
+    isBase64Encoded: !text,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
       authorizer: principal ? { principalId: principal } : null,
       protocol: `HTTP/${req.httpVersion}`,
       httpMethod: req.method ?? 'GET',
-      path: url.pathname,
+      path,
       stage: 'local',
       requestId,
       requestTimeEpoch: Date.now(),
@@ -186,7 +192,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     res.once('close', finished);
     const url = new URL(req.url ?? '/', 'http://local');
     let principal: string | null = null;
-    if (options.token && !OPEN_PATHS.has(url.pathname)) {
+    // Decided on the path as the handler routes it (unnormalised), so no spelling of a path is open here and routed elsewhere there.
+    if (options.token && !OPEN_PATHS.has((req.url ?? '/').split('?')[0] as string)) {
       principal = authenticate(req.headers.authorization, options.token);
       if (!principal) {
         req.resume();
@@ -212,7 +219,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }
     readBody(req, options.maxBodyBytes + 1, (body, total) => {
       try {
-        const event = toProxyEvent(req, url, body.toString('utf8'), total, principal);
+        const event = toProxyEvent(req, url, body, total, principal);
         options.handler(event, lambdaContext(event.requestContext.requestId)).then((result) => respond(res, result), failed(res));
       } catch (error) {
         failed(res)(error);
