@@ -5,6 +5,7 @@ import { buildCaptureRecord } from '../core/capture.js';
 import { ScoringError, asError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { CLIENT_REQUEST_ID } from '../core/protocol.js';
+import { CaptureLostError } from '../core/spill.js';
 import type { CaptureSink } from '../core/ports.js';
 import type { CaptureTarget, ServedEntity } from '../core/routing.js';
 import { bodyText, requesterOf } from './event.js';
@@ -131,7 +132,8 @@ export function captureInvocations(sink: CaptureSink): Middleware {
     try {
       await sink.put([record]);
     } catch (error) {
-      log('error', 'capture failed; the caller was answered', { requestId: trace.requestId, endpoint: target.endpoint, error: asError(error) });
+      // A loss is logged by the sink with every request id and counted; other failures here.
+      if (!(error instanceof CaptureLostError)) log('error', 'capture failed; the caller was answered', { requestId: trace.requestId, endpoint: target.endpoint, error: asError(error) });
     }
   };
   return { name: 'captureInvocations', after: finish, onError: finish };

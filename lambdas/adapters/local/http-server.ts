@@ -7,6 +7,9 @@ import { log } from '../../core/log.js';
 import { eventIdentity } from '../../shared/proxy-event.js';
 import type { RouteResult } from './dashboard.js';
 
+/** Requests handled at once by default (API Gateway's stage throttling plays this part on AWS). */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
+
 /** Paths answered without credentials, as on AWS. */
 const OPEN_PATHS = new Set(['/ping', '/health']);
 
@@ -21,6 +24,11 @@ export interface LocalServerOptions {
   readonly token?: string | undefined;
   /** Bodies are read up to this many bytes; the rest is discarded (the handler answers 413). */
   readonly maxBodyBytes: number;
+  /**
+   * Requests handled at once; beyond it the server answers 503 with Retry-After at once, so
+   * memory stays bounded (each holds at most one body) however many clients connect.
+   */
+  readonly maxInFlight?: number;
   /** Local-only pages (the dashboard): an answer for the paths they serve, undefined for others. */
   readonly routes?: (method: string, url: URL) => Promise<RouteResult> | undefined;
 }
@@ -153,6 +161,8 @@ export function toProxyEvent(req: IncomingMessage, url: URL, bytes: Buffer, tota
 export interface LocalServer {
   readonly url: string;
   readonly server: Server;
+  /** Requests refused with 503 because `maxInFlight` were being handled. */
+  overloaded(): number;
   /** Stops accepting requests and resolves when every request in flight is answered. */
   close(): Promise<void>;
 }
@@ -168,6 +178,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     );
   }
   let inFlight = 0;
+  let overloaded = 0;
   let idle: (() => void) | undefined;
 
   const finished = () => {
@@ -186,10 +197,19 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     res.end(payload);
   };
 
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   // Plain callbacks rather than async steps: one promise per request (the handler's).
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
     res.once('close', finished);
+    if (inFlight > maxInFlight) {
+      // Refused before the body is read or the proxy runs: counted, not captured.
+      overloaded++;
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.end(JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: `The server is handling ${maxInFlight} requests; retry shortly.` }));
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://local');
     let principal: string | null = null;
     // Decided on the path as the handler routes it (unnormalised), so no spelling of a path is open here and routed elsewhere there.
@@ -236,6 +256,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   return {
     url: `http://${host}:${address.port}`,
     server,
+    overloaded: () => overloaded,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
