@@ -50,6 +50,9 @@ export const SCORING_ROUTES: readonly { readonly method: 'GET' | 'POST'; readonl
   { method: 'GET', path: '/api/2.0/serving-endpoints/{name}' },
 ];
 
+/** Routes answered without credentials, the same two as the local server's. */
+export const OPEN_ROUTES: ReadonlySet<string> = new Set(['/ping', '/health']);
+
 /** Props of {@link ScoringApi}. */
 export interface ScoringApiProps {
   readonly config: Config;
@@ -149,7 +152,16 @@ export class ScoringApi extends Construct {
     // The stack outputs the URL under a stable name (ApiUrl) instead.
     this.api.node.tryRemoveChild('Endpoint');
     for (const route of SCORING_ROUTES) {
-      resourceAt(this.api.root, route.path).addMethod(route.method);
+      // Health checks (load balancers, uptime probes) carry no credentials, as locally; they
+      // answer an empty body and run no model.
+      const open = OPEN_ROUTES.has(route.path);
+      const method = resourceAt(this.api.root, route.path).addMethod(route.method, undefined, open ? { authorizationType: AuthorizationType.NONE, apiKeyRequired: false } : undefined);
+      if (open) {
+        Validations.of(method).acknowledge(
+          { id: 'AwsSolutions-APIG4', reason: 'A health check, open as on the local server: it answers an empty body and runs no model.' },
+          { id: 'AwsSolutions-COG4', reason: 'A health check, open as on the local server: it answers an empty body and runs no model.' },
+        );
+      }
     }
     // Everything else reaches the function too, which answers 404/405 in MLflow's error shape.
     this.api.root.addProxy({ anyMethod: true });

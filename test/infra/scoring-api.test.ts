@@ -38,18 +38,24 @@ describe('Serving: the REST API', () => {
     }
   });
 
-  it('requires SigV4 (IAM) on every method by default', () => {
-    for (const [name, m] of methods(prod)) expect(m.AuthorizationType, name).toBe('AWS_IAM');
+  const isOpen = (name: string) => name === 'GET /ping' || name === 'GET /health';
+
+  it('requires SigV4 (IAM) on every method but the two health checks by default', () => {
+    for (const [name, m] of methods(prod)) expect(m.AuthorizationType, name).toBe(isOpen(name) ? 'NONE' : 'AWS_IAM');
   });
 
-  it('requires an API key on every method when keys are configured, with IAM or alone', () => {
-    for (const [name, m] of methods(prod)) expect(m.ApiKeyRequired, name).toBe(true);
-    for (const [name, m] of methods(dev)) expect([m.AuthorizationType, m.ApiKeyRequired], name).toEqual(['NONE', true]);
+  it('requires an API key on every method but the two health checks when keys are configured, with IAM or alone', () => {
+    for (const [name, m] of methods(prod)) expect(m.ApiKeyRequired ?? false, name).toBe(!isOpen(name));
+    for (const [name, m] of methods(dev)) expect([m.AuthorizationType, m.ApiKeyRequired ?? false], name).toEqual(isOpen(name) ? ['NONE', false] : ['NONE', true]);
   });
 
   it('requires no key when none is configured', () => {
     const { template } = synthesize(configWith((c) => (c.deployment = { api: { authorization: 'iam' } })));
-    for (const [name, m] of methods(template)) expect([m.AuthorizationType, m.ApiKeyRequired ?? false], name).toEqual(['AWS_IAM', false]);
+    for (const [name, m] of methods(template)) expect([m.AuthorizationType, m.ApiKeyRequired ?? false], name).toEqual([isOpen(name) ? 'NONE' : 'AWS_IAM', false]);
+  });
+
+  it('leaves open only the routes the local server leaves open', () => {
+    expect([...methods(prod)].filter(([, m]) => m.AuthorizationType === 'NONE' && !m.ApiKeyRequired).map(([name]) => name).sort()).toEqual(['GET /health', 'GET /ping']);
   });
 
   it('gives each API key a usage plan with its rate, burst and quota on the stage', () => {
