@@ -6,14 +6,24 @@ import { dirname } from 'node:path';
  * name that points at it, and the folder synced after a name is created or changed.
  */
 
-/** Syncs a folder, so that a file created or renamed in it survives a crash. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+async function syncPath(path: string): Promise<void> {
+  // Read-only is enough for fsync, on a folder as on a file.
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+/** Syncs a folder, so that a file created or renamed in it survives a crash. */
+export function syncDir(dir: string): Promise<void> {
+  return syncPath(dir);
+}
+
+/** Syncs a file's data to disk. */
+export function syncFile(path: string): Promise<void> {
+  return syncPath(path);
 }
 
 /** Writes a new file and syncs it and its folder before resolving. */
@@ -26,16 +36,6 @@ export async function writeFileDurably(path: string, data: string | Uint8Array):
     await handle.close();
   }
   await syncDir(dirname(path));
-}
-
-/** Syncs a file's data to disk. */
-export async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Writes `path` whole or not at all, through a synced temporary file renamed over it. */
