@@ -7,7 +7,7 @@
  */
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirehoseClient, PutRecordBatchCommand, type PutRecordBatchCommandInput } from '@aws-sdk/client-firehose';
@@ -15,7 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FirehoseSink } from '../../lambdas/adapters/aws/firehose-sink.js';
 import { CaptureCounters } from '../../lambdas/adapters/local/capture-counters.js';
-import { LocalDeliveryStream } from '../../lambdas/adapters/local/delivery-stream.js';
+import { LocalDeliveryStream, STAGING_DIR } from '../../lambdas/adapters/local/delivery-stream.js';
 import { FileObjectStore } from '../../lambdas/adapters/local/file-object-store.js';
 import { startLocalServer } from '../../lambdas/adapters/local/http-server.js';
 import { runLocalRefresh } from '../../lambdas/adapters/local/refresh-runner.js';
@@ -99,6 +99,29 @@ describe('faults on the capture path, and the counts after each', () => {
     expect(new Set(payload.keys())).toEqual(new Set(answered.keys()));
     expect(unpacked).toEqual(new Set(answered.keys()));
     expect(counters.total(CaptureMetric.lost)).toBe(0);
+  });
+
+  it('a crash between writing the Parquet files and removing the segment: replayed at the next start, one unpacked row per request', async () => {
+    const config = demoConfig();
+    const answered = await score(config, stream, 12);
+    const staging = join(dir, STAGING_DIR);
+    const [segment] = (await readdir(staging)).filter((f) => f.endsWith('.ndjson'));
+    const kept = await readFile(join(staging, segment as string));
+    await stream.flush();
+    // The process "dies" right after the rename: the segment is still on disk at the next start.
+    await stream.close();
+    await writeFile(join(staging, segment as string), kept);
+    stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
+    expect(stream.recovered.records).toBe(12);
+    const { payload, unpacked, report } = await tables(config);
+    const rows = await queryRows(dir, config, 'SELECT count(*) AS n FROM iris_payload');
+    // At-least-once in the payload table (every record twice), exactly-once in the unpacked table.
+    expect(rows[0]?.n).toBe(24);
+    expect(new Set(payload.keys())).toEqual(new Set(answered.keys()));
+    expect(unpacked).toEqual(new Set(answered.keys()));
+    // The unpack step reads both copies; the commit keeps one row per request id and row.
+    expect(report).toMatchObject({ requests: 24, rejected: 0 });
+    expect((await queryRows(dir, config, 'SELECT count(*) AS n FROM iris_unpacked'))[0]?.n).toBe(12);
   });
 
   describe('on the AWS path (FirehoseSink; a mocked Firehose delivering into a real stream)', () => {
