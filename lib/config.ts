@@ -326,15 +326,16 @@ export const configSchema = baseConfigSchema.superRefine((cfg, ctx) => {
   if (fn.reserved_concurrency !== undefined && fn.provisioned_concurrency !== undefined && fn.provisioned_concurrency > fn.reserved_concurrency) {
     ctx.addIssue({ code: 'custom', path: ['deployment', 'scoring_function', 'provisioned_concurrency'], message: 'cannot exceed reserved_concurrency' });
   }
-  // A backend must give up before the function does, leaving a second to capture and answer.
-  const backendBudgetMs = (fn.timeout_seconds - 1) * 1000;
+  // A backend must give up before the function does, leaving the capture its whole budget
+  // (retries, then the spill): a slow model's request is still captured, never cut off.
+  const backendBudgetMs = fn.timeout_seconds * 1000 - cfg.delivery.retry_budget_ms - cfg.delivery.spill_timeout_ms;
   cfg.models.forEach((m, i) =>
     m.versions.forEach((v, j) => {
       if (v.backend.type !== 'builtin' && v.backend.timeout_ms > backendBudgetMs) {
         ctx.addIssue({
           code: 'custom',
           path: ['models', i, 'versions', j, 'backend', 'timeout_ms'],
-          message: `must be at most ${backendBudgetMs} (deployment.scoring_function.timeout_seconds less 1 s to capture and answer)`,
+          message: `must be at most ${backendBudgetMs} (deployment.scoring_function.timeout_seconds less delivery.retry_budget_ms and delivery.spill_timeout_ms, the most capture may take)`,
         });
       }
     }),

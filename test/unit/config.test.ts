@@ -92,9 +92,12 @@ describe('Configuration', () => {
     expect(configError({ environment: 'x', deployment: { scoring_function: { timeout_seconds: 29 } } })).toContain('deployment.scoring_function.timeout_seconds');
   });
 
-  it('makes a backend give up before the function does', () => {
-    const slow = { ...model, versions: [{ version: '1', backend: { type: 'http', url: 'http://m:5000', timeout_ms: 28_000 } }] };
-    expect(configError({ environment: 'x', models: [slow] })).toContain('models[0].versions[0].backend.timeout_ms: must be at most 27000');
+  it('makes a backend give up before the function does, leaving capture its whole budget', () => {
+    const slow = (timeout_ms: number) => ({ ...model, versions: [{ version: '1', backend: { type: 'http', url: 'http://m:5000', timeout_ms } }] });
+    // 28 s less the default retry budget (1 s) and spill timeout (2 s).
+    expect(configError({ environment: 'x', models: [slow(25_001)] })).toContain('models[0].versions[0].backend.timeout_ms: must be at most 25000');
+    expect(parseConfig({ environment: 'x', models: [slow(25_000)] }, 'test.json').models[0]?.versions[0]?.backend).toMatchObject({ timeout_ms: 25_000 });
+    expect(configError({ environment: 'x', delivery: { retry_budget_ms: 3000 }, models: [slow(25_000)] })).toContain('must be at most 23000');
   });
 
   it('accepts only retention periods CloudWatch Logs offers', () => {
