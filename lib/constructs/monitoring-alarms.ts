@@ -18,6 +18,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/adapters/aws/cloudwatch-publisher.js';
 import { windowLength } from '../../lambdas/core/monitoring.js';
+import { CaptureMetric } from '../../lambdas/core/spill.js';
 import { GRANULARITIES, type Config, type Granularity, monitoringSettings } from '../config.js';
 
 /** Props of {@link MonitoringAlarms}. */
@@ -86,12 +87,16 @@ export class MonitoringAlarms extends Construct {
         label: '',
         period,
       });
+    // Counted by the scoring and redrive functions at each event (embedded metric format).
+    const capture = (name: string) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { Environment: environment, Endpoint: endpoint }, statistic: 'Sum', period: Duration.minutes(5), label: name });
     const widgets: IWidget[] = [
       new AlarmStatusWidget({ title: 'Alarm', alarms: [created], width: 8, height: 3 }),
       new GraphWidget({ title: 'Alerts raised, by kind', left: ['drift', 'quality', 'error_rate', 'latency', 'volume'].map(byKind), width: 16, height: 3 }),
       new GraphWidget({ title: 'Requests and predictions', left: [metric('RequestCount', 'Sum'), metric('Predictions', 'Sum')], width: 8 }),
       new GraphWidget({ title: 'Latency (ms)', left: [metric('LatencyP50', 'Maximum'), metric('LatencyP99', 'Maximum')], width: 8 }),
       new GraphWidget({ title: 'Error rate (5xx)', left: [metric('ErrorRate', 'Maximum')], width: 8 }),
+      new GraphWidget({ title: 'Capture: retried, spilled, lost, redriven', left: Object.values(CaptureMetric).map(capture), width: 8 }),
       new GraphWidget({ title: 'Drifted columns', left: [metric('DriftedColumns', 'Maximum', { DriftType: 'BASELINE' }), metric('DriftedColumns', 'Maximum', { DriftType: 'CONSECUTIVE' })], width: 8 }),
       new GraphWidget({ title: 'JS distance per column', left: [search('JsDistance')], width: 8 }),
       new GraphWidget({

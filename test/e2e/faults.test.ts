@@ -24,6 +24,7 @@ import type { CaptureRecord } from '../../lambdas/core/capture-record.js';
 import { type CaptureSink, CaptureSinkError, type CaptureStatus } from '../../lambdas/core/ports.js';
 import { CaptureMetric, SPILL_PREFIX, SpillingSink, redriveSpilled } from '../../lambdas/core/spill.js';
 import { createScoringHandler } from '../../lambdas/scoring/handler.js';
+import { startLocalStack } from '../../lambdas/wiring/local.js';
 import type { ScoringContext } from '../../lambdas/scoring/middleware.js';
 import type { Config } from '../../lib/config.js';
 import { configWith, demoConfig } from '../helpers/config.js';
@@ -218,6 +219,26 @@ describe('faults on the capture path, and the counts after each', () => {
       const reasons = await queryRows(dir, config, 'SELECT DISTINCT reason FROM flaky_unpack_errors');
       expect(reasons).toHaveLength(1);
     });
+  });
+
+  it('the local server puts records spilled before it started back into the stream', async () => {
+    const config = demoConfig();
+    const spilledDir = await mkdtemp(join(tmpdir(), 'it-faults-spilled-'));
+    try {
+      // Spilled by an earlier run whose stream refused them.
+      const earlier = await LocalDeliveryStream.open({ dataDir: spilledDir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
+      const answered = await score(config, new SpillingSink(new RefusingShare(earlier, 1), new FileObjectStore(spilledDir), new CaptureCounters(), { spillTimeoutMs: 5000 }), 5);
+      await earlier.close();
+      expect((await new FileObjectStore(spilledDir).list(SPILL_PREFIX)).length).toBeGreaterThan(0);
+      const local = await startLocalStack({ config, dataDir: spilledDir, port: 0, scheduleRefresh: false });
+      expect(local.counters.total(CaptureMetric.redriven, 'iris')).toBe(5);
+      await local.close();
+      expect(await new FileObjectStore(spilledDir).list(SPILL_PREFIX)).toEqual([]);
+      const ids = await queryRows(spilledDir, config, 'SELECT request_id FROM iris_payload');
+      expect(new Set(ids.map((r) => String(r.request_id)))).toEqual(new Set(answered.keys()));
+    } finally {
+      await rm(spilledDir, { recursive: true, force: true });
+    }
   });
 
   it('more requests than the server handles at once: the rest get 503 with Retry-After at once, and are counted', async () => {

@@ -51,6 +51,9 @@ describe('monitoring: alarms, alerts topic, dashboards', () => {
     const iris = dashboards.find((d) => d.Properties.DashboardName.endsWith('-iris'));
     const body = JSON.stringify(iris?.Properties.DashboardBody);
     for (const metric of ['RequestCount', 'LatencyP99', 'ErrorRate', 'DriftedColumns', 'JsDistance', 'Accuracy', 'Alerts']) expect(body, metric).toContain(metric);
+    // The capture counters of the endpoint, as the functions publish them (environment and endpoint).
+    const text = (iris?.Properties.DashboardBody['Fn::Join'][1] as unknown[]).filter((p) => typeof p === 'string').join('');
+    for (const metric of ['CaptureRetried', 'CaptureSpilled', 'CaptureLost', 'CaptureRedriven']) expect(text, metric).toContain(`"${metric}","Endpoint","iris","Environment","${config.environment}"`);
   });
 
   it('lets only the metrics step publish metrics, and only in the InferenceTables namespace', () => {
