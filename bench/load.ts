@@ -34,15 +34,23 @@ function positive(name: string, value: string | undefined, min: number, max: num
   return n;
 }
 
-const { values } = parseArgs({
-  options: {
-    requests: { type: 'string', default: '20000' },
-    concurrency: { type: 'string', default: '64' },
-    kills: { type: 'string', default: '3' },
-    'data-dir': { type: 'string' },
-    keep: { type: 'boolean', default: false },
-  },
-});
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        requests: { type: 'string', default: '20000' },
+        concurrency: { type: 'string', default: '64' },
+        kills: { type: 'string', default: '3' },
+        'data-dir': { type: 'string' },
+        keep: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    process.stderr.write(`load: ${(error as Error).message}\nusage: npm run load -- [--requests N] [--concurrency C] [--kills K] [--data-dir DIR] [--keep]\n`);
+    process.exit(2);
+  }
+}
+const values = options();
 const REQUESTS = positive('requests', values.requests, 1, 1_000_000);
 const CONCURRENCY = positive('concurrency', values.concurrency, 1, 4096);
 const KILLS = positive('kills', values.kills, 0, 100);
