@@ -253,3 +253,46 @@ describe('labels upload --env', () => {
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
 });
+
+describe('redrive --env', () => {
+  const s3 = mockClient(S3Client);
+  const athena = mockClient(AthenaClient);
+  const key = '_spill/iris/1970-01-01/000000000000001-a.ndjson';
+
+  beforeEach(() => {
+    s3.reset();
+    athena.reset();
+    firehose.reset();
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+    athena.on(GetWorkGroupCommand).resolves({ WorkGroup: { Name: 'inference-tables-dev', Configuration: { ResultConfiguration: { OutputLocation: 's3://dev-data/athena-results/' } } } });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: key, Size: 10, LastModified: new Date(0) }] });
+    const line = JSON.stringify({ spilled_at_ms: 1, reason: 'throttled', record: record(7) });
+    s3.on(GetObjectCommand).resolves({ Body: { transformToByteArray: async () => new TextEncoder().encode(`${line}\n`) } as never });
+    s3.on(DeleteObjectsCommand).resolves({});
+  });
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("puts the deployed environment's spilled records into the endpoint's stream, then deletes them", async () => {
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: '1' }] });
+    const run = await cli('redrive', '--env', 'dev');
+    expect(run).toMatchObject({ code: 0, err: '' });
+    expect(s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'dev-data', Prefix: '_spill/' });
+    const put = firehose.commandCalls(PutRecordBatchCommand)[0]?.args[0].input;
+    expect(put?.DeliveryStreamName).toBe('inference-tables-dev-iris');
+    expect(JSON.parse(new TextDecoder().decode(put?.Records?.[0]?.Data))).toEqual(record(7));
+    expect(s3).toHaveReceivedCommandWith(DeleteObjectsCommand, { Bucket: 'dev-data', Delete: { Objects: [{ Key: key }], Quiet: true } });
+    expect(run.out).toBe('1 spilled records put back into the stream from 1 of 1 spill objects.\n');
+  });
+
+  it('keeps the object and exits 1 when the stream refuses the records again', async () => {
+    firehose.on(PutRecordBatchCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ServiceUnavailableException' }));
+    const run = await cli('redrive', '--env', 'dev');
+    expect(run.code).toBe(1);
+    expect(run.out).toContain(`kept ${key} (1 records)`);
+    expect(run.err).toContain('1 spill objects were kept; run redrive again later.');
+    expect(s3).not.toHaveReceivedCommand(DeleteObjectsCommand);
+  }, 20_000);
+});
