@@ -296,3 +296,16 @@ describe('redrive --env', () => {
     expect(s3).not.toHaveReceivedCommand(DeleteObjectsCommand);
   }, 20_000);
 });
+
+describe('Capture sink: Firehose, an endpoint without a stream', () => {
+  it('reports its records failed, to be spilled, and still sends the others', async () => {
+    firehose.reset();
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: '1' }] });
+    const sink = new FirehoseSink(new FirehoseClient({ region: 'eu-west-1' }), { streamsFor: (e) => (e === 'iris' ? ['iris-capture'] : []) });
+    const error = await sink.put([{ ...record(1), endpoint: 'gone' }, record(2)]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CaptureSinkError);
+    expect((error as CaptureSinkError).failed.map((r) => r.request_id)).toEqual(['r1']);
+    expect((error as Error).message).toContain("no delivery stream for endpoint 'gone'");
+    expect(firehose.commandCalls(PutRecordBatchCommand).map((c) => c.args[0].input.Records?.length)).toEqual([1]);
+  });
+});

@@ -71,17 +71,22 @@ export class FirehoseSink implements CaptureSink {
 
   public async put(records: readonly CaptureRecord[]): Promise<void> {
     const byStream = new Map<string, Pending[]>();
+    const failed: CaptureRecord[] = [];
+    let lastError: unknown;
     for (const record of records) {
       const streams = this.options.streamsFor(record.endpoint);
-      if (streams.length === 0) throw new CaptureSinkError(`No delivery stream for endpoint '${record.endpoint}'.`, [record]);
+      if (streams.length === 0) {
+        // Kept failed (to be spilled), while the other records still go out.
+        failed.push(record);
+        lastError ??= new Error(`no delivery stream for endpoint '${String(record.endpoint).slice(0, 64)}'`);
+        continue;
+      }
       // Spread a sharded endpoint's records over its streams in turn.
       const stream = streams[this.shard++ % streams.length] as string;
       let list = byStream.get(stream);
       if (!list) byStream.set(stream, (list = []));
       list.push({ record, data: new TextEncoder().encode(`${JSON.stringify(record)}\n`) });
     }
-    const failed: CaptureRecord[] = [];
-    let lastError: unknown;
     const deadline = Date.now() + this.budgetMs;
     await Promise.all(
       [...byStream].map(async ([stream, pending]) => {
