@@ -125,6 +125,7 @@ describe('Local delivery stream', () => {
     await writeFile(join(dir, STAGING_DIR, '000000000000001-a.ndjson'), '');
     await writeFile(join(dir, STAGING_DIR, '000000000000002-b.ndjson'), '{"request_id":"x"');
     await writeFile(join(dir, STAGING_DIR, '000000000000002-b.ndjson.tmp'), 'half a rewrite');
+    await writeFile(join(dir, STAGING_DIR, '5d2c-half.parquet.tmp'), 'PAR1 half a Parquet file');
     const stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
     expect(stream.recovered).toEqual({ segments: 2, records: 0, tornBytes: 17, unreadable: 0 });
     expect(await readdir(join(dir, STAGING_DIR))).toEqual(['LOCK']);

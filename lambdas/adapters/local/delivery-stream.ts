@@ -183,7 +183,7 @@ export class LocalDeliveryStream implements CaptureSink {
     const staging = join(options.dataDir, STAGING_DIR);
     await mkdir(staging, { recursive: true });
     await lockStaging(staging, options.dataDir);
-    // A rewrite interrupted by a crash leaves its temporary file; the segment itself is whole.
+    // A rewrite or a Parquet write interrupted by a crash leaves its temporary file; what it came from is whole.
     for (const f of await readdir(staging)) if (f.endsWith('.tmp')) await rm(join(staging, f), { force: true });
     const leftovers = (await readdir(staging)).filter((f) => f.endsWith('.ndjson')).sort().map((f) => join(staging, f));
     let db: Awaited<ReturnType<typeof openDuckDb>>;
@@ -445,7 +445,9 @@ export class LocalDeliveryStream implements CaptureSink {
         const dir = join(this.options.dataDir, tableName(endpoint, 'payload'), `endpoint=${endpoint}`, `date=${date}`);
         await mkdir(dir, { recursive: true });
         const id = randomUUID();
-        const partial = join(dir, `.${id}.parquet.tmp`);
+        // Written in the staging folder (same file system, so the rename is atomic), where a
+        // crash in the middle of the write leaves nothing the next start does not remove.
+        const partial = join(this.staging, `${id}.parquet.tmp`);
         await this.db.run(
           `COPY (SELECT ${parquetColumns()
             .map((c) => c.name)
