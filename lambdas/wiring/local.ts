@@ -73,7 +73,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       port: options.port ?? 8080,
       token: options.token,
       maxBodyBytes: Math.max(...limits),
-      routes: dashboardRoutes({ config, dataDir: options.dataDir }),
+      routes: dashboardRoutes({ config, dataDir: options.dataDir, counters }),
     });
   } catch (error) {
     clearInterval(redriveTimer);

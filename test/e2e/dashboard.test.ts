@@ -60,6 +60,24 @@ describe('local dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('shows capture health: records spilled and waiting, set aside, counted since start', async () => {
+    const store = new FileObjectStore(dir);
+    const key = '_spill/iris/2026-11-22/000000000000001-x.ndjson';
+    const record = { request_id: 'spilled-1', endpoint: 'iris' };
+    await store.put(key, `${JSON.stringify({ spilled_at_ms: 1, reason: 'test', record })}\n${JSON.stringify({ spilled_at_ms: 1, reason: 'test', record: { ...record, request_id: 'spilled-2' } })}\n`);
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${stack.server.url}/dashboard?endpoint=iris`);
+      await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });
+      const line = page.locator('#capture');
+      expect(await line.textContent()).toBe('Capture: 2 records spilled and waiting for redrive, 0 set aside under errors/ with their reason; since start: 0 spilled, 0 redriven, 0 lost.');
+      expect(await line.getAttribute('class')).toBe('warn');
+      await page.close();
+    } finally {
+      await store.delete([key]);
+    }
+  });
+
   it('says there is no data yet for an endpoint never refreshed, and switches endpoints', async () => {
     const page = await browser.newPage();
     await page.goto(`${stack.server.url}/dashboard?endpoint=chat`);

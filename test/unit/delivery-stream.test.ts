@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DataFolderBusyError, ERROR_OUTPUT_DIR, LocalDeliveryStream, STAGING_DIR, recoverSegmentText } from '../../lambdas/adapters/local/delivery-stream.js';
 import { LocalQueryEngine } from '../../lambdas/adapters/local/query-engine.js';
+import { captureHealth } from '../../lambdas/adapters/local/dashboard.js';
 import type { CaptureRecord } from '../../lambdas/core/capture-record.js';
 import { sample } from '../helpers/records.js';
 
@@ -150,6 +151,9 @@ describe('Local delivery stream', () => {
     const doc = JSON.parse(await readFile(join(dir, ERROR_OUTPUT_DIR, day as string, file as string), 'utf8'));
     expect(doc.errorCode).toBe('DataFormatConversion.Unreadable');
     expect(JSON.parse(Buffer.from(doc.rawData, 'base64').toString()).request_id).toBe('poison');
+    // The dashboard's capture line counts it for its endpoint, and for no other.
+    expect((await captureHealth(dir, 'iris')).set_aside).toBe(1);
+    expect((await captureHealth(dir, 'chat')).set_aside).toBe(0);
   });
 
   it('refuses a second stream on a data folder in use, and takes over the lock of a process that died', async () => {

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { type Config, GRANULARITIES, type Granularity } from '../../../lib/config.js';
 import { windowLength } from '../../core/monitoring.js';
 import { tableName } from '../../core/names.js';
 import { literal } from '../../core/refresh-sql.js';
 import { capturedEndpoints } from '../../workflow/steps.js';
+import { CaptureMetric, SPILL_PREFIX } from '../../core/spill.js';
+import type { CaptureCounters } from './capture-counters.js';
+import { ERROR_OUTPUT_DIR } from './delivery-stream.js';
+import { FileObjectStore } from './file-object-store.js';
 import { LocalQueryEngine } from './query-engine.js';
 
 /**
@@ -45,6 +51,44 @@ const ASSETS: Readonly<Record<string, [string, string]>> = {
   '/dashboard/uplot.js': ['uplot/dist/uPlot.iife.min.js', 'text/javascript; charset=utf-8'],
   '/dashboard/uplot.css': ['uplot/dist/uPlot.min.css', 'text/css; charset=utf-8'],
 };
+
+/** Where an endpoint's captured records stand outside its tables: spilled, set aside, counted since start. */
+export interface CaptureHealth {
+  /** Records in the spill prefix, waiting for a redrive. */
+  readonly spilled_waiting: number;
+  /** Records under the error prefix (conversion failures, unreadable staging lines), kept with their reason. */
+  readonly set_aside: number;
+  /** Counters since the server started. */
+  readonly since_start: { readonly retried: number; readonly spilled: number; readonly lost: number; readonly redriven: number };
+}
+
+const lines = (text: string) => text.split('\n').filter((l) => l.length > 0);
+
+/** Counts an endpoint's records outside its tables, from the data folder and the server's counters. */
+export async function captureHealth(dataDir: string, endpoint: string, counters?: CaptureCounters): Promise<CaptureHealth> {
+  const store = new FileObjectStore(dataDir);
+  let spilled = 0;
+  for (const o of await store.list(`${SPILL_PREFIX}${endpoint}/`)) spilled += lines(new TextDecoder().decode(await store.get(o.key))).length;
+  let setAside = 0;
+  const errors = join(dataDir, ERROR_OUTPUT_DIR);
+  const files = await readdir(errors, { recursive: true }).catch(() => [] as string[]);
+  for (const f of files.filter((x) => x.endsWith('.json'))) {
+    for (const line of lines(await readFile(join(errors, f), 'utf8').catch(() => ''))) {
+      try {
+        const raw = JSON.parse(Buffer.from((JSON.parse(line) as { rawData: string }).rawData, 'base64').toString('utf8')) as { endpoint?: unknown };
+        if (raw.endpoint === endpoint) setAside++;
+      } catch {
+        // an unreadable line belongs to no endpoint
+      }
+    }
+  }
+  const total = (name: string) => counters?.total(name, endpoint) ?? 0;
+  return {
+    spilled_waiting: spilled,
+    set_aside: setAside,
+    since_start: { retried: total(CaptureMetric.retried), spilled: total(CaptureMetric.spilled), lost: total(CaptureMetric.lost), redriven: total(CaptureMetric.redriven) },
+  };
+}
 
 const json = (status: number, value: unknown): RouteResult => ({ status, contentType: 'application/json', body: JSON.stringify(value) });
 
@@ -118,7 +162,12 @@ export async function dashboardSeries(dataDir: string, config: Config, endpoint:
 }
 
 /** Serves the dashboard's routes; undefined for any other path. */
-export function dashboardRoutes(options: { readonly config: Config; readonly dataDir: string }): (method: string, url: URL) => Promise<RouteResult> | undefined {
+export function dashboardRoutes(options: {
+  readonly config: Config;
+  readonly dataDir: string;
+  /** The server's capture counters, shown as figures since start. */
+  readonly counters?: CaptureCounters;
+}): (method: string, url: URL) => Promise<RouteResult> | undefined {
   const endpoints = capturedEndpoints(options.config);
   return (method, url) => {
     if (!url.pathname.startsWith('/dashboard')) return undefined;
@@ -131,8 +180,8 @@ export function dashboardRoutes(options: { readonly config: Config; readonly dat
       const granularity = (url.searchParams.get('granularity') ?? '1 hour') as Granularity;
       if (!endpoints.includes(endpoint)) return Promise.resolve(json(404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: `Unknown endpoint '${endpoint.slice(0, 64)}'; known: ${endpoints.join(', ')}` }));
       if (!GRANULARITIES.includes(granularity)) return Promise.resolve(json(400, { error_code: 'INVALID_PARAMETER_VALUE', message: `granularity must be one of ${GRANULARITIES.join(', ')}` }));
-      return dashboardSeries(options.dataDir, options.config, endpoint, granularity).then(
-        (s) => json(200, s),
+      return Promise.all([dashboardSeries(options.dataDir, options.config, endpoint, granularity), captureHealth(options.dataDir, endpoint, options.counters)]).then(
+        ([s, capture]) => json(200, { ...s, capture }),
         (error: unknown) => json(503, { error_code: 'TEMPORARILY_UNAVAILABLE', message: `The metrics tables cannot be read now: ${(error as Error).message}` }),
       );
     }
@@ -151,6 +200,7 @@ function page(endpoints: readonly string[]): string {
  .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 1rem; }
  .chart h2 { font-size: 1rem; margin: 0 0 .25rem; }
  .empty { color: #777; }
+ .warn { color: #b00; font-weight: 600; }
  table { border-collapse: collapse; margin-top: 1rem; } td, th { border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left; }
 </style></head>
 <body>
@@ -164,6 +214,7 @@ function page(endpoints: readonly string[]): string {
  <div class="chart" id="chart-drift"><h2>Drift (drifted columns; largest JS distance)</h2></div>
  <div class="chart" id="chart-quality"><h2>Quality (and share labelled)</h2></div>
 </div>
+<p id="capture"></p>
 <h2>Alerts</h2>
 <table id="alerts"><thead><tr><th>window</th><th>kind</th><th>message</th></tr></thead><tbody></tbody></table>
 <script src="/dashboard/uplot.js"></script>
@@ -199,6 +250,10 @@ async function load() {
   draw('chart-errors', data.windows, [{ label: 'error rate', values: data.error_rate }]);
   draw('chart-drift', data.windows, [{ label: 'drifted (baseline)', values: data.drifted_baseline }, { label: 'drifted (consecutive)', values: data.drifted_consecutive }, { label: 'max JS', values: data.max_js_distance }]);
   draw('chart-quality', data.windows, [{ label: data.quality_metric, values: data.quality }, { label: 'labelled', values: data.label_coverage }]);
+  const c = data.capture;
+  $('capture').textContent = 'Capture: ' + c.spilled_waiting + ' records spilled and waiting for redrive, ' + c.set_aside + ' set aside under errors/ with their reason; since start: '
+    + c.since_start.spilled + ' spilled, ' + c.since_start.redriven + ' redriven, ' + c.since_start.lost + ' lost.';
+  $('capture').className = c.spilled_waiting + c.since_start.lost > 0 ? 'warn' : '';
   const body = $('alerts').querySelector('tbody');
   body.replaceChildren(...data.alerts.map((a) => { const tr = document.createElement('tr'); for (const v of [a.window_start, a.kind, a.message]) { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); } return tr; }));
   document.body.dataset.loaded = 'true';
