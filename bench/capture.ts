@@ -3,8 +3,9 @@
  * (autocannon) and the seeds' iris payload:
  *   (a) a bare Node HTTP server that parses the JSON and returns a fixed prediction,
  *   (b) the local stack with capture off, (c) with capture on;
- * then the local delivery stream alone, records per second into Parquet; then the handler
- * alone in process (capture on vs off), the figure the README's Lambda cost uses.
+ * then the local delivery stream alone, records per second into Parquet; then the staging
+ * log's puts, synced and not; then the handler alone in process (capture on vs off), the
+ * figure the README's Lambda cost uses.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -27,6 +28,7 @@ import seedRecords from '../test/fixtures/seed-dataframe-records.json' with { ty
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SINK_RECORDS = Number(process.env.BENCH_SINK_RECORDS ?? 200_000);
+const WAL_PUTS = Number(process.env.BENCH_WAL_PUTS ?? 40_000);
 const ROOT = join(import.meta.dirname, '..');
 
 const payload = JSON.stringify({
@@ -107,6 +109,27 @@ async function sinkRun(): Promise<{ records: number; seconds: number; perSecond:
   return { records: SINK_RECORDS, seconds, perSecond: SINK_RECORDS / seconds };
 }
 
+/**
+ * Single-record puts from `CONNECTIONS` concurrent writers, as the server makes them, with
+ * the staging log synced before each put resolves (grouped) or not synced: what the sync costs.
+ */
+async function walRun(sync: boolean): Promise<number> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bench-wal-'));
+  const stream = await LocalDeliveryStream.open({ dataDir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30, syncWrites: sync });
+  const records = Array.from({ length: WAL_PUTS }, (_, i) => irisRecord(i, { clientRequestId: 'bench', receivedAtMs: Date.now(), body: payload, response: '{"predictions":[0,0,0]}' }));
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (next < records.length) await stream.put([records[next++] as CaptureRecord]);
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  await stream.close();
+  await rm(dataDir, { recursive: true, force: true });
+  return WAL_PUTS / seconds;
+}
+
 /** Microseconds per request of the scoring handler in process, capture to memory on or off. */
 async function handlerRun(capture: boolean): Promise<number> {
   const config = loadConfig('local', ROOT);
@@ -130,6 +153,8 @@ const a = await serverRun('bare', '(a) bare Node HTTP server', '/invocations');
 const b = await serverRun('off', '(b) local stack, capture off', '/serving-endpoints/iris/invocations');
 const c = await serverRun('on', '(c) local stack, capture on', '/serving-endpoints/iris/invocations');
 const sink = await sinkRun();
+const walUnsynced = await walRun(false);
+const walSynced = await walRun(true);
 const handlerOff = await handlerRun(false);
 const handlerOn = await handlerRun(true);
 
@@ -144,6 +169,7 @@ const lines = [
   '',
   `c/a = ${fmt(c.rps / a.rps, 2)} (target ≥ 0.4)   c/b = ${fmt(c.rps / b.rps, 2)} (target ≥ 0.9)`,
   `local delivery stream alone: ${fmt(sink.records)} records into Parquet in ${fmt(sink.seconds, 2)} s = ${fmt(sink.perSecond)} records/s (target ≥ 50,000)`,
+  `staging log, ${CONNECTIONS} concurrent single-record puts: ${fmt(walSynced)} puts/s synced before each answer (grouped), ${fmt(walUnsynced)} puts/s not synced (baseline)`,
   `scoring handler in process (seeds' batch, built-in iris): ${fmt(handlerOff, 1)} µs capture off, ${fmt(handlerOn, 1)} µs capture on (record built, sink in memory)`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
