@@ -23,6 +23,7 @@ export const CaptureMetric = {
   /** Spilled records put back into the stream. */
   redriven: 'CaptureRedriven',
 } as const;
+/** One of the capture-path counters. */
 export type CaptureMetricName = (typeof CaptureMetric)[keyof typeof CaptureMetric];
 
 /** One line of a spill object. */

@@ -6,8 +6,10 @@ import { CaptureMetric, captureDatum } from '../../core/spill.js';
 
 /** PutRecordBatch takes at most 500 records and 4 MiB per call (a fixed service limit). */
 export const MAX_BATCH_RECORDS = 500;
+/** See {@link MAX_BATCH_RECORDS}. */
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
+/** Options of {@link FirehoseSink}. */
 export interface FirehoseSinkOptions {
   /** Delivery stream of each endpoint (an endpoint may be sharded over several streams). */
   readonly streamsFor: (endpoint: string) => readonly string[];
