@@ -74,7 +74,6 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 export interface SpillingSinkOptions {
   /** The spill write's own time budget: past it the records are counted lost. */
   readonly spillTimeoutMs: number;
-  readonly now?: () => number;
 }
 
 /**
@@ -104,7 +103,7 @@ export class SpillingSink implements CaptureSink {
       failed = error instanceof CaptureSinkError ? error.failed : records;
       reason = error instanceof Error ? error.message : String(error);
     }
-    const now = (this.options.now ?? Date.now)();
+    const now = Date.now();
     const lost: CaptureRecord[] = [];
     let lastError: unknown;
     await Promise.all(

@@ -49,7 +49,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     bufferSizeBytes: config.delivery.buffer_size_mb * 1024 * 1024,
   });
   const counters = new CaptureCounters();
-  const spill = new FileObjectStore(options.dataDir);
+  const spill = new FileObjectStore(options.dataDir, { durable: true });
   const sink = new SpillingSink(stream, spill, counters, { spillTimeoutMs: config.delivery.spill_timeout_ms });
   // Spilled records go back into the stream at start and on the redrive schedule, as the
   // scheduled redrive function does on AWS.

@@ -94,7 +94,7 @@ describe('Local delivery stream on a full disk', () => {
     const config = demoConfig();
     const stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
     const counters = new CaptureCounters();
-    const handler = createScoringHandler({ config, sink: new SpillingSink(stream, new FileObjectStore(dir), counters, { spillTimeoutMs: 5000 }), backends: createBackendFactory(), version: 't' });
+    const handler = createScoringHandler({ config, sink: new SpillingSink(stream, new FileObjectStore(dir, { durable: true }), counters, { spillTimeoutMs: 5000 }), backends: createBackendFactory(), version: 't' });
     const send = async (i: number) => {
       const res = await handler(invoke('/serving-endpoints/iris/invocations', { client_request_id: `disk-${i}`, inputs: [[5.1, 3.5, 1.4, 0.2]] }), { ...context } as ScoringContext);
       return { id: String(res.headers?.['x-request-id']), status: res.statusCode };

@@ -135,8 +135,8 @@ interface Waiter {
 /**
  * A delivery stream with Firehose's semantics on one machine. Accepted records are appended
  * to a staging segment, the stream's write-ahead log, and synced to disk before `put`
- * resolves; concurrent puts share one write and one sync (group commit). They are delivered by size or interval
- * as Snappy Parquet files with the payload table's schema, in Hive partitions taken from
+ * resolves; concurrent puts share one write and one sync (group commit). They are
+ * delivered by size or interval as Snappy Parquet files with the payload table's schema, in Hive partitions taken from
  * each record's own `endpoint` and `date`. Records that do not fit the columns are written
  * under `errors/format-conversion-failed/` with the reason. Parquet files appear whole
  * (written under a temporary name, then renamed); a segment left by a stopped process is
@@ -154,6 +154,8 @@ export class LocalDeliveryStream implements CaptureSink {
   private lastFailure: string | undefined;
   private readonly streamName: string;
   private readonly staging: string;
+  /** Whether writes of the staging log are synced before `put` resolves. */
+  private readonly sync: boolean;
   private closed = false;
   /** Records delivered to Parquet since start. */
   public delivered = 0;
@@ -169,6 +171,7 @@ export class LocalDeliveryStream implements CaptureSink {
   ) {
     this.streamName = options.streamName ?? 'inference-tables';
     this.staging = join(options.dataDir, STAGING_DIR);
+    this.sync = options.syncWrites !== false;
     if (options.bufferIntervalMs > 0) {
       this.timer = setInterval(() => void this.flush().catch(() => undefined), options.bufferIntervalMs);
       this.timer.unref();
@@ -313,7 +316,7 @@ export class LocalDeliveryStream implements CaptureSink {
           try {
             await segment.handle.write(bytes);
             // One sync for every put that joined this write (group commit).
-            if (this.options.syncWrites !== false) await segment.handle.datasync();
+            if (this.sync) await segment.handle.datasync();
           } catch (error) {
             await this.abandon(segment);
             throw error;
@@ -334,7 +337,7 @@ export class LocalDeliveryStream implements CaptureSink {
     const path = join(this.staging, `${Date.now().toString().padStart(15, '0')}-${randomUUID()}.ndjson`);
     const handle = await open(path, 'a');
     // The segment's name must survive a crash as well as its lines.
-    if (this.options.syncWrites !== false) await syncDir(this.staging);
+    if (this.sync) await syncDir(this.staging);
     return { path, handle, bytes: 0 };
   }
 
@@ -409,7 +412,8 @@ export class LocalDeliveryStream implements CaptureSink {
       const id = idOf(l);
       return id === undefined || !readable.has(id);
     });
-    const kept = bad.length === 0 ? [] : lines.filter((l) => !bad.includes(l));
+    const badLines = new Set(bad);
+    const kept = bad.length === 0 ? [] : lines.filter((l) => !badLines.has(l));
     const aside = bad.length === 0 ? lines : bad;
     await this.writeErrors(
       aside.map((raw) => ({ raw, reason: `the Parquet conversion cannot read this record: ${reason.slice(0, 300)}` })),

@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ObjectReader, ObjectStore, StoredObject } from '../../core/ports.js';
 import { replaceFileDurably } from './durable-fs.js';
 
 /** The object store of the local stack: keys are paths under the data folder. */
 export class FileObjectStore implements ObjectStore {
-  public constructor(private readonly root: string) {}
+  /**
+   * @param options.durable sync each object and its folder before `put` resolves: for the
+   *   spill, whose records exist nowhere else; the refresh's staged files are written again by
+   *   a rerun, so they skip the cost
+   */
+  public constructor(
+    private readonly root: string,
+    private readonly options: { readonly durable?: boolean } = {},
+  ) {}
 
   private path(key: string): string {
     if (key.split('/').some((part) => part === '..')) throw new Error(`Invalid object key '${key}'`);
@@ -62,8 +70,13 @@ export class FileObjectStore implements ObjectStore {
   public async put(key: string, body: Uint8Array | string): Promise<void> {
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true });
-    // Synced: spilled capture records and workflow state must survive a crash.
-    await replaceFileDurably(path, join(dirname(path), `.${randomUUID()}.tmp`), body);
+    const tmp = join(dirname(path), `.${randomUUID()}.tmp`);
+    if (this.options.durable) {
+      await replaceFileDurably(path, tmp, body);
+      return;
+    }
+    await writeFile(tmp, body);
+    await rename(tmp, path);
   }
 
   public async delete(keys: readonly string[]): Promise<void> {

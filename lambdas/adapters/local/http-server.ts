@@ -99,6 +99,14 @@ function readBody(req: IncomingMessage, max: number, done: (body: Buffer, total:
 }
 
 /**
+ * The path as sent, like API Gateway's: URL parsing would resolve `%2e%2e` and move the
+ * request to another route.
+ */
+function pathAsSent(req: IncomingMessage): string {
+  return (req.url ?? '/').split('?')[0] || '/';
+}
+
+/**
  * Turns a Node request into the API Gateway REST proxy event the Lambda receives, so the
  * same handler runs here and on AWS. A body that is not valid UTF-8 is passed base64-encoded,
  * as API Gateway passes binary bodies, so the handler sees the bytes as sent.
@@ -106,8 +114,7 @@ function readBody(req: IncomingMessage, max: number, done: (body: Buffer, total:
 export function toProxyEvent(req: IncomingMessage, url: URL, bytes: Buffer, totalBytes: number, principal: string | null): APIGatewayProxyEvent {
   const text = isUtf8(bytes);
   const body = text ? bytes.toString('utf8') : bytes.toString('base64');
-  // The path as sent, like API Gateway's: URL parsing would resolve %2e%2e and move the request to another route.
-  const path = (req.url ?? '/').split('?')[0] || '/';
+  const path = pathAsSent(req);
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -212,8 +219,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }
     const url = new URL(req.url ?? '/', 'http://local');
     let principal: string | null = null;
-    // Decided on the path as the handler routes it (unnormalised), so no spelling of a path is open here and routed elsewhere there.
-    if (options.token && !OPEN_PATHS.has((req.url ?? '/').split('?')[0] as string)) {
+    // Decided on the path the handler routes, so no spelling of a path is open here and routed elsewhere there.
+    if (options.token && !OPEN_PATHS.has(pathAsSent(req))) {
       principal = authenticate(req.headers.authorization, options.token);
       if (!principal) {
         req.resume();
