@@ -102,5 +102,13 @@ export class BackendTimeoutError extends ScoringError {
 
 /** Narrows an unknown thrown value to an Error. */
 export function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
+  if (value instanceof Error) return value;
+  let text: string;
+  try {
+    text = String(value);
+  } catch {
+    // An object without a usable toString (`Object.create(null)`, `{toString: 1}`).
+    text = Object.prototype.toString.call(value);
+  }
+  return new Error(text, { cause: value });
 }

@@ -67,9 +67,10 @@ export function toFrame(request: ScoringRequest): Frame {
   const value = request.json[request.format];
   switch (request.format) {
     case 'dataframe_split': {
-      const split = value as { columns?: string[]; data: unknown[] };
+      // Column names are strings or integers (checked by the protocol); a frame names them as text.
+      const split = value as { columns?: (string | number)[]; data: unknown[] };
       const rows = split.data.map((row) => (Array.isArray(row) ? row : [row]));
-      return { columns: split.columns ?? rows[0]?.map((_, i) => String(i)) ?? [], rows };
+      return { columns: split.columns?.map(String) ?? rows[0]?.map((_, i) => String(i)) ?? [], rows };
     }
     case 'dataframe_records':
       return fromRecords(value as Record<string, unknown>[]);

@@ -82,8 +82,9 @@ export const MAX_JSON_DEPTH = 64;
 /**
  * What JSON.parse lets through that a scoring request must not have: an object with the
  * same key twice (JSON.parse keeps the last, other readers the first, so the model and the
- * table could see different values), or nesting deeper than `maxDepth` (recursive code
- * downstream would overflow its stack). One pass over text known to be valid JSON.
+ * table could see different values), nesting deeper than `maxDepth` (recursive code
+ * downstream would overflow its stack), or a number too large for a double (JSON.parse makes
+ * it Infinity, which no JSON answer or table can hold). One pass over text known to be valid JSON.
  * @returns the problem, or null
  */
 export function jsonStructureProblem(text: string, maxDepth = MAX_JSON_DEPTH): string | null {
@@ -112,6 +113,19 @@ export function jsonStructureProblem(text: string, maxDepth = MAX_JSON_DEPTH): s
       expectKey = false;
     } else if (c === 44) {
       expectKey = stack[stack.length - 1] instanceof Set;
+    } else if (c === 45 || (c >= 48 && c <= 57)) {
+      let end = i + 1;
+      let exponent = false;
+      for (; end < text.length; end++) {
+        const d = text.charCodeAt(end);
+        if (d === 101 || d === 69) exponent = true;
+        else if (!((d >= 48 && d <= 57) || d === 43 || d === 45 || d === 46)) break;
+      }
+      // Only an exponent or more than 308 digits can reach past the largest double.
+      if ((exponent || end - i > 308) && !Number.isFinite(Number(text.slice(i, end)))) {
+        return `the number ${text.slice(i, Math.min(end, i + 32))}${end - i > 32 ? '…' : ''} is too large for a double (it would become infinity)`;
+      }
+      i = end - 1;
     }
   }
   return null;

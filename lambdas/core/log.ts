@@ -20,5 +20,22 @@ export function log(level: LogLevel, message: string, fields: Record<string, unk
   for (const [k, v] of Object.entries(line)) {
     if (v instanceof Error) line[k] = { name: v.name, message: v.message, stack: v.stack };
   }
-  process.stderr.write(`${JSON.stringify(line)}\n`);
+  process.stderr.write(`${serialize(line)}\n`);
+}
+
+/** The line as JSON; a field JSON cannot hold (a BigInt, a cycle) is written as text, so logging never throws. */
+function serialize(line: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(line);
+  } catch {
+    const seen = new WeakSet<object>();
+    return JSON.stringify(line, (_key, value: unknown) => {
+      if (typeof value === 'bigint') return value.toString();
+      if (typeof value === 'object' && value !== null) {
+        if (seen.has(value)) return '[cycle]';
+        seen.add(value);
+      }
+      return value;
+    });
+  }
 }

@@ -1,5 +1,6 @@
 import { InvalidRequestError, UnsupportedMediaTypeError } from './errors.js';
 import { jsonStructureProblem, removeTopLevelKey } from './json-text.js';
+import { LLM_FIELDS, checkLlmRequest } from './llm-input.js';
 
 /**
  * The MLflow 2.x scoring protocol (`mlflow/pyfunc/scoring_server`), checked at the proxy so
@@ -11,8 +12,8 @@ import { jsonStructureProblem, removeTopLevelKey } from './json-text.js';
 export const INPUT_FIELDS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;
 export type InputField = (typeof INPUT_FIELDS)[number];
 
-/** Keys that send a body to the model unparsed (unified LLM input, MLflow ≥ 2.10). */
-export const LLM_FIELDS = ['messages', 'prompt', 'input'] as const;
+/** Keys that make a body unified LLM input (MLflow ≥ 2.10), checked by `llm-input.ts`. */
+export { LLM_FIELDS } from './llm-input.js';
 
 const INPUT_SET_TEXT = "{'dataframe_split', 'dataframe_records', 'instances', 'inputs'}";
 
@@ -108,6 +109,22 @@ function readClientRequestId(json: Record<string, unknown>): string | null {
   throw new InvalidRequestError(`Invalid input. '${CLIENT_REQUEST_ID}' must be a string. Got ${describeType(value)}.`, 'INVALID_PARAMETER_VALUE');
 }
 
+/**
+ * Column names of `dataframe_split`: strings, or integers (pandas writes a default column
+ * index as 0, 1, …), each once. Anything else would reach a model as a name it cannot use.
+ */
+function checkColumnNames(columns: readonly unknown[]): void {
+  const seen = new Set<string>();
+  columns.forEach((c, i) => {
+    if (typeof c !== 'string' && !(typeof c === 'number' && Number.isSafeInteger(c))) {
+      throw new InvalidRequestError(`Invalid input. 'dataframe_split.columns[${i}]' must be a string (or an integer, as pandas writes a default index). Got ${describeType(c)}.`, 'INVALID_PARAMETER_VALUE');
+    }
+    const name = String(c);
+    if (seen.has(name)) throw new InvalidRequestError(`Invalid input. 'dataframe_split.columns' names the column '${name.slice(0, 64)}' twice.`, 'INVALID_PARAMETER_VALUE');
+    seen.add(name);
+  });
+}
+
 function checkStandardInput(format: InputField, value: unknown): void {
   if (format === 'dataframe_split') {
     if (!isObject(value)) {
@@ -130,10 +147,12 @@ function checkStandardInput(format: InputField, value: unknown): void {
       );
     }
     if (Array.isArray(columns)) {
+      checkColumnNames(columns);
       for (const row of data) {
-        if (Array.isArray(row) && row.length !== columns.length) {
+        if (Array.isArray(row) ? row.length !== columns.length : columns.length !== 1) {
+          const width = Array.isArray(row) ? row.length : 1;
           throw new InvalidRequestError(
-            `Invalid input. Provided dataframe_split field is not a valid dataframe representation in 'split' format. Error: '${columns.length} columns passed, passed data had ${row.length} columns'`,
+            `Invalid input. Provided dataframe_split field is not a valid dataframe representation in 'split' format. Error: '${columns.length} columns passed, passed data had ${width} columns'`,
           );
         }
       }
@@ -204,6 +223,7 @@ export function parseScoringRequest(contentTypeHeader: string | undefined, body:
   const { [CLIENT_REQUEST_ID]: _dropped, ...json } = parsed;
 
   if (LLM_FIELDS.some((k) => k in json)) {
+    checkLlmRequest(json);
     return {
       kind: 'llm',
       json,

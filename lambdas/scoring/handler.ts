@@ -1,15 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Config } from '../../lib/config.js';
-import { InvalidRequestError, NotFoundError, PayloadTooLargeError, ScoringError } from '../core/errors.js';
+import { BackendError, InvalidRequestError, NotFoundError, PayloadTooLargeError, ScoringError, asError } from '../core/errors.js';
+import { log } from '../core/log.js';
 import { LoggingErrorCode } from '../core/capture.js';
 import type { BackendFactory, CaptureSink, ModelBackend } from '../core/ports.js';
 import { parseScoringRequest } from '../core/protocol.js';
 import { Router, parseRoute } from '../core/routing.js';
 import { describeEndpoint } from './endpoint-state.js';
 import { bodyIsUtf8, bodyText, header } from './event.js';
-import { type ScoringContext, captureInvocations, mlflowErrors, traceRequests } from './middleware.js';
+import { backendAnswerProblem } from './response-guard.js';
+import { type ScoringContext, captureInvocations, internalError, mlflowErrors, traceRequests } from './middleware.js';
 
 /** What the scoring handler needs from its environment; chosen by a wiring module. */
 export interface ScoringDependencies {
@@ -69,6 +71,8 @@ export function scoringFunction(deps: ScoringDependencies) {
     }
 
     trace.target = router.captureTarget(route);
+    // The server failed on this request before the handler ran: answered 500 and captured.
+    if (context.gatewayFault) throw context.gatewayFault;
     const limit = trace.target.settings.max_request_bytes;
     const body = bodyText(event);
     const declared = Number(header(event, 'content-length') ?? 0);
@@ -94,6 +98,8 @@ export function scoringFunction(deps: ScoringDependencies) {
     const started = performance.now();
     try {
       const answer = await backend.invoke({ body: parsed.forwardBody, contentType: parsed.contentType, parsed, requestId: trace.requestId });
+      const problem = backendAnswerProblem(answer);
+      if (problem) throw new BackendError(`Model backend answered something that is not an HTTP answer: ${problem}.`);
       return { statusCode: answer.status, headers: { 'content-type': answer.contentType }, body: answer.body };
     } finally {
       trace.executionTimeMs = Math.round(performance.now() - started);
@@ -103,16 +109,27 @@ export function scoringFunction(deps: ScoringDependencies) {
 
 /**
  * The scoring Lambda handler for one environment: the plain scoring function wrapped by
- * middy. The same handler serves API Gateway on AWS and the local HTTP server.
+ * middy. The same handler serves API Gateway on AWS and the local HTTP server. Nothing a
+ * request carries makes it throw: what escapes the middleware (a failing error handler)
+ * becomes a 500 with the request id, logged with its stack, rather than API Gateway's 502.
  */
 export function createScoringHandler(deps: ScoringDependencies) {
   // No early-timeout race per request: backends have their own timeouts, below API Gateway's 29 s.
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ScoringContext>({ timeoutEarlyInMillis: 0 })
+  const wrapped = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ScoringContext>({ timeoutEarlyInMillis: 0 })
     .use(traceRequests(deps.now))
     .use(captureInvocations(deps.sink))
     .use(mlflowErrors())
     .handler(scoringFunction(deps));
+  return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    try {
+      return await wrapped(event, context as ScoringContext);
+    } catch (error) {
+      const requestId = (context as Partial<ScoringContext>).trace?.requestId ?? context.awsRequestId;
+      log('error', 'the scoring handler failed outside its error handling; answered 500', { requestId, error: asError(error) });
+      return internalError(requestId);
+    }
+  };
 }
 
-/** The middy-wrapped scoring handler. */
+/** The scoring handler, with the Lambda signature. */
 export type ScoringHandler = ReturnType<typeof createScoringHandler>;

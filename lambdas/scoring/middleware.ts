@@ -8,7 +8,9 @@ import { CLIENT_REQUEST_ID } from '../core/protocol.js';
 import { CaptureLostError } from '../core/spill.js';
 import type { CaptureSink } from '../core/ports.js';
 import type { CaptureTarget, ServedEntity } from '../core/routing.js';
+import type { GatewayContext } from '../shared/gateway-fault.js';
 import { bodyText, requesterOf } from './event.js';
+import { proxyResultProblem } from './response-guard.js';
 
 /** What the scoring path learns about one request as it goes, read by the capture middleware. */
 export interface Trace {
@@ -25,7 +27,7 @@ export interface Trace {
 }
 
 /** The Lambda context, with the trace of the request. */
-export type ScoringContext = Context & { trace: Trace };
+export type ScoringContext = Context & GatewayContext & { trace: Trace };
 
 type Request = middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ScoringContext>;
 type Middleware = middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ScoringContext>;
@@ -46,16 +48,34 @@ export function traceRequests(now: () => number = Date.now): Middleware {
   };
 }
 
+/** MLflow's answer to a failure of the proxy itself: the request id, nothing internal. */
+export function internalError(requestId: string): APIGatewayProxyResult {
+  return {
+    statusCode: 500,
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+    body: JSON.stringify({ error_code: 'INTERNAL_ERROR', message: `Internal error. Request id: ${requestId}.` }),
+  };
+}
+
 /**
  * Turns errors into responses at the edge: ScoringErrors into MLflow error JSON (or the
- * plain text MLflow answers 415 with), anything else into a 500 that reveals nothing.
+ * plain text MLflow answers 415 with), anything else into a 500 that reveals nothing. A
+ * response that could not be sent as HTTP (a status out of range, a header a header cannot
+ * hold) becomes that 500 too, before it is captured, so the table holds what the caller got.
  */
 export function mlflowErrors(): Middleware {
   return {
     name: 'mlflowErrors',
+    after: (request: Request) => {
+      const problem = proxyResultProblem(request.response);
+      if (!problem) return;
+      const requestId = request.context.trace?.requestId ?? request.context.awsRequestId;
+      log('error', 'the scoring path produced a response HTTP cannot carry; answered 500', { requestId, problem });
+      request.response = internalError(requestId);
+    },
     onError: (request: Request) => {
       const error = asError(request.error);
-      const requestId = request.context.trace?.requestId;
+      const requestId = request.context.trace?.requestId ?? request.context.awsRequestId;
       if (error instanceof ScoringError) {
         const plain = error.status === 415;
         request.response = {
@@ -66,11 +86,7 @@ export function mlflowErrors(): Middleware {
         return;
       }
       log('error', 'unexpected error in the scoring path', { requestId, error });
-      request.response = {
-        statusCode: 500,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ error_code: 'INTERNAL_ERROR', message: `Internal error. Request id: ${requestId ?? 'unknown'}.` }),
-      };
+      request.response = internalError(requestId);
     },
   };
 }
@@ -98,6 +114,14 @@ function clientRequestIdFromBody(body: string): string | null {
  */
 export function captureInvocations(sink: CaptureSink): Middleware {
   const finish = async (request: Request): Promise<void> => {
+    try {
+      await captureAnswered(request);
+    } catch (error) {
+      // Capture never changes the answer; a failure to build the record is as loud as a lost one.
+      log('error', 'capture failed; the caller was answered', { requestId: request.context.trace?.requestId, error: asError(error) });
+    }
+  };
+  const captureAnswered = async (request: Request): Promise<void> => {
     const { trace } = request.context;
     const response = request.response;
     if (!trace || !response) return;

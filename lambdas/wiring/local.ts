@@ -5,6 +5,7 @@ import { LocalDeliveryStream } from '../adapters/local/delivery-stream.js';
 import { FileObjectStore } from '../adapters/local/file-object-store.js';
 import { SpillingSink, redriveSpilled } from '../core/spill.js';
 import { type LocalServer, startLocalServer } from '../adapters/local/http-server.js';
+import { bodyPace } from '../adapters/local/request-body.js';
 import { createBackendFactory } from '../backends/factory.js';
 import { log } from '../core/log.js';
 import { PRODUCT_VERSION } from '../core/version.js';
@@ -73,6 +74,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       port: options.port ?? 8080,
       token: options.token,
       maxBodyBytes: Math.max(...limits),
+      maxInFlight: config.local.max_in_flight,
+      bodyPace: bodyPace(config.local),
       routes: dashboardRoutes({ config, dataDir: options.dataDir, counters }),
     });
   } catch (error) {

@@ -245,8 +245,8 @@ describe('faults on the capture path, and the counts after each', () => {
     let release: () => void = () => undefined;
     const blocked = new Promise<void>((r) => (release = r));
     const server = await startLocalServer({
-      handler: async () => {
-        await blocked;
+      handler: async (event) => {
+        if (event.httpMethod === 'POST') await blocked;
         return { statusCode: 200, body: '{}' };
       },
       host: '127.0.0.1',
@@ -255,16 +255,19 @@ describe('faults on the capture path, and the counts after each', () => {
       maxInFlight: 2,
     });
     try {
-      const first = [fetch(`${server.url}/ping`), fetch(`${server.url}/ping`)];
+      const post = () => fetch(`${server.url}/serving-endpoints/iris/invocations`, { method: 'POST', body: '{}' });
+      const first = [post(), post()];
       await new Promise((r) => setTimeout(r, 100));
-      const third = await fetch(`${server.url}/ping`);
+      // Health checks hold no slot: answered while every slot is taken.
+      expect((await fetch(`${server.url}/ping`)).status).toBe(200);
+      const third = await post();
       expect(third.status).toBe(503);
       expect(third.headers.get('retry-after')).toBe('1');
       expect(await third.json()).toMatchObject({ error_code: 'TEMPORARILY_UNAVAILABLE' });
       expect(server.overloaded()).toBe(1);
       release();
       expect((await Promise.all(first)).map((r) => r.status)).toEqual([200, 200]);
-      expect((await fetch(`${server.url}/ping`)).status).toBe(200);
+      expect((await post()).status).toBe(200);
     } finally {
       release();
       await server.close();

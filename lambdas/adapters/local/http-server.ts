@@ -1,14 +1,20 @@
 import { isUtf8 } from 'node:buffer';
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { localServerSchema } from '../../../lib/config.js';
 import { log } from '../../core/log.js';
 import { eventIdentity } from '../../shared/proxy-event.js';
+import type { GatewayContext } from '../../shared/gateway-fault.js';
 import type { RouteResult } from './dashboard.js';
+import { authenticate } from './local-auth.js';
+import { type BodyPace, DEFAULT_BODY_PACE, type SlowBody, announcesBody, readBody } from './request-body.js';
+
+export { authenticate } from './local-auth.js';
 
 /** Requests handled at once by default (API Gateway's stage throttling plays this part on AWS). */
-export const DEFAULT_MAX_IN_FLIGHT = 256;
+export const DEFAULT_MAX_IN_FLIGHT = localServerSchema.parse({}).max_in_flight;
 
 /** Paths answered without credentials, as on AWS. */
 const OPEN_PATHS = new Set(['/ping', '/health']);
@@ -20,15 +26,18 @@ export interface LocalServerOptions {
   readonly handler: ProxyHandler;
   readonly host: string;
   readonly port: number;
-  /** Required to listen beyond loopback; accepted as `Bearer <t>` or basic `token:<t>`. */
+  /** Required to listen beyond loopback; accepted as `Bearer <t>` or basic `<user>:<t>`. */
   readonly token?: string | undefined;
   /** Bodies are read up to this many bytes; the rest is discarded (the handler answers 413). */
   readonly maxBodyBytes: number;
   /**
-   * Requests handled at once; beyond it the server answers 503 with Retry-After at once, so
-   * memory stays bounded (each holds at most one body) however many clients connect.
+   * Authenticated requests handled at once; beyond it the server answers 503 with Retry-After
+   * at once, so memory stays bounded (each holds at most one body) however many clients
+   * connect. Open routes and refused credentials hold no slot.
    */
   readonly maxInFlight?: number;
+  /** How slowly a body may arrive before it is cut with 408. */
+  readonly bodyPace?: BodyPace;
   /** Local-only pages (the dashboard): an answer for the paths they serve, undefined for others. */
   readonly routes?: (method: string, url: URL) => Promise<RouteResult> | undefined;
 }
@@ -46,26 +55,7 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** Checks `Authorization` against the token; returns the requester name or null. */
-export function authenticate(authorization: string | undefined, token: string): string | null {
-  if (!authorization) return null;
-  const [scheme = '', value = ''] = authorization.trim().split(/\s+/, 2);
-  if (scheme.toLowerCase() === 'bearer' && sameSecret(value, token)) return 'local:token';
-  if (scheme.toLowerCase() === 'basic') {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon >= 0 && sameSecret(decoded.slice(colon + 1), token)) return `local:${decoded.slice(0, colon) || 'token'}`;
-  }
-  return null;
-}
-
-function lambdaContext(requestId: string): Context {
+function lambdaContext(requestId: string, fault?: Error): Context & GatewayContext {
   const deadline = Date.now() + 29_000;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -80,22 +70,8 @@ function lambdaContext(requestId: string): Context {
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
+    ...(fault ? { gatewayFault: fault } : {}),
   };
-}
-
-function readBody(req: IncomingMessage, max: number, done: (body: Buffer, total: number) => void): void {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let total = 0;
-  req.on('data', (chunk: Buffer) => {
-    total += chunk.length;
-    if (kept < max) {
-      const part = kept + chunk.length > max ? chunk.subarray(0, max - kept) : chunk;
-      chunks.push(part);
-      kept += part.length;
-    }
-  });
-  req.once('end', () => done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), total));
 }
 
 /**
@@ -107,6 +83,51 @@ function pathAsSent(req: IncomingMessage): string {
 }
 
 /**
+ * The request target as a URL for the local pages, built without parsing the target as a URL:
+ * `//`, `//x` or `http://` are valid request targets that `new URL(target, base)` refuses.
+ */
+function requestUrl(req: IncomingMessage): URL {
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  const url = new URL('http://local/');
+  url.pathname = pathAsSent(req);
+  if (q >= 0) url.search = target.slice(q + 1);
+  return url;
+}
+
+/** The proxy event's fields that depend on nothing but the method and path: what a fault leaves. */
+function baseEvent(req: IncomingMessage, path: string): APIGatewayProxyEvent {
+  const method = req.method ?? 'GET';
+  return {
+    resource: '/{proxy+}',
+    path,
+    httpMethod: method,
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: { proxy: path.replace(/^\//, '') },
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: method,
+      path,
+      stage: 'local',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: '/{proxy+}',
+      identity: eventIdentity({}),
+    },
+  };
+}
+
+/**
  * Turns a Node request into the API Gateway REST proxy event the Lambda receives, so the
  * same handler runs here and on AWS. A body that is not valid UTF-8 is passed base64-encoded,
  * as API Gateway passes binary bodies, so the handler sees the bytes as sent.
@@ -114,7 +135,7 @@ function pathAsSent(req: IncomingMessage): string {
 export function toProxyEvent(req: IncomingMessage, url: URL, bytes: Buffer, totalBytes: number, principal: string | null): APIGatewayProxyEvent {
   const text = isUtf8(bytes);
   const body = text ? bytes.toString('utf8') : bytes.toString('base64');
-  const path = pathAsSent(req);
+  const event = baseEvent(req, pathAsSent(req));
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -130,31 +151,18 @@ export function toProxyEvent(req: IncomingMessage, url: URL, bytes: Buffer, tota
     query[k] = v;
     (multiQuery[k] ??= []).push(v);
   }
-  const requestId = randomUUID();
   return {
-    resource: '/{proxy+}',
-    path,
-    httpMethod: req.method ?? 'GET',
+    ...event,
     headers,
     multiValueHeaders,
     queryStringParameters: Object.keys(query).length ? query : null,
     multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
-    pathParameters: { proxy: path.replace(/^\//, '') },
-    stageVariables: null,
     body: body.length > 0 ? body : null,
     isBase64Encoded: !text,
     requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
+      ...event.requestContext,
       authorizer: principal ? { principalId: principal } : null,
       protocol: `HTTP/${req.httpVersion}`,
-      httpMethod: req.method ?? 'GET',
-      path,
-      stage: 'local',
-      requestId,
-      requestTimeEpoch: Date.now(),
-      resourceId: 'local',
-      resourcePath: '/{proxy+}',
       identity: eventIdentity({
         sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
         user: principal ? null : 'local:anonymous',
@@ -170,13 +178,33 @@ export interface LocalServer {
   readonly server: Server;
   /** Requests refused with 503 because `maxInFlight` were being handled. */
   overloaded(): number;
+  /** Request bodies cut with 408 for arriving slower than the pace allows. */
+  slowBodies(): number;
+  /** Requests answered 500 because the server itself failed on them (each one logged with its stack). */
+  faults(): number;
   /** Stops accepting requests and resolves when every request in flight is answered. */
   close(): Promise<void>;
+}
+
+const JSON_TYPE = { 'content-type': 'application/json' } as const;
+
+/**
+ * Answers without reading the body. A body still on its way would keep the connection (Node
+ * reads and drops it before the next request), so the connection is closed after the answer.
+ */
+function answerUnread(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)), ...(announcesBody(req) && !req.complete ? { connection: 'close' } : {}) });
+  res.end(body);
 }
 
 /**
  * Serves the scoring handler over HTTP on one machine. Refuses to listen beyond loopback
  * without a token.
+ *
+ * Nothing a request carries stops the process: every step here is guarded, and a step that
+ * throws gets a 500 in MLflow's error shape with a request id (no internals), logged with its
+ * stack; when it happened before the handler ran, the handler still gets the request (method
+ * and path) with the fault, so the invocation is captured with the 500 its caller got.
  */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   if (!isLoopback(options.host) && !options.token) {
@@ -184,18 +212,31 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       `Refusing to listen on ${options.host} without a token: set INFERENCE_TABLES_TOKEN (callers then send 'Authorization: Bearer <token>'), or listen on 127.0.0.1.`,
     );
   }
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const pace = options.bodyPace ?? DEFAULT_BODY_PACE;
   let inFlight = 0;
   let overloaded = 0;
+  let slowBodies = 0;
+  let faults = 0;
   let idle: (() => void) | undefined;
 
-  const finished = () => {
+  const release = () => {
     inFlight--;
     if (inFlight === 0) idle?.();
   };
-  const failed = (res: ServerResponse) => (error: unknown) => {
-    log('error', 'local server failed to answer', { error });
-    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error_code: 'INTERNAL_ERROR', message: 'Internal error.' }));
+  /** The last resort: a 500 that names the request and nothing else; the connection goes if the answer had started. */
+  const fault = (req: IncomingMessage, res: ServerResponse, error: unknown, requestId = randomUUID()) => {
+    faults++;
+    log('error', 'local server failed on a request; answered 500', { requestId, method: req.method, path: pathAsSent(req).slice(0, 256), error });
+    try {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      answerUnread(req, res, 500, { ...JSON_TYPE, 'x-request-id': requestId }, JSON.stringify({ error_code: 'INTERNAL_ERROR', message: `Internal error. Request id: ${requestId}.` }));
+    } catch {
+      res.destroy();
+    }
   };
   const respond = (res: ServerResponse, result: APIGatewayProxyResult) => {
     const payload = result.body ?? '';
@@ -203,55 +244,100 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(payload)) });
     res.end(payload);
   };
+  const invoke = (req: IncomingMessage, res: ServerResponse, event: APIGatewayProxyEvent, gatewayFault?: Error) => {
+    options
+      .handler(event, lambdaContext(event.requestContext.requestId, gatewayFault))
+      .then((result) => respond(res, result))
+      .catch((error: unknown) => fault(req, res, error));
+  };
+  /** The request as the handler gets it; a conversion that fails still reaches the handler, with the fault. */
+  const eventOf = (req: IncomingMessage, url: URL, body: Buffer, total: number, principal: string | null): [APIGatewayProxyEvent, Error?] => {
+    try {
+      return [toProxyEvent(req, url, body, total, principal)];
+    } catch (error) {
+      return [baseEvent(req, pathAsSent(req)), error instanceof Error ? error : new Error(String(error))];
+    }
+  };
+  const slow = (req: IncomingMessage, res: ServerResponse) => (s: SlowBody) => {
+    slowBodies++;
+    log('warn', 'request body arrived too slowly; answered 408', { path: pathAsSent(req).slice(0, 256), receivedBytes: s.receivedBytes, elapsedMs: s.elapsedMs });
+    const rate = `${pace.minBytesPerSecond} bytes/s after the first ${pace.graceMs / 1000} s, and ${pace.deadlineMs / 1000} s in all`;
+    answerUnread(req, res, 408, JSON_TYPE, JSON.stringify({ error_code: 'REQUEST_TIMEOUT', message: `The request body arrived too slowly: ${s.receivedBytes} bytes in ${(s.elapsedMs / 1000).toFixed(1)} s. A body must arrive at ${rate} at most.` }));
+  };
 
-  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-  // Plain callbacks rather than async steps: one promise per request (the handler's).
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    inFlight++;
-    res.once('close', finished);
-    if (inFlight > maxInFlight) {
-      // Refused before the body is read or the proxy runs: counted, not captured.
-      overloaded++;
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const path = pathAsSent(req);
+    const url = requestUrl(req);
+    // Health checks are answered without credentials, a body or a slot, so no caller can use
+    // them to hold the server's capacity.
+    if (OPEN_PATHS.has(path)) {
+      const [event, gatewayFault] = eventOf(req, url, Buffer.alloc(0), 0, null);
       req.resume();
-      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
-      res.end(JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: `The server is handling ${maxInFlight} requests; retry shortly.` }));
+      options
+        .handler(event, lambdaContext(event.requestContext.requestId, gatewayFault))
+        .then((result) => answerUnread(req, res, result.statusCode, result.headers as Record<string, string>, result.body ?? ''))
+        .catch((error: unknown) => fault(req, res, error));
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://local');
     let principal: string | null = null;
     // Decided on the path the handler routes, so no spelling of a path is open here and routed elsewhere there.
-    if (options.token && !OPEN_PATHS.has(pathAsSent(req))) {
+    if (options.token) {
       principal = authenticate(req.headers.authorization, options.token);
       if (!principal) {
         req.resume();
-        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
-        res.end(JSON.stringify({ error_code: 'UNAUTHENTICATED', message: 'Missing or invalid credentials.' }));
+        answerUnread(req, res, 401, { ...JSON_TYPE, 'www-authenticate': 'Bearer' }, JSON.stringify({ error_code: 'UNAUTHENTICATED', message: 'Missing or invalid credentials.' }));
         return;
       }
     }
+    if (inFlight >= maxInFlight) {
+      // Refused before the body is read or the proxy runs: counted, not captured.
+      overloaded++;
+      req.resume();
+      answerUnread(req, res, 503, { ...JSON_TYPE, 'retry-after': '1' }, JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: `The server is handling ${maxInFlight} requests; retry shortly.` }));
+      return;
+    }
+    inFlight++;
+    res.once('close', release);
     const routed = options.routes?.(req.method ?? 'GET', url);
     if (routed) {
       req.resume();
-      routed.then((r) => {
-        res.writeHead(r.status, {
-          'content-type': r.contentType,
-          'content-length': String(Buffer.byteLength(r.body)),
-          'x-content-type-options': 'nosniff',
-          // The page loads its script and styles from this server only.
-          'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
-        });
-        res.end(r.body);
-      }, failed(res));
+      routed
+        .then((r) => {
+          res.writeHead(r.status, {
+            'content-type': r.contentType,
+            'content-length': String(Buffer.byteLength(r.body)),
+            'x-content-type-options': 'nosniff',
+            // The page loads its script and styles from this server only.
+            'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
+          });
+          res.end(r.body);
+        })
+        .catch((error: unknown) => fault(req, res, error));
       return;
     }
-    readBody(req, options.maxBodyBytes + 1, (body, total) => {
-      try {
-        const event = toProxyEvent(req, url, body, total, principal);
-        options.handler(event, lambdaContext(event.requestContext.requestId)).then((result) => respond(res, result), failed(res));
-      } catch (error) {
-        failed(res)(error);
-      }
+    readBody(req, options.maxBodyBytes + 1, pace, {
+      done: (body, total) => {
+        try {
+          const [event, gatewayFault] = eventOf(req, url, body, total, principal);
+          invoke(req, res, event, gatewayFault);
+        } catch (error) {
+          fault(req, res, error);
+        }
+      },
+      slow: slow(req, res),
     });
+  };
+
+  // Plain callbacks rather than async steps: one promise per request (the handler's).
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // A stream error (a client gone mid-request) is not an exception of the process.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    try {
+      handle(req, res);
+    } catch (error) {
+      fault(req, res, error);
+    }
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -264,6 +350,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     url: `http://${host}:${address.port}`,
     server,
     overloaded: () => overloaded,
+    slowBodies: () => slowBodies,
+    faults: () => faults,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

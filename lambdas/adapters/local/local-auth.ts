@@ -1,0 +1,40 @@
+import { timingSafeEqual } from 'node:crypto';
+
+/** A user name that may name the caller in the `requester` column. */
+const USER_NAME = /^[A-Za-z0-9._@+-]{1,64}$/;
+
+/** The requester of a caller that authenticated with the token alone. */
+export const TOKEN_REQUESTER = 'local:token';
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The `requester` of a caller who sent the right token with basic authentication: the user
+ * name, when it is a plain name that neither holds the token nor is held in it (a caller
+ * sending `-u <token>:<token>` or a piece of the token as the user must not put the secret
+ * in a table), else {@link TOKEN_REQUESTER}.
+ */
+export function basicRequester(user: string, token: string): string {
+  if (!USER_NAME.test(user) || user.includes(token) || token.includes(user)) return TOKEN_REQUESTER;
+  return `local:${user}`;
+}
+
+/**
+ * Checks `Authorization` against the token: `Bearer <token>`, or basic with the token as the
+ * password (the seeds' `curl -u token:<token>`). Returns the requester, or null.
+ */
+export function authenticate(authorization: string | undefined, token: string): string | null {
+  if (!authorization) return null;
+  const [scheme = '', value = ''] = authorization.trim().split(/\s+/, 2);
+  if (scheme.toLowerCase() === 'bearer' && sameSecret(value, token)) return TOKEN_REQUESTER;
+  if (scheme.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon >= 0 && sameSecret(decoded.slice(colon + 1), token)) return basicRequester(decoded.slice(0, colon), token);
+  }
+  return null;
+}

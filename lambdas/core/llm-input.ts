@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { InvalidRequestError } from './errors.js';
+
+/**
+ * The unified LLM input MLflow ≥ 2.10 and Databricks accept (OpenAI's chat, completions and
+ * embeddings request bodies), checked at the proxy so a model never receives a value of a
+ * type the protocol refuses. Fields other than those below pass through unchecked (models
+ * take their own parameters).
+ */
+
+/** The JSON type of a value, in the words an error message uses. */
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'object') return 'dict';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  return typeof value === 'boolean' ? 'bool' : 'str';
+}
+
+const isTokenList = (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every((t) => Number.isSafeInteger(t) && (t as number) >= 0);
+
+/**
+ * `prompt` and `input`: a string, a list of strings, a list of token ids or a list of such
+ * lists (OpenAI's four forms). The problem names the first element that breaks the form.
+ */
+function textOrTokensProblem(value: unknown): { path: (string | number)[]; message: string } | null {
+  if (typeof value === 'string') return null;
+  if (!Array.isArray(value)) return { path: [], message: `must be a string, a list of strings or a list of token ids; got ${jsonType(value)}` };
+  if (value.length === 0) return { path: [], message: 'must not be an empty list' };
+  const first = value[0];
+  const form =
+    typeof first === 'string'
+      ? { ok: (v: unknown) => typeof v === 'string', what: 'a string' }
+      : Number.isSafeInteger(first) && (first as number) >= 0
+        ? { ok: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0, what: 'a token id (an integer ≥ 0)' }
+        : isTokenList(first)
+          ? { ok: isTokenList, what: 'a non-empty list of token ids' }
+          : null;
+  if (!form) return { path: [0], message: `must be a string, a token id or a list of token ids; got ${jsonType(first)}` };
+  const bad = value.findIndex((v) => !form.ok(v));
+  return bad < 0 ? null : { path: [bad], message: `must be ${form.what}, like element 0; got ${jsonType(value[bad])}` };
+}
+
+const textOrTokens = z.unknown().superRefine((value, ctx) => {
+  const problem = textOrTokensProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+});
+
+/** An error map for a wrong type only; range and length messages are given where they are set. */
+const typeError = (what: string) => (issue: { code?: string; input?: unknown }) => (issue.code === 'invalid_type' || issue.code === 'invalid_union' ? `must be ${what}; got ${jsonType(issue.input)}` : undefined);
+
+const contentPart = z.looseObject({ type: z.string({ error: typeError('a string') }) }, { error: typeError('a content part (a dict with a type)') });
+const message = z.looseObject(
+  {
+    role: z.string({ error: typeError('a string') }).min(1, 'must not be empty'),
+    content: z.union([z.string(), z.null(), z.array(contentPart)], { error: typeError('a string, null or a list of content parts') }).optional(),
+  },
+  { error: typeError('a message (a dict with a role)') },
+);
+
+const number = (min: number, max: number) =>
+  z
+    .number({ error: typeError('a number') })
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .nullish();
+const count = (max: number) =>
+  z
+    .int({ error: typeError('an integer') })
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`)
+    .nullish();
+
+/** The checked fields of a unified LLM request. */
+export const llmRequestSchema = z.looseObject({
+  messages: z.array(message, { error: typeError('a list of messages') }).min(1, 'must hold at least one message').optional(),
+  prompt: textOrTokens.optional(),
+  input: textOrTokens.optional(),
+  temperature: number(0, 2),
+  top_p: number(0, 1),
+  max_tokens: count(Number.MAX_SAFE_INTEGER),
+  n: count(128),
+  stop: z.union([z.string(), z.array(z.string()).max(4)], { error: typeError('a string or a list of at most 4 strings') }).nullish(),
+  stream: z.boolean({ error: typeError('true or false') }).nullish(),
+});
+
+/** The fields that make a body a unified LLM request; exactly one is present. */
+export const LLM_FIELDS = ['messages', 'prompt', 'input'] as const;
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
+}
+
+/**
+ * Checks a unified LLM request body (without `client_request_id`).
+ * @throws InvalidRequestError naming the field, e.g. `'input[1]' must be a string, like element 0; got dict`
+ */
+export function checkLlmRequest(json: Record<string, unknown>): void {
+  const present = LLM_FIELDS.filter((k) => k in json);
+  if (present.length > 1) {
+    throw new InvalidRequestError(`Invalid input. A request has exactly one of ${LLM_FIELDS.map((f) => `'${f}'`).join(', ')}; got ${present.map((f) => `'${f}'`).join(' and ')}.`, 'INVALID_PARAMETER_VALUE');
+  }
+  const result = llmRequestSchema.safeParse(json);
+  if (result.success) return;
+  const issue = result.error.issues[0] as z.core.$ZodIssue;
+  throw new InvalidRequestError(`Invalid input. '${fieldPath(issue.path)}' ${issue.message}.`, 'INVALID_PARAMETER_VALUE');
+}
