@@ -11,7 +11,7 @@ import { Router, parseRoute } from '../core/routing.js';
 import { describeEndpoint } from './endpoint-state.js';
 import { bodyIsUtf8, bodyText, header } from './event.js';
 import { backendAnswerProblem } from './response-guard.js';
-import { type ScoringContext, captureInvocations, internalError, mlflowErrors, traceRequests } from './middleware.js';
+import { type ScoringContext, captureAnswer, captureInvocations, internalError, mlflowErrors, traceRequests } from './middleware.js';
 
 /** What the scoring handler needs from its environment; chosen by a wiring module. */
 export interface ScoringDependencies {
@@ -120,13 +120,18 @@ export function createScoringHandler(deps: ScoringDependencies) {
     .use(captureInvocations(deps.sink))
     .use(mlflowErrors())
     .handler(scoringFunction(deps));
+  const capture = captureAnswer(deps.sink);
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const ctx = context as ScoringContext;
     try {
-      return await wrapped(event, context as ScoringContext);
+      return await wrapped(event, ctx);
     } catch (error) {
-      const requestId = (context as Partial<ScoringContext>).trace?.requestId ?? context.awsRequestId;
+      const requestId = ctx.trace?.requestId ?? context.awsRequestId;
       log('error', 'the scoring handler failed outside its error handling; answered 500', { requestId, error: asError(error) });
-      return internalError(requestId);
+      const response = internalError(requestId);
+      // Captured unless the capture already ran for this request (the trace says which).
+      await capture({ event, context: ctx, response });
+      return response;
     }
   };
 }

@@ -24,6 +24,8 @@ export interface Trace {
   loggingErrorCodes: string[];
   /** The request body is not captured (never read whole, e.g. over the size limit). */
   skipRequestBody?: boolean;
+  /** The answer has been captured (or tried): a request is captured once. */
+  captured?: boolean;
 }
 
 /** The Lambda context, with the trace of the request. */
@@ -74,18 +76,25 @@ export function mlflowErrors(): Middleware {
       request.response = internalError(requestId);
     },
     onError: (request: Request) => {
-      const error = asError(request.error);
       const requestId = request.context.trace?.requestId ?? request.context.awsRequestId;
-      if (error instanceof ScoringError) {
-        const plain = error.status === 415;
-        request.response = {
-          statusCode: error.status,
-          headers: { 'content-type': plain ? 'text/plain; charset=utf-8' : 'application/json' },
-          body: plain ? error.message : JSON.stringify({ error_code: error.errorCode, message: error.message }),
-        };
-        return;
+      try {
+        const error = asError(request.error);
+        if (error instanceof ScoringError) {
+          // A backend that failed (502, 504) is the operator's to see; a refused request is the caller's.
+          if (error.status >= 500) log('error', 'the model backend failed', { requestId, status: error.status, error });
+          const plain = error.status === 415;
+          request.response = {
+            statusCode: error.status,
+            headers: { 'content-type': plain ? 'text/plain; charset=utf-8' : 'application/json' },
+            body: plain ? error.message : JSON.stringify({ error_code: error.errorCode, message: error.message }),
+          };
+          return;
+        }
+        log('error', 'unexpected error in the scoring path', { requestId, error });
+      } catch (unreadable) {
+        // A thrown value that cannot even be inspected (a hostile Proxy): still a 500, still captured.
+        log('error', 'unexpected error in the scoring path, not readable', { requestId, error: asError(unreadable) });
       }
-      log('error', 'unexpected error in the scoring path', { requestId, error });
       request.response = internalError(requestId);
     },
   };
@@ -106,59 +115,74 @@ function clientRequestIdFromBody(body: string): string | null {
   return null;
 }
 
+/** What capturing an answered request reads: the middy request's event, context and response. */
+export type Answered = Pick<Request, 'event' | 'context' | 'response'>;
+
 /**
- * Captures every invocation once its answer is known, errors included, and adds the
- * `x-request-id` and `served-model-name` headers. The sink is awaited before the response
- * returns (Lambda may freeze work left pending after the handler returns). A sink failure
- * is logged and never changes the answer.
+ * Captures an answered invocation once (later calls for the same request do nothing), and adds
+ * the `x-request-id` and `served-model-name` headers. Never throws: a failure is logged and
+ * never changes the answer.
  */
-export function captureInvocations(sink: CaptureSink): Middleware {
-  const finish = async (request: Request): Promise<void> => {
+export function captureAnswer(sink: CaptureSink): (request: Answered) => Promise<void> {
+  return async (request) => {
+    const { trace } = request.context;
+    if (trace?.captured) return;
+    if (trace) trace.captured = true;
     try {
-      await captureAnswered(request);
+      await captureAnswered(sink, request);
     } catch (error) {
       // Capture never changes the answer; a failure to build the record is as loud as a lost one.
-      log('error', 'capture failed; the caller was answered', { requestId: request.context.trace?.requestId, error: asError(error) });
+      log('error', 'capture failed; the caller was answered', { requestId: trace?.requestId, error: asError(error) });
     }
   };
-  const captureAnswered = async (request: Request): Promise<void> => {
-    const { trace } = request.context;
-    const response = request.response;
-    if (!trace || !response) return;
-    response.headers = { ...response.headers, 'x-request-id': trace.requestId };
-    if (trace.entity) response.headers['served-model-name'] = trace.entity.servedName;
-    const target = trace.target;
-    if (!target) return;
-    const body = trace.skipRequestBody ? null : bodyText(request.event);
-    const record = buildCaptureRecord(
-      {
-        requestId: trace.requestId,
-        clientRequestId: trace.clientRequestId !== undefined ? trace.clientRequestId : body === null ? null : clientRequestIdFromBody(body),
-        receivedAtMs: trace.receivedAtMs,
-        statusCode: response.statusCode,
-        executionTimeMs: trace.executionTimeMs,
-        requestBody: body,
-        responseBody: response.body,
-        endpoint: target.endpoint,
-        metadata: {
-          endpoint_name: target.requestedName,
-          model_name: trace.entity?.modelName ?? '',
-          model_version: trace.entity?.modelVersion ?? '',
-          served_entity_name: trace.entity?.servedName ?? '',
-        },
-        servedEntityId: trace.entity?.servedEntityId ?? null,
-        requester: requesterOf(request.event),
-        loggingErrorCodes: trace.loggingErrorCodes,
-      },
-      target.settings,
-    );
-    if (!record) return;
-    try {
-      await sink.put([record]);
-    } catch (error) {
-      // A loss is logged by the sink with every request id and counted; other failures here.
-      if (!(error instanceof CaptureLostError)) log('error', 'capture failed; the caller was answered', { requestId: trace.requestId, endpoint: target.endpoint, error: asError(error) });
-    }
-  };
+}
+
+/**
+ * Captures every invocation once its answer is known, errors included (see {@link captureAnswer}).
+ * The sink is awaited before the response returns (Lambda may freeze work left pending after
+ * the handler returns).
+ */
+export function captureInvocations(sink: CaptureSink): Middleware {
+  const finish = captureAnswer(sink);
   return { name: 'captureInvocations', after: finish, onError: finish };
+}
+
+async function captureAnswered(sink: CaptureSink, request: Answered): Promise<void> {
+  const { trace } = request.context;
+  const response = request.response;
+  if (!trace || !response) return;
+  response.headers = { ...response.headers, 'x-request-id': trace.requestId };
+  if (trace.entity) response.headers['served-model-name'] = trace.entity.servedName;
+  const target = trace.target;
+  if (!target) return;
+  const body = trace.skipRequestBody ? null : bodyText(request.event);
+  const record = buildCaptureRecord(
+    {
+      requestId: trace.requestId,
+      clientRequestId: trace.clientRequestId !== undefined ? trace.clientRequestId : body === null ? null : clientRequestIdFromBody(body),
+      receivedAtMs: trace.receivedAtMs,
+      statusCode: response.statusCode,
+      executionTimeMs: trace.executionTimeMs,
+      requestBody: body,
+      responseBody: response.body,
+      endpoint: target.endpoint,
+      metadata: {
+        endpoint_name: target.requestedName,
+        model_name: trace.entity?.modelName ?? '',
+        model_version: trace.entity?.modelVersion ?? '',
+        served_entity_name: trace.entity?.servedName ?? '',
+      },
+      servedEntityId: trace.entity?.servedEntityId ?? null,
+      requester: requesterOf(request.event),
+      loggingErrorCodes: trace.loggingErrorCodes,
+    },
+    target.settings,
+  );
+  if (!record) return;
+  try {
+    await sink.put([record]);
+  } catch (error) {
+    // A loss is logged by the sink with every request id and counted; other failures here.
+    if (!(error instanceof CaptureLostError)) log('error', 'capture failed; the caller was answered', { requestId: trace.requestId, endpoint: target.endpoint, error: asError(error) });
+  }
 }

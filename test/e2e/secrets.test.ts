@@ -14,6 +14,8 @@ import { queryRows } from '../helpers/query.js';
 
 const TOKEN = 'tok-7f3a9c1e-never-stored';
 const API_KEY = 'apikey-52b1-never-stored';
+/** A piece of the token long enough to matter, sent as a basic-auth user name. */
+const PIECE = TOKEN.slice(0, 16);
 const SSN = '078-05-1120';
 const EMAIL = 'jane.doe@example.com';
 
@@ -60,6 +62,11 @@ describe('secrets and personal data', () => {
     expect(ok.status).toBe(200);
     const basic = await post('/serving-endpoints/iris/invocations', { inputs: [[5.1, 3.5, 1.4, 0.2]] }, { authorization: `Basic ${Buffer.from(`alice:${TOKEN}`).toString('base64')}` });
     expect(basic.status).toBe(200);
+    // A user name that is the token, holds it or is a piece of it must not name the requester.
+    for (const user of [TOKEN, `x${TOKEN}y`, PIECE]) {
+      const res = await post('/serving-endpoints/iris/invocations', { inputs: [[5.1, 3.5, 1.4, 0.2]] }, { authorization: `Basic ${Buffer.from(`${user}:${TOKEN}`).toString('base64')}` });
+      expect(res.status).toBe(200);
+    }
   });
 
   it('redacts the configured paths in the request and in the answer before anything is written', async () => {
@@ -85,11 +92,11 @@ describe('secrets and personal data', () => {
     expect(files.some((f) => f.startsWith('_spill/echo/'))).toBe(true);
     for (const f of files) {
       const text = await readFile(join(dir, f)).then((b) => b.toString('latin1'), () => '');
-      for (const secret of [TOKEN, API_KEY, SSN, EMAIL, Buffer.from(`alice:${TOKEN}`).toString('base64')]) expect(text.includes(secret), `${secret} in ${f}`).toBe(false);
+      for (const secret of [TOKEN, PIECE, API_KEY, SSN, EMAIL, Buffer.from(`alice:${TOKEN}`).toString('base64')]) expect(text.includes(secret), `${secret} in ${f}`).toBe(false);
     }
     const requesters = await queryRows(dir, config, 'SELECT DISTINCT requester FROM iris_payload ORDER BY 1');
     expect(requesters.map((r) => r.requester)).toEqual(['local:alice', 'local:token']);
     expect(written.length).toBeGreaterThan(0);
-    for (const secret of [TOKEN, API_KEY, SSN, EMAIL]) expect(written.includes(secret), secret).toBe(false);
+    for (const secret of [TOKEN, PIECE, API_KEY, SSN, EMAIL]) expect(written.includes(secret), secret).toBe(false);
   });
 });

@@ -73,3 +73,43 @@ export function rawRequest(base: string, request: RawRequest): Promise<RawRespon
     if (body !== undefined) socket.write(body);
   });
 }
+
+/** A connection that declares a body and sends it a byte at a time, as a slow-body attacker does. */
+export interface Trickle {
+  /** The first bytes of the answer (its status line), or null if the server closed without one. */
+  readonly status: Promise<number | null>;
+  /** Stops sending and closes the connection. */
+  close(): void;
+}
+
+/**
+ * Opens a connection that sends `method path` with `Content-Length: declared` and then one body
+ * byte every `everyMs`, until the server answers or closes, or `close` is called.
+ */
+export function trickle(base: string, request: { method?: string; path: string; headers?: Readonly<Record<string, string>>; declared: number; everyMs: number }): Trickle {
+  const url = new URL(base);
+  const socket = connect(Number(url.port), url.hostname);
+  const headers = { host: url.host, 'content-type': 'application/json', 'content-length': String(request.declared), ...request.headers };
+  socket.write(`${request.method ?? 'POST'} ${request.path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n{`);
+  const timer = setInterval(() => socket.writable && socket.write(' '), request.everyMs);
+  let head = '';
+  const status = new Promise<number | null>((resolve) => {
+    socket.on('data', (c: Buffer) => {
+      head += c.toString('latin1');
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
+      if (m) resolve(Number(m[1]));
+    });
+    socket.on('error', () => resolve(null));
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve(null);
+    });
+  });
+  return {
+    status,
+    close: () => {
+      clearInterval(timer);
+      socket.destroy();
+    },
+  };
+}
