@@ -136,8 +136,9 @@ export function toProxyEvent(req: IncomingMessage, url: URL, bytes: Buffer, tota
   const text = isUtf8(bytes);
   const body = text ? bytes.toString('utf8') : bytes.toString('base64');
   const event = baseEvent(req, pathAsSent(req));
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // No prototype: a header or query parameter named `__proto__`, `constructor` or `valueOf` is a name like any other.
+  const headers: Record<string, string> = Object.create(null);
+  const multiValueHeaders: Record<string, string[]> = Object.create(null);
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
     const value = req.rawHeaders[i + 1] as string;
@@ -145,8 +146,8 @@ export function toProxyEvent(req: IncomingMessage, url: URL, bytes: Buffer, tota
     (multiValueHeaders[name] ??= []).push(value);
   }
   if (totalBytes > bytes.length) headers['Content-Length'] = String(totalBytes);
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  const query: Record<string, string> = Object.create(null);
+  const multiQuery: Record<string, string[]> = Object.create(null);
   for (const [k, v] of url.searchParams) {
     query[k] = v;
     (multiQuery[k] ??= []).push(v);
