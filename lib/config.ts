@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { NAME_PATTERN, UNROUTED_ENDPOINT, isValidName, tableName } from '../lambdas/core/names.js';
+import { fieldPath } from '../lambdas/core/field-path.js';
 
 /**
  * One configuration per environment (`config/<env>.json`), read by `cdk synth` and by the
@@ -385,10 +386,6 @@ export class ConfigError extends Error {
     super(message, options);
     this.name = 'ConfigError';
   }
-}
-
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
 }
 
 /**

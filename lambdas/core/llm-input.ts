@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidRequestError } from './errors.js';
+import { fieldPath } from './field-path.js';
 
 /**
  * The unified LLM input MLflow ≥ 2.10 and Databricks accept (OpenAI's chat, completions and
@@ -86,10 +87,6 @@ export const llmRequestSchema = z.looseObject({
 
 /** The fields that make a body a unified LLM request; exactly one is present. */
 export const LLM_FIELDS = ['messages', 'prompt', 'input'] as const;
-
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
-}
 
 /**
  * Checks a unified LLM request body (without `client_request_id`).

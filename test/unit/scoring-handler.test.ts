@@ -146,3 +146,35 @@ describe('Handler: scoring', () => {
     expect(JSON.stringify(sink.records)).not.toContain('s3cr3t-token');
   });
 });
+
+describe('Handler: as the Lambda entry point, it never throws', () => {
+  /** A handler whose backends fail as `fault` says; the sink is in memory. */
+  function failing(fault: () => never, now?: () => number) {
+    const sink = new MemorySink();
+    const handler = createScoringHandler({ config: demoConfig(), sink, backends: () => ({ invoke: async () => fault() }), version: 't', ...(now ? { now } : {}) });
+    return { sink, call: (event: ReturnType<typeof proxyEvent>) => handler(event, { ...context } as ScoringContext) };
+  }
+
+  it.each([
+    ['a TypeError', () => { throw new TypeError("Cannot read properties of undefined (reading 'x')"); }],
+    ['a null-prototype object', () => { throw Object.create(null); }],
+    ['a Proxy whose traps throw', () => { throw new Proxy({}, { getPrototypeOf: () => { throw new Error('trap'); }, get: () => { throw new Error('trap'); } }); }],
+  ] as const)('a backend throwing %s: API Gateway gets a 500 with the request id, and it is captured', async (_, fault) => {
+    const { sink, call } = failing(fault as () => never);
+    const response = await call(invoke('/serving-endpoints/iris/invocations', { inputs: [[1, 2, 3, 4]] }));
+    const requestId = response.headers?.['x-request-id'];
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body)).toEqual({ error_code: 'INTERNAL_ERROR', message: `Internal error. Request id: ${requestId}.` });
+    expect(sink.records.map((r) => [r.request_id, r.status_code])).toEqual([[requestId, 500]]);
+  });
+
+  it.each([{}, { key1: 'value1' }, { httpMethod: 'POST', path: 7, headers: null, body: {} }])('an event that is not API Gateway’s (%j, the console’s test event) is answered, not thrown', async (event) => {
+    const { sink, call } = failing(() => {
+      throw new Error('unused');
+    });
+    const response = await call(event as never);
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body)).toEqual({ error_code: 'INTERNAL_ERROR', message: expect.stringMatching(/^Internal error\. Request id: [0-9a-f-]{36}\.$/) });
+    expect(sink.records).toEqual([]);
+  });
+});
