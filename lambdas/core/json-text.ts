@@ -76,6 +76,13 @@ export function removeTopLevelKey(text: string, key: string): string {
   return text.slice(0, open + 1) + kept.map((m) => text.slice(m.start, m.end)).join(',') + text.slice(close);
 }
 
+/**
+ * Text in which a number could reach past the largest double (about 1.8e308): an exponent of
+ * three digits or more, or a run of 100 digits. Without it, a number is below 1e199 and the
+ * scan skips the number tokens.
+ */
+const MAY_OVERFLOW = /[eE]\+?\d{3}|\d{100}/;
+
 /** Nesting a scoring request may have: tensors and chat messages need far fewer levels. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -90,6 +97,7 @@ export const MAX_JSON_DEPTH = 64;
 export function jsonStructureProblem(text: string, maxDepth = MAX_JSON_DEPTH): string | null {
   // One frame per open container: the keys seen for an object, null for an array.
   const stack: (Set<string> | null)[] = [];
+  const mayOverflow = MAY_OVERFLOW.test(text);
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -113,7 +121,7 @@ export function jsonStructureProblem(text: string, maxDepth = MAX_JSON_DEPTH): s
       expectKey = false;
     } else if (c === 44) {
       expectKey = stack[stack.length - 1] instanceof Set;
-    } else if (c === 45 || (c >= 48 && c <= 57)) {
+    } else if (mayOverflow && (c === 45 || (c >= 48 && c <= 57))) {
       let end = i + 1;
       let exponent = false;
       for (; end < text.length; end++) {

@@ -4,12 +4,13 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { localServerSchema } from '../../../lib/config.js';
+import { asError } from '../../core/errors.js';
 import { log } from '../../core/log.js';
 import { eventIdentity } from '../../shared/proxy-event.js';
 import type { GatewayContext } from '../../shared/gateway-fault.js';
 import type { RouteResult } from './dashboard.js';
 import { authenticate } from './local-auth.js';
-import { type BodyPace, DEFAULT_BODY_PACE, type SlowBody, announcesBody, readBody } from './request-body.js';
+import { type BodyPace, BodyReaders, DEFAULT_BODY_PACE, type SlowBody, announcesBody } from './request-body.js';
 
 export { authenticate } from './local-auth.js';
 
@@ -95,8 +96,8 @@ function requestUrl(req: IncomingMessage): URL {
   return url;
 }
 
-/** The proxy event's fields that depend on nothing but the method and path: what a fault leaves. */
-function baseEvent(req: IncomingMessage, path: string): APIGatewayProxyEvent {
+/** The proxy event's fields that depend on nothing but the method and path (what a fault leaves), with the caller's identity when known. */
+function baseEvent(req: IncomingMessage, path: string, identity = eventIdentity({})): APIGatewayProxyEvent {
   const method = req.method ?? 'GET';
   return {
     resource: '/{proxy+}',
@@ -122,7 +123,7 @@ function baseEvent(req: IncomingMessage, path: string): APIGatewayProxyEvent {
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
       resourcePath: '/{proxy+}',
-      identity: eventIdentity({}),
+      identity,
     },
   };
 }
@@ -135,7 +136,12 @@ function baseEvent(req: IncomingMessage, path: string): APIGatewayProxyEvent {
 export function toProxyEvent(req: IncomingMessage, url: URL, bytes: Buffer, totalBytes: number, principal: string | null): APIGatewayProxyEvent {
   const text = isUtf8(bytes);
   const body = text ? bytes.toString('utf8') : bytes.toString('base64');
-  const event = baseEvent(req, pathAsSent(req));
+  const identity = eventIdentity({
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    user: principal ? null : 'local:anonymous',
+    userAgent: req.headers['user-agent'] ?? null,
+  });
+  const event = baseEvent(req, pathAsSent(req), identity);
   // No prototype: a header or query parameter named `__proto__`, `constructor` or `valueOf` is a name like any other.
   const headers: Record<string, string> = Object.create(null);
   const multiValueHeaders: Record<string, string[]> = Object.create(null);
@@ -164,11 +170,6 @@ export function toProxyEvent(req: IncomingMessage, url: URL, bytes: Buffer, tota
       ...event.requestContext,
       authorizer: principal ? { principalId: principal } : null,
       protocol: `HTTP/${req.httpVersion}`,
-      identity: eventIdentity({
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        user: principal ? null : 'local:anonymous',
-        userAgent: req.headers['user-agent'] ?? null,
-      }),
     },
   };
 }
@@ -215,6 +216,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   }
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const pace = options.bodyPace ?? DEFAULT_BODY_PACE;
+  const bodies = new BodyReaders(pace);
   let inFlight = 0;
   let overloaded = 0;
   let slowBodies = 0;
@@ -256,14 +258,19 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     try {
       return [toProxyEvent(req, url, body, total, principal)];
     } catch (error) {
-      return [baseEvent(req, pathAsSent(req)), error instanceof Error ? error : new Error(String(error))];
+      return [baseEvent(req, pathAsSent(req)), asError(error)];
     }
   };
+  // Runs from the sweep's timer, outside the request callback's guard: guarded here.
   const slow = (req: IncomingMessage, res: ServerResponse) => (s: SlowBody) => {
-    slowBodies++;
-    log('warn', 'request body arrived too slowly; answered 408', { path: pathAsSent(req).slice(0, 256), receivedBytes: s.receivedBytes, elapsedMs: s.elapsedMs });
-    const rate = `${pace.minBytesPerSecond} bytes/s after the first ${pace.graceMs / 1000} s, and ${pace.deadlineMs / 1000} s in all`;
-    answerUnread(req, res, 408, JSON_TYPE, JSON.stringify({ error_code: 'REQUEST_TIMEOUT', message: `The request body arrived too slowly: ${s.receivedBytes} bytes in ${(s.elapsedMs / 1000).toFixed(1)} s. A body must arrive at ${rate} at most.` }));
+    try {
+      slowBodies++;
+      log('warn', 'request body arrived too slowly; answered 408', { path: pathAsSent(req).slice(0, 256), receivedBytes: s.receivedBytes, elapsedMs: s.elapsedMs });
+      const rate = `${pace.minBytesPerSecond} bytes/s after the first ${pace.graceMs / 1000} s, and ${pace.deadlineMs / 1000} s in all`;
+      answerUnread(req, res, 408, JSON_TYPE, JSON.stringify({ error_code: 'REQUEST_TIMEOUT', message: `The request body arrived too slowly: ${s.receivedBytes} bytes in ${(s.elapsedMs / 1000).toFixed(1)} s. A body must arrive at ${rate} at most.` }));
+    } catch (error) {
+      fault(req, res, error);
+    }
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -316,7 +323,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         .catch((error: unknown) => fault(req, res, error));
       return;
     }
-    readBody(req, options.maxBodyBytes + 1, pace, {
+    bodies.read(req, options.maxBodyBytes + 1, {
       done: (body, total) => {
         try {
           const [event, gatewayFault] = eventOf(req, url, body, total, principal);
@@ -342,7 +349,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => reject(new LocalServerError(`Cannot listen on ${options.host}:${options.port}: ${error.message}`, { cause: error })));
+    server.once('error', (error) => {
+      bodies.stop();
+      reject(new LocalServerError(`Cannot listen on ${options.host}:${options.port}: ${error.message}`, { cause: error }));
+    });
     server.listen(options.port, options.host, resolve);
   });
   const address = server.address() as AddressInfo;
@@ -354,6 +364,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     slowBodies: () => slowBodies,
     faults: () => faults,
     close: async () => {
+      bodies.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));

@@ -40,47 +40,71 @@ export function bodyDeadline(pace: BodyPace, received: number): number {
   return Math.min(pace.deadlineMs, pace.graceMs + (received / pace.minBytesPerSecond) * 1000);
 }
 
+interface Reading {
+  readonly req: IncomingMessage;
+  readonly started: number;
+  received: number;
+  readonly reader: BodyReader;
+}
+
 /**
- * Reads a request body, keeping at most `max` bytes (the rest is counted, not kept, so the
- * handler can answer 413 with the size sent), and cuts it when it falls behind `pace`.
+ * Reads request bodies and cuts those that fall behind the pace. One sweep on an interval
+ * checks every body still arriving (a timer per request costs more than the whole read of a
+ * small body), so a slow body is cut within a sweep period of its deadline.
  */
-export function readBody(req: IncomingMessage, max: number, pace: BodyPace, reader: BodyReader): void {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let total = 0;
-  let over = false;
-  const started = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const check = () => {
-    const elapsed = Date.now() - started;
-    const due = bodyDeadline(pace, total);
-    if (elapsed < due) {
-      timer = setTimeout(check, due - elapsed);
-      timer.unref();
-      return;
+export class BodyReaders {
+  private readonly reading = new Set<Reading>();
+  private readonly timer: NodeJS.Timeout;
+
+  public constructor(private readonly pace: BodyPace) {
+    this.timer = setInterval(() => this.sweep(), Math.max(50, Math.min(1000, pace.graceMs / 4)));
+    this.timer.unref();
+  }
+
+  /**
+   * Reads a request body, keeping at most `max` bytes (the rest is counted, not kept, so the
+   * handler can answer 413 with the size sent).
+   */
+  public read(req: IncomingMessage, max: number, reader: BodyReader): void {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    const reading: Reading = { req, started: Date.now(), received: 0, reader };
+    this.reading.add(reading);
+    req.on('data', (chunk: Buffer) => {
+      reading.received += chunk.length;
+      if (kept < max) {
+        const part = kept + chunk.length > max ? chunk.subarray(0, max - kept) : chunk;
+        chunks.push(part);
+        kept += part.length;
+      }
+    });
+    req.once('end', () => {
+      // Gone from the set: the body was not cut, or this end came after the cut.
+      if (this.reading.delete(reading)) reader.done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), reading.received);
+    });
+  }
+
+  /** Stops the sweep (the server is closing). */
+  public stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const r of this.reading) {
+      // A client gone mid-body: nothing to answer.
+      if (r.req.destroyed) {
+        this.reading.delete(r);
+        continue;
+      }
+      const elapsed = now - r.started;
+      if (elapsed < bodyDeadline(this.pace, r.received)) continue;
+      this.reading.delete(r);
+      r.req.pause();
+      r.req.removeAllListeners('data');
+      r.reader.slow({ receivedBytes: r.received, elapsedMs: elapsed });
     }
-    over = true;
-    req.pause();
-    req.removeAllListeners('data');
-    reader.slow({ receivedBytes: total, elapsedMs: elapsed });
-  };
-  timer = setTimeout(check, bodyDeadline(pace, 0));
-  timer.unref();
-  const stop = () => clearTimeout(timer);
-  req.on('data', (chunk: Buffer) => {
-    total += chunk.length;
-    if (kept < max) {
-      const part = kept + chunk.length > max ? chunk.subarray(0, max - kept) : chunk;
-      chunks.push(part);
-      kept += part.length;
-    }
-  });
-  req.once('end', () => {
-    stop();
-    if (!over) reader.done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), total);
-  });
-  // A client gone mid-body: nothing to answer, the timer goes.
-  req.once('close', stop);
+  }
 }
 
 /** True when the request announces a body that has not been read (`Content-Length` > 0 or chunked). */
