@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import { LocalDeliveryStream } from '../lambdas/adapters/local/delivery-stream.js';
 import { irisRecord } from './records.js';
 import type { CaptureRecord } from '../lambdas/core/capture-record.js';
-import { loadConfig } from '../lib/config.js';
+import { loadConfig } from '../lambdas/wiring/config-file.js';
 import { createBackendFactory } from '../lambdas/backends/factory.js';
 import type { CaptureSink } from '../lambdas/core/ports.js';
 import { createScoringHandler } from '../lambdas/scoring/handler.js';

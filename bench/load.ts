@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { LocalQueryEngine } from '../lambdas/adapters/local/query-engine.js';
 import { runLocalRefresh } from '../lambdas/adapters/local/refresh-runner.js';
 import { setLogLevel } from '../lambdas/core/log.js';
-import { loadConfig } from '../lib/config.js';
+import { loadConfig } from '../lambdas/wiring/config-file.js';
 
 // The refresh at the end raises drift alerts on this synthetic traffic; they are not the point here.
 setLogLevel('error');

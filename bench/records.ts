@@ -1,6 +1,6 @@
 import { buildCaptureRecord } from '../lambdas/core/capture.js';
 import type { CaptureRecord } from '../lambdas/core/capture-record.js';
-import { captureSchema } from '../lib/config.js';
+import { captureSchema } from '../lambdas/core/config/index.js';
 
 const settings = captureSchema.parse({});
 

@@ -19,7 +19,7 @@ import { LocalDeliveryStream } from '../lambdas/adapters/local/delivery-stream.j
 import { runLocalRefresh } from '../lambdas/adapters/local/refresh-runner.js';
 import { irisRecord } from './records.js';
 import type { CaptureRecord } from '../lambdas/core/capture-record.js';
-import { loadConfig } from '../lib/config.js';
+import { loadConfig } from '../lambdas/wiring/config-file.js';
 
 const REQUESTS = Number(process.env.BENCH_UNPACK_REQUESTS ?? 1_000_000);
 const ROOT = join(import.meta.dirname, '..');

@@ -4,7 +4,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { UNROUTED_ENDPOINT, environmentNames, tableName } from '../lambdas/core/names.js';
-import type { Config } from './config.js';
+import type { Config } from '../lambdas/core/config/index.js';
 import { CaptureStorage } from './constructs/capture-storage.js';
 import { CaptureStreams, FIREHOSE_MIN_BUFFER_MB, FIREHOSE_MIN_BUFFER_SECONDS } from './constructs/capture-streams.js';
 import { PayloadCatalog } from './constructs/payload-catalog.js';

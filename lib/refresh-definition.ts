@@ -16,7 +16,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { RefreshSettings } from './config.js';
+import type { RefreshSettings } from '../lambdas/core/config/index.js';
 
 /**
  * The refresh workflow, defined once. CDK deploys it; the local stack runs the same

@@ -1,6 +1,6 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import type { Backend } from '../../lib/config.js';
+import type { Backend } from '../core/config/index.js';
 import { LambdaBackend } from '../adapters/aws/lambda-backend.js';
 import { SageMakerBackend } from '../adapters/aws/sagemaker-backend.js';
 import type { BackendFactory, ModelBackend } from '../core/ports.js';

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { type Config, ConfigError, loadConfig } from '../../lib/config.js';
+import { type Config, ConfigError } from '../core/config/index.js';
+import { loadConfig } from '../wiring/config-file.js';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { EmfPublisher } from '../adapters/aws/emf-publisher.js';
 import { FirehoseSink } from '../adapters/aws/firehose-sink.js';

@@ -1,5 +1,5 @@
 import { JSONPath } from 'jsonpath-plus';
-import type { CaptureSettings } from '../../lib/config.js';
+import type { CaptureSettings } from './config/index.js';
 import { type CaptureRecord, timeFields } from './capture-record.js';
 import { unitHash } from './hash.js';
 

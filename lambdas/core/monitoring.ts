@@ -1,4 +1,4 @@
-import type { Granularity, MonitoringSettings } from '../../lib/config.js';
+import type { Granularity, MonitoringSettings } from './config/index.js';
 import { type DriftStatistics, categoricalDrift, frequencies, numericDriftSorted } from './stats/drift.js';
 import { type ClassificationQuality, type RegressionQuality, classificationQuality, regressionQuality } from './stats/quality.js';
 import type { ColumnType } from './unpacked-schema.js';

@@ -1,4 +1,4 @@
-import type { Backend } from '../../lib/config.js';
+import type { Backend } from './config/index.js';
 import type { CaptureRecord } from './capture-record.js';
 import type { ScoringRequest } from './protocol.js';
 

@@ -1,4 +1,4 @@
-import { type CaptureSettings, type Config, captureSchema, servedName, stageSchema, type Backend, type Endpoint, type RegisteredModel } from '../../lib/config.js';
+import { type CaptureSettings, type Config, captureSchema, servedName, stageSchema, type Backend, type Endpoint, type RegisteredModel } from './config/index.js';
 import { InvalidRequestError, NotFoundError } from './errors.js';
 import { stableId, unitHash } from './hash.js';
 import { UNROUTED_ENDPOINT, isValidName } from './names.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { signatureSchema } from '../../lib/config.js';
+import type { signatureSchema } from './config/index.js';
 import { toFrame } from './frame.js';
 import { parseScoringRequest } from './protocol.js';
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Config, mlflowTypeSchema, signatureSchema } from '../../lib/config.js';
+import type { Config, mlflowTypeSchema, signatureSchema } from './config/index.js';
 
 /**
  * Columns of the `<endpoint>_unpacked` table: fixed columns, then one typed column per

@@ -1,4 +1,4 @@
-import { type Config, type Endpoint, servedName } from '../../lib/config.js';
+import { type Config, type Endpoint, servedName } from '../core/config/index.js';
 import { stableId } from '../core/hash.js';
 import { environmentNames, tableName } from '../core/names.js';
 import type { CaptureSink } from '../core/ports.js';

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Config } from '../../lib/config.js';
+import type { Config } from '../core/config/index.js';
 import { BackendError, InvalidRequestError, NotFoundError, PayloadTooLargeError, ScoringError, asError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { LoggingErrorCode } from '../core/capture.js';

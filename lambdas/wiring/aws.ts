@@ -3,7 +3,8 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { z } from 'zod';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { type Config, ConfigError, loadConfig } from '../../lib/config.js';
+import { type Config, ConfigError } from '../core/config/index.js';
+import { loadConfig } from './config-file.js';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
 import { ATHENA_RESULTS_PREFIX } from '../core/names.js';
 import { CloudWatchPublisher } from '../adapters/aws/cloudwatch-publisher.js';
@@ -17,6 +18,7 @@ import type { RefreshDeps } from '../workflow/steps.js';
 import { createBackendFactory } from '../backends/factory.js';
 import { PRODUCT_VERSION } from '../core/version.js';
 import type { ScoringDependencies } from '../scoring/handler.js';
+import type { RedriveDependencies } from '../redrive/handler.js';
 import { ENV, EnvironmentError, requireEnv, requireJsonEnv } from '../shared/env.js';
 
 /** The configuration bundled with the function, named by its environment variable. */
@@ -88,7 +90,7 @@ function awsCaptureSink(config: Config, streams: Record<string, string[]>, bucke
 }
 
 /** The scheduled redrive's adapters: the spill prefix of the data bucket, the capture streams, EMF counters. */
-export function awsRedriveDependencies(env: NodeJS.ProcessEnv = process.env): { store: ObjectStore; stream: CaptureSink; metrics: MetricsPublisher } {
+export function awsRedriveDependencies(env: NodeJS.ProcessEnv = process.env): RedriveDependencies {
   const config = bundledConfig(env);
   const metrics = new EmfPublisher({ Environment: config.environment });
   const { firehose, spillStore } = awsCaptureSink(config, captureStreams(env), requireEnv(ENV.dataBucket, env), metrics);

@@ -1,4 +1,4 @@
-import type { Config } from '../../lib/config.js';
+import type { Config } from '../core/config/index.js';
 import { dashboardRoutes } from '../adapters/local/dashboard.js';
 import { CaptureCounters } from '../adapters/local/capture-counters.js';
 import { LocalDeliveryStream } from '../adapters/local/delivery-stream.js';

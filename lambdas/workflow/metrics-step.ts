@@ -1,5 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import { type Granularity, monitoringSettings } from '../../lib/config.js';
+import { type Granularity, monitoringSettings } from '../core/config/index.js';
 import { log } from '../core/log.js';
 import { type MetricsTables, metricsStatements } from '../core/metrics-sql.js';
 import {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { type Gzip, constants, createGzip, gunzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
-import type { Config } from '../../lib/config.js';
+import type { Config } from '../core/config/index.js';
 import { UNROUTED_ENDPOINT, tableName } from '../core/names.js';
 import type { MetricsPublisher, ObjectStore, QueryEngine, StoredObject } from '../core/ports.js';
 import { type Dialect, type TableRef, commitStatements } from '../core/refresh-sql.js';

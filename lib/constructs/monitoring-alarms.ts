@@ -16,10 +16,10 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../lambdas/adapters/aws/cloudwatch-publisher.js';
+import { METRICS_NAMESPACE } from '../../lambdas/core/metric-names.js';
 import { windowLength } from '../../lambdas/core/monitoring.js';
 import { CaptureMetric } from '../../lambdas/core/spill.js';
-import { GRANULARITIES, type Config, type Granularity, monitoringSettings } from '../config.js';
+import { GRANULARITIES, type Config, type Granularity, monitoringSettings } from '../../lambdas/core/config/index.js';
 
 /** Props of {@link MonitoringAlarms}. */
 export interface MonitoringAlarmsProps {

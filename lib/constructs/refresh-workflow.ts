@@ -14,8 +14,8 @@ import { Construct } from 'constructs';
 import { LABEL_COLUMNS } from '../../lambdas/core/refresh-sql.js';
 import { type TableKind, tableName } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
-import { type Config, monitoringSettings } from '../config.js';
-import { METRICS_NAMESPACE } from '../../lambdas/adapters/aws/cloudwatch-publisher.js';
+import { type Config, monitoringSettings } from '../../lambdas/core/config/index.js';
+import { METRICS_NAMESPACE } from '../../lambdas/core/metric-names.js';
 import { REFRESH_STEPS, REFRESH_TIMEOUT, type RefreshStep, STEP_TIMEOUTS, buildRefreshDefinition, refreshDefinitionBody } from '../refresh-definition.js';
 import { bundlingWithConfig } from './bundling.js';
 import { bucketObjectsFinding, stackArnFinding } from './findings.js';
@@ -23,7 +23,7 @@ import { writeDeployedConfig } from './scoring-api.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-/** Handler export of each step in `lambdas/workflow/index.ts`. */
+/** Handler export of each step in `lambdas/entry/refresh.ts`. */
 const HANDLERS: Readonly<Record<RefreshStep, string>> = {
   Plan: 'plan',
   UnpackTask: 'unpack',
@@ -89,7 +89,7 @@ export class RefreshWorkflow extends Construct {
     const make = (step: RefreshStep) =>
       new NodejsFunction(this, `${step}Function`, {
         description: `inference-tables ${config.environment} refresh: ${step}`,
-        entry: join(ROOT, 'lambdas', 'workflow', 'index.ts'),
+        entry: join(ROOT, 'lambdas', 'entry', 'refresh.ts'),
         handler: HANDLERS[step],
         projectRoot: ROOT,
         depsLockFilePath: join(ROOT, 'package-lock.json'),

@@ -20,7 +20,7 @@ import { type Alias, Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lamb
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Backend, Config } from '../config.js';
+import type { Backend, Config } from '../../lambdas/core/config/index.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import { bundlingWithConfig } from './bundling.js';
 import type { CaptureStorage } from './capture-storage.js';
@@ -92,7 +92,7 @@ export class ScoringApi extends Construct {
 
     this.function = new NodejsFunction(this, 'Function', {
       description: `inference-tables ${config.environment}: MLflow scoring proxy that captures every request`,
-      entry: join(ROOT, 'lambdas', 'scoring', 'index.ts'),
+      entry: join(ROOT, 'lambdas', 'entry', 'scoring.ts'),
       handler: 'handler',
       projectRoot: ROOT,
       depsLockFilePath: join(ROOT, 'package-lock.json'),

@@ -10,10 +10,10 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../lambdas/adapters/aws/cloudwatch-publisher.js';
+import { METRICS_NAMESPACE } from '../../lambdas/core/metric-names.js';
 import { CaptureMetric, SPILL_PREFIX } from '../../lambdas/core/spill.js';
 import { ENV } from '../../lambdas/shared/env.js';
-import type { Config } from '../config.js';
+import type { Config } from '../../lambdas/core/config/index.js';
 import { bundlingWithConfig } from './bundling.js';
 import type { CaptureStorage } from './capture-storage.js';
 import type { CaptureStreams } from './capture-streams.js';
@@ -51,7 +51,7 @@ export class SpillRedrive extends Construct {
     logs.grantWrite(role);
     this.function = new NodejsFunction(this, 'Function', {
       description: `inference-tables ${config.environment}: puts spilled capture records back into the streams`,
-      entry: join(ROOT, 'lambdas', 'redrive', 'index.ts'),
+      entry: join(ROOT, 'lambdas', 'entry', 'redrive.ts'),
       handler: 'redrive',
       projectRoot: ROOT,
       depsLockFilePath: join(ROOT, 'package-lock.json'),

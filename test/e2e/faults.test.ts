@@ -26,7 +26,7 @@ import { CaptureMetric, SPILL_PREFIX, SpillingSink, redriveSpilled } from '../..
 import { createScoringHandler } from '../../lambdas/scoring/handler.js';
 import { startLocalStack } from '../../lambdas/wiring/local.js';
 import type { ScoringContext } from '../../lambdas/scoring/middleware.js';
-import type { Config } from '../../lib/config.js';
+import type { Config } from '../../lambdas/core/config/index.js';
 import { configWith, demoConfig } from '../helpers/config.js';
 import { context, invoke } from '../helpers/events.js';
 import { queryRows } from '../helpers/query.js';

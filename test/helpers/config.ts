@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { type Config, loadConfig, parseConfig } from '../../lib/config.js';
+import { type Config, parseConfig } from '../../lambdas/core/config/index.js';
+import { loadConfig } from '../../lambdas/wiring/config-file.js';
 
 /** The repository root. */
 export const ROOT = join(import.meta.dirname, '..', '..');

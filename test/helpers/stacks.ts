@@ -1,7 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type InferenceTablesStack, createApp } from '../../lib/app.js';
-import { type Config, loadConfig } from '../../lib/config.js';
+import type { Config } from '../../lambdas/core/config/index.js';
+import { loadConfig } from '../../lambdas/wiring/config-file.js';
 import { ROOT } from './config.js';
 
 /**

@@ -2,7 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
-import { loadConfig } from '../../lib/config.js';
+import { loadConfig } from '../../lambdas/wiring/config-file.js';
 import { ROOT } from '../helpers/config.js';
 
 const TABLE_KINDS = ['payload', 'unpacked', 'unpack_errors', 'labels', 'recompute_windows', 'profile_metrics', 'drift_metrics', 'alerts'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureSchema } from '../../lib/config.js';
+import { captureSchema } from '../../lambdas/core/config/index.js';
 import { FIREHOSE_RECORD_LIMIT_BYTES, type InvocationFacts, REDACTED, buildCaptureRecord, isSampled, redactJson } from '../../lambdas/core/capture.js';
 import { captureRecordSchema } from '../../lambdas/core/capture-record.js';
 

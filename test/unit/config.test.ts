@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '../../lib/config.js';
+import { ConfigError, parseConfig } from '../../lambdas/core/config/index.js';
+import { loadConfig } from '../../lambdas/wiring/config-file.js';
 import { ROOT, demoConfig } from '../helpers/config.js';
 
 function configError(raw: unknown): string {

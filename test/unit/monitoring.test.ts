@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { monitoringSchema } from '../../lib/config.js';
+import { monitoringSchema } from '../../lambdas/core/config/index.js';
 import { windowsOf } from '../../lambdas/workflow/metrics-step.js';
 import { batchOf, benjaminiHochberg, computeMetrics, profileValues, trafficKey, verdicts, windowStart } from '../../lambdas/core/monitoring.js';
 

@@ -1,8 +1,6 @@
 import { type CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { METRICS_NAMESPACE } from '../../core/metric-names.js';
 import type { MetricDatum, MetricsPublisher } from '../../core/ports.js';
-
-/** Namespace of the metrics every refresh publishes; the alarms and dashboards read it. */
-export const METRICS_NAMESPACE = 'InferenceTables';
 
 /** PutMetricData takes at most 1,000 values per call. */
 const BATCH = 1000;

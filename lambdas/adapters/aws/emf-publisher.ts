@@ -1,5 +1,5 @@
 import type { MetricDatum, MetricsPublisher } from '../../core/ports.js';
-import { METRICS_NAMESPACE } from './cloudwatch-publisher.js';
+import { METRICS_NAMESPACE } from '../../core/metric-names.js';
 
 /**
  * Publishes metrics from the request path as CloudWatch embedded metric format: one JSON

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { type Config, GRANULARITIES, type Granularity } from '../../../lib/config.js';
+import { type Config, GRANULARITIES, type Granularity } from '../../core/config/index.js';
 import { windowLength } from '../../core/monitoring.js';
 import { tableName } from '../../core/names.js';
 import { literal } from '../../core/refresh-sql.js';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { localServerSchema } from '../../../lib/config.js';
+import { localServerSchema } from '../../core/config/index.js';
 import { asError } from '../../core/errors.js';
 import { log } from '../../core/log.js';
 import { eventIdentity } from '../../shared/proxy-event.js';

@@ -4,7 +4,7 @@ import { type DuckDBConnection, type DuckDBInstance, DuckDBTypeId } from '@duckd
 import { UNROUTED_ENDPOINT, tableName } from '../../core/names.js';
 import { type ColumnarResult, type QueryEngine, QueryError, type QueryResult } from '../../core/ports.js';
 import { athenaToLocalSql } from '../../core/sql-dialect.js';
-import type { Config } from '../../../lib/config.js';
+import type { Config } from '../../core/config/index.js';
 import { ATHENA_MACROS } from './athena-functions.js';
 import { openDuckDb, sqlIdent, sqlString } from './duckdb.js';
 import { WAREHOUSE_FILE, labelsViewSql, payloadViewSql } from './warehouse.js';

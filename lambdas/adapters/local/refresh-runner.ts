@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { Config } from '../../../lib/config.js';
+import type { Config } from '../../core/config/index.js';
 import { METRICS_SQL_STEP, REFRESH_STEPS, type RefreshStep, SQL_STEP, buildRefreshDefinition, renderDefinition } from '../../../lib/refresh-definition.js';
 import { environmentNames } from '../../core/names.js';
 import { athenaToLocalSql } from '../../core/sql-dialect.js';

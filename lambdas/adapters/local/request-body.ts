@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type LocalServerSettings, localServerSchema } from '../../../lib/config.js';
+import { type LocalServerSettings, localServerSchema } from '../../core/config/index.js';
 
 /**
  * How slowly a request body may arrive before it is cut (Apache's `mod_reqtimeout` model): a

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Config } from '../../../lib/config.js';
+import type { Config } from '../../core/config/index.js';
 import type { UnpackTask, unpackTask } from '../../workflow/steps.js';
 
 type UnpackResult = Awaited<ReturnType<typeof unpackTask>>;

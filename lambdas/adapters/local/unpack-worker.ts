@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Config } from '../../../lib/config.js';
+import type { Config } from '../../core/config/index.js';
 import { type RefreshDeps, type UnpackTask, unpackTask } from '../../workflow/steps.js';
 import { FileObjectStore } from './file-object-store.js';
 

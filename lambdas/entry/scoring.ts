@@ -1,5 +1,5 @@
 import { awsScoringDependencies } from '../wiring/aws.js';
-import { createScoringHandler } from './handler.js';
+import { createScoringHandler } from '../scoring/handler.js';
 
 /**
  * The scoring Lambda's entry point (API Gateway REST proxy integration). The environment is

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { awsRefreshDependencies } from '../wiring/aws.js';
-import { computeEndpointMetrics } from './metrics-step.js';
-import { type EndpointRun, type RefreshInput, type UnpackTask, finishEndpoint, planRefresh, prepareCommit, recordFailure, unpackTask } from './steps.js';
+import { computeEndpointMetrics } from '../workflow/metrics-step.js';
+import { type EndpointRun, type RefreshInput, type UnpackTask, finishEndpoint, planRefresh, prepareCommit, recordFailure, unpackTask } from '../workflow/steps.js';
 
 /**
  * The refresh workflow's Lambda entry points, one per state (the same functions the local
