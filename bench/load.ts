@@ -15,7 +15,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalQueryEngine } from '../lambdas/adapters/local/query-engine.js';
-import { runLocalRefresh } from '../lambdas/adapters/local/refresh-runner.js';
+import { runLocalRefresh } from '../test/helpers/local.js';
 import { setLogLevel } from '../lambdas/core/log.js';
 import { loadConfig } from '../lambdas/wiring/config-file.js';
 

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../lambdas/wiring/config-file.js';
-import { startLocalStack } from '../lambdas/wiring/local.js';
+import { startLocalStack } from '../test/helpers/local.js';
 
 const [mode = 'on', dataDir = '.inference-tables-bench'] = process.argv.slice(2);
 

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { LocalDeliveryStream } from '../lambdas/adapters/local/delivery-stream.js';
-import { runLocalRefresh } from '../lambdas/adapters/local/refresh-runner.js';
+import { runLocalRefresh } from '../test/helpers/local.js';
 import { irisRecord } from './records.js';
 import type { CaptureRecord } from '../lambdas/core/capture-record.js';
 import { loadConfig } from '../lambdas/wiring/config-file.js';

@@ -1,5 +1,5 @@
-import { Aws, Duration, type Stack } from 'aws-cdk-lib';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { App, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import {
   type Chain,
   CustomState,
@@ -16,20 +16,15 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { RefreshSettings } from '../lambdas/core/config/index.js';
+import type { Config, RefreshSettings } from '../lambdas/core/config/index.js';
+import { environmentNames } from '../lambdas/core/names.js';
+import { METRICS_SQL_STEP, REFRESH_STEPS, REFRESH_STEP_SPECS, type RefreshStep, SQL_STEP } from '../lambdas/core/refresh-steps.js';
 
 /**
  * The refresh workflow, defined once. CDK deploys it; the local stack runs the same
- * definition, rendered by {@link renderRefreshDefinition}, in an ASL interpreter.
+ * definition, rendered by {@link localRefreshDefinition}, in an ASL interpreter. Its steps
+ * are those of the registry, `lambdas/core/refresh-steps.ts`.
  */
-
-/** The Lambda-backed steps, by state name; the local runner binds the same names to the same functions. */
-export const REFRESH_STEPS = ['Plan', 'UnpackTask', 'PrepareCommit', 'ComputeMetrics', 'FinishEndpoint', 'RecordFailure'] as const;
-/** The Athena step: one SQL statement, waited for (`.sync`). */
-export const SQL_STEP = 'RunStatement';
-/** The same, for the statements that store an endpoint's metrics. */
-export const METRICS_SQL_STEP = 'RunMetricStatement';
-export type RefreshStep = (typeof REFRESH_STEPS)[number];
 
 /** What the definition is built from. */
 export interface RefreshDefinitionProps {
@@ -40,19 +35,8 @@ export interface RefreshDefinitionProps {
   readonly settings: RefreshSettings;
 }
 
-/**
- * How long each step's function may run (its Lambda timeout). Unpack tasks are bounded in
- * bytes (`refresh.mib_per_task`) to finish well within theirs.
- */
-export const STEP_TIMEOUTS: Readonly<Record<RefreshStep, Duration>> = {
-  Plan: Duration.minutes(5),
-  UnpackTask: Duration.minutes(10),
-  PrepareCommit: Duration.minutes(2),
-  // Lambda's limit: the metrics of the windows one run touched.
-  ComputeMetrics: Duration.minutes(15),
-  FinishEndpoint: Duration.minutes(5),
-  RecordFailure: Duration.minutes(1),
-};
+/** How long each step's function may run (its Lambda timeout), from the step registry. */
+export const STEP_TIMEOUTS: Readonly<Record<RefreshStep, Duration>> = Object.fromEntries(REFRESH_STEPS.map((s) => [s, Duration.minutes(REFRESH_STEP_SPECS[s].timeoutMinutes)])) as Record<RefreshStep, Duration>;
 /** One SQL statement may run this long (Athena's DML timeout is 30 minutes by default). */
 export const STATEMENT_TIMEOUT = Duration.hours(1);
 
@@ -149,4 +133,38 @@ export function renderDefinition(stack: Stack, chain: Chain): Record<string, unk
 /** The body CDK deploys. */
 export function refreshDefinitionBody(chain: Chain): DefinitionBody {
   return DefinitionBody.fromChainable(chain);
+}
+
+/** Local stand-in ARN of a step's function; the interpreter never calls it (the step is bound in process). */
+export function localFunctionArn(environment: string, step: RefreshStep): string {
+  return `arn:aws:lambda:us-east-1:000000000000:function:inference-tables-${environment}-refresh-${step}`;
+}
+
+/**
+ * The refresh definition exactly as CDK synthesizes it for this environment, with the step
+ * functions standing in by ARN: what the local runner executes. The same
+ * {@link buildRefreshDefinition} makes the deployed one.
+ */
+export function localRefreshDefinition(config: Config): Record<string, unknown> {
+  const stack = new Stack(new App(), 'LocalRefresh', { env: { account: '000000000000', region: 'us-east-1' } });
+  const functions = Object.fromEntries(REFRESH_STEPS.map((s) => [s, LambdaFunction.fromFunctionArn(stack, `${s}Function`, localFunctionArn(config.environment, s))])) as Record<RefreshStep, IFunction>;
+  const names = environmentNames(config.environment, config.database);
+  const chain = buildRefreshDefinition(stack, { functions, workgroup: names.workgroup, database: names.database, settings: config.refresh });
+  return withPseudoParameters(renderDefinition(stack, chain)) as Record<string, unknown>;
+}
+
+/** AWS pseudo parameters of the local stand-in account, as CloudFormation would substitute them. */
+export const LOCAL_PSEUDO: Readonly<Record<string, string>> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '000000000000', 'AWS::URLSuffix': 'amazonaws.com' };
+
+/** Replaces `Fn::Join` and pseudo-parameter `Ref`s by their values, as CloudFormation does at deploy time. */
+export function withPseudoParameters(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withPseudoParameters);
+  if (typeof value !== 'object' || value === null) return value;
+  const o = value as Record<string, unknown>;
+  if (typeof o.Ref === 'string' && o.Ref in LOCAL_PSEUDO) return LOCAL_PSEUDO[o.Ref];
+  if (Array.isArray(o['Fn::Join'])) {
+    const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+    return parts.map((p) => String(withPseudoParameters(p))).join(sep);
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, withPseudoParameters(v)]));
 }

@@ -15,7 +15,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { FileObjectStore } from '../adapters/local/file-object-store.js';
 import { LabelsFileError, normalizeLabelsFile } from '../adapters/local/labels-file.js';
-import { RefreshFailedError, type RefreshProgress, runLocalRefresh } from '../adapters/local/refresh-runner.js';
+import { RefreshFailedError, type RefreshDefinitionSource } from '../core/refresh-steps.js';
+import { type RefreshProgress, runLocalRefresh } from '../wiring/local-refresh.js';
 import { type EndpointReport, REPORTED_DISAGREEMENTS, capturedEndpoints } from '../workflow/steps.js';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
 import { LocalQueryEngine } from '../adapters/local/query-engine.js';
@@ -49,7 +50,7 @@ function seconds(value: string): number {
   return n;
 }
 
-function program(out: (text: string) => void): Command {
+function program(out: (text: string) => void, world: CliWorld): Command {
   const env = process.env;
   const cli = new Command('inference-tables')
     .description('Inference tables for served models: capture every request and response into Parquet tables you query with SQL.')
@@ -75,6 +76,7 @@ function program(out: (text: string) => void): Command {
         port: opts.port,
         token: env.INFERENCE_TABLES_TOKEN || undefined,
         bufferIntervalSeconds: opts.bufferInterval,
+        refreshDefinition: world.refreshDefinition,
       });
       const url = stack.server.url;
       out(
@@ -136,7 +138,7 @@ function program(out: (text: string) => void): Command {
     .option('-c, --config <env|file>', 'environment configuration', 'local')
     .action(async (opts: { endpoint?: string[]; dataDir: string; config: string }) => {
       const config = loadConfig(opts.config);
-      const result = await runLocalRefresh({ config, dataDir: resolve(opts.dataDir), endpoints: opts.endpoint, onProgress: progressLine });
+      const result = await runLocalRefresh({ config, dataDir: resolve(opts.dataDir), definition: world.refreshDefinition, endpoints: opts.endpoint, onProgress: progressLine });
       out(describeRefresh(result.run_id, result.reports));
     });
 
@@ -365,13 +367,19 @@ async function queryDeployed(sql: string, envName: string, format: OutputFormat,
   }
 }
 
+/** What the command gets from its entry point: the parts of the infrastructure it runs locally. */
+export interface CliWorld {
+  /** The synthesized refresh definition (`localRefreshDefinition` of `lib/refresh-definition.ts`). */
+  readonly refreshDefinition: RefreshDefinitionSource;
+}
+
 /**
  * Runs the command line; returns the exit code (0 ok, 1 failure, 2 usage error).
  * Errors are printed as one line naming the problem, never as a stack trace.
  */
-export async function runCli(argv: readonly string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+export async function runCli(argv: readonly string[], world: CliWorld, out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
   try {
-    await program(out).parseAsync([...argv]);
+    await program(out, world).parseAsync([...argv]);
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;

@@ -9,7 +9,8 @@ import { bodyPace } from '../adapters/local/request-body.js';
 import { createBackendFactory } from '../backends/factory.js';
 import { log } from '../core/log.js';
 import { PRODUCT_VERSION } from '../core/version.js';
-import { RefreshFailedError, runLocalRefresh } from '../adapters/local/refresh-runner.js';
+import { RefreshFailedError, type RefreshDefinitionSource } from '../core/refresh-steps.js';
+import { runLocalRefresh } from './local-refresh.js';
 import { type ScoringHandler, createScoringHandler } from '../scoring/handler.js';
 import type { ScoringContext } from '../scoring/middleware.js';
 
@@ -25,6 +26,8 @@ export interface LocalStackOptions {
   readonly bufferIntervalSeconds?: number;
   /** Runs the refresh workflow on the configured schedule (the local EventBridge Scheduler). Default: `refresh.enabled`. */
   readonly scheduleRefresh?: boolean;
+  /** The synthesized refresh definition the scheduled runs execute (`localRefreshDefinition` of `lib/refresh-definition.ts`, given by the entry point). */
+  readonly refreshDefinition: RefreshDefinitionSource;
 }
 
 /** The local stack: the scoring handler with local adapters, behind an HTTP server. */
@@ -86,7 +89,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let running: Promise<unknown> | undefined;
   const refresh = () => {
     if (running) return; // a run still going: this tick is skipped, as a scheduler with no overlap would
-    running = runLocalRefresh({ config, dataDir: options.dataDir })
+    running = runLocalRefresh({ config, dataDir: options.dataDir, definition: options.refreshDefinition })
       .then((r) => {
         for (const e of r.reports.filter((x) => x.files > 0)) {
           log('info', 'scheduled refresh', { run: r.run_id, endpoint: e.endpoint, predictions: e.predictions, rejected: e.rejected });

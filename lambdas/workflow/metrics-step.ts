@@ -23,7 +23,8 @@ import { type ColumnarResult, type MetricDatum, type QueryEngine, QueryError } f
 import { literal } from '../core/refresh-sql.js';
 import { SampleFileError, readSampleFile } from '../core/sample-file.js';
 import { type ColumnType, type FeatureColumn, featureColumnName } from '../core/unpacked-schema.js';
-import { type EndpointRun, GzipJsonLines, type RefreshDeps, readJson, runPrefix, tableRef } from './steps.js';
+import type { EndpointRun } from '../core/refresh-steps.js';
+import { GzipJsonLines, type RefreshDeps, readJson, runPrefix, tableRef } from './steps.js';
 
 /**
  * The metrics step of the refresh workflow (between an endpoint's commit and its finish):

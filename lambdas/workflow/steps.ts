@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { type Gzip, constants, createGzip, gunzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import type { Config } from '../core/config/index.js';
+import type { EndpointRun, FailureInput, RefreshInput, UnpackTask } from '../core/refresh-steps.js';
 import { UNROUTED_ENDPOINT, tableName } from '../core/names.js';
 import type { MetricsPublisher, ObjectStore, QueryEngine, StoredObject } from '../core/ports.js';
 import { type Dialect, type TableRef, commitStatements } from '../core/refresh-sql.js';
@@ -50,32 +51,6 @@ export interface EndpointState {
   prediction_type: ColumnType | null;
   first_date: string | null;
   last_date: string | null;
-}
-
-/** Input of a run: all captured endpoints, or the ones named. */
-export interface RefreshInput {
-  readonly endpoints?: readonly string[] | null;
-}
-
-/** One unpack task: a few payload files of one endpoint. */
-export interface UnpackTask {
-  readonly run_id: string;
-  readonly endpoint: string;
-  readonly task: string;
-  readonly manifest: string;
-}
-
-/** One endpoint of a run. */
-export interface EndpointRun {
-  readonly run_id: string;
-  readonly started_at: string;
-  readonly endpoint: string;
-  readonly files: number;
-  readonly tasks: number;
-  /** New files left for the next run (the run is bounded by `max_tasks_per_run`). */
-  readonly backlog: number;
-  /** What the metrics step did, once it ran (the state carries it to FinishEndpoint). */
-  readonly metrics?: { readonly windows: number; readonly alerts: number };
 }
 
 /** Output of the plan step. */
@@ -412,7 +387,7 @@ export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promi
 }
 
 /** The catch of the workflow: records why the run failed. Watermarks stay where they were. */
-export async function recordFailure(deps: RefreshDeps, input: { run_id?: string; error?: { Error?: string; Cause?: unknown } }): Promise<{ run_id: string | null; error: string; cause: string }> {
+export async function recordFailure(deps: RefreshDeps, input: FailureInput): Promise<{ run_id: string | null; error: string; cause: string }> {
   const cause = typeof input.error?.Cause === 'string' ? input.error.Cause : JSON.stringify(input.error?.Cause ?? null);
   const failure = { run_id: input.run_id ?? null, error: input.error?.Error ?? 'Unknown', cause, at: (deps.now?.() ?? new Date()).toISOString() };
   await writeJson(deps.store, `${ROOT}/last-failure.json`, failure);

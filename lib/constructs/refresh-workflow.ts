@@ -16,22 +16,13 @@ import { type TableKind, tableName } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import { type Config, monitoringSettings } from '../../lambdas/core/config/index.js';
 import { METRICS_NAMESPACE } from '../../lambdas/core/metric-names.js';
-import { REFRESH_STEPS, REFRESH_TIMEOUT, type RefreshStep, STEP_TIMEOUTS, buildRefreshDefinition, refreshDefinitionBody } from '../refresh-definition.js';
+import { REFRESH_STEPS, REFRESH_STEP_SPECS, type RefreshStep } from '../../lambdas/core/refresh-steps.js';
+import { REFRESH_TIMEOUT, STEP_TIMEOUTS, buildRefreshDefinition, refreshDefinitionBody } from '../refresh-definition.js';
 import { bundlingWithConfig } from './bundling.js';
 import { bucketObjectsFinding, stackArnFinding } from './findings.js';
 import { writeDeployedConfig } from './scoring-api.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-
-/** Handler export of each step in `lambdas/entry/refresh.ts`. */
-const HANDLERS: Readonly<Record<RefreshStep, string>> = {
-  Plan: 'plan',
-  UnpackTask: 'unpack',
-  PrepareCommit: 'prepare',
-  ComputeMetrics: 'metrics',
-  FinishEndpoint: 'finish',
-  RecordFailure: 'failure',
-};
 
 /** The tables the workflow writes or reads for each endpoint, besides its payload table. */
 export const REFRESH_TABLE_KINDS = ['unpacked', 'unpack_errors', 'labels', 'recompute_windows', 'profile_metrics', 'drift_metrics', 'alerts'] as const satisfies readonly TableKind[];
@@ -90,13 +81,12 @@ export class RefreshWorkflow extends Construct {
       new NodejsFunction(this, `${step}Function`, {
         description: `inference-tables ${config.environment} refresh: ${step}`,
         entry: join(ROOT, 'lambdas', 'entry', 'refresh.ts'),
-        handler: HANDLERS[step],
+        handler: REFRESH_STEP_SPECS[step].handler,
         projectRoot: ROOT,
         depsLockFilePath: join(ROOT, 'package-lock.json'),
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
-        // Unpacking and metrics hold a task's or a day's rows in memory.
-        memorySize: step === 'UnpackTask' ? 2048 : step === 'ComputeMetrics' ? 4096 : 512,
+        memorySize: REFRESH_STEP_SPECS[step].memoryMb,
         timeout: STEP_TIMEOUTS[step],
         tracing: Tracing.ACTIVE,
         role: step === 'ComputeMetrics' ? metricsRole : functionRole,

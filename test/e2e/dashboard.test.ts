@@ -6,8 +6,9 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lambdas/adapters/local/file-object-store.js';
 import { normalizeLabelsFile } from '../../lambdas/adapters/local/labels-file.js';
-import { runLocalRefresh } from '../../lambdas/adapters/local/refresh-runner.js';
-import { type LocalStack, startLocalStack } from '../../lambdas/wiring/local.js';
+import { runLocalRefresh } from '../helpers/local.js';
+import { type LocalStack } from '../../lambdas/wiring/local.js';
+import { startLocalStack } from '../helpers/local.js';
 import { ROOT, demoConfig } from '../helpers/config.js';
 
 const config = demoConfig();

@@ -18,13 +18,13 @@ import { CaptureCounters } from '../../lambdas/adapters/local/capture-counters.j
 import { LocalDeliveryStream, STAGING_DIR } from '../../lambdas/adapters/local/delivery-stream.js';
 import { FileObjectStore } from '../../lambdas/adapters/local/file-object-store.js';
 import { startLocalServer } from '../../lambdas/adapters/local/http-server.js';
-import { runLocalRefresh } from '../../lambdas/adapters/local/refresh-runner.js';
+import { runLocalRefresh } from '../helpers/local.js';
 import { createBackendFactory } from '../../lambdas/backends/factory.js';
 import type { CaptureRecord } from '../../lambdas/core/capture-record.js';
 import { type CaptureSink, CaptureSinkError, type CaptureStatus } from '../../lambdas/core/ports.js';
 import { CaptureMetric, SPILL_PREFIX, SpillingSink, redriveSpilled } from '../../lambdas/core/spill.js';
 import { createScoringHandler } from '../../lambdas/scoring/handler.js';
-import { startLocalStack } from '../../lambdas/wiring/local.js';
+import { startLocalStack } from '../helpers/local.js';
 import type { ScoringContext } from '../../lambdas/scoring/middleware.js';
 import type { Config } from '../../lambdas/core/config/index.js';
 import { configWith, demoConfig } from '../helpers/config.js';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalServerError, startLocalServer } from '../../lambdas/adapters/local/http-server.js';
 import { LocalQueryEngine } from '../../lambdas/adapters/local/query-engine.js';
-import { type LocalStack, startLocalStack } from '../../lambdas/wiring/local.js';
+import { type LocalStack } from '../../lambdas/wiring/local.js';
+import { startLocalStack } from '../helpers/local.js';
 import { demoConfig } from '../helpers/config.js';
 // The three rows of the Databricks documentation's client_request_id example.
 import seedRecords from '../fixtures/seed-dataframe-records.json' with { type: 'json' };

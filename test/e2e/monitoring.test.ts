@@ -7,8 +7,9 @@ import type { CaptureRecord } from '../../lambdas/core/capture-record.js';
 import { setLogLevel } from '../../lambdas/core/log.js';
 import { FileObjectStore } from '../../lambdas/adapters/local/file-object-store.js';
 import { normalizeLabelsFile } from '../../lambdas/adapters/local/labels-file.js';
-import { runLocalRefresh } from '../../lambdas/adapters/local/refresh-runner.js';
-import { type LocalStack, startLocalStack } from '../../lambdas/wiring/local.js';
+import { runLocalRefresh } from '../helpers/local.js';
+import { type LocalStack } from '../../lambdas/wiring/local.js';
+import { startLocalStack } from '../helpers/local.js';
 import { ROOT, configWith, demoConfig } from '../helpers/config.js';
 import { queryRows } from '../helpers/query.js';
 

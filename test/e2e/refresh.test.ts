@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lambdas/adapters/local/file-object-store.js';
 import { LabelsFileError, normalizeLabelsFile } from '../../lambdas/adapters/local/labels-file.js';
-import { RefreshFailedError, runLocalRefresh } from '../../lambdas/adapters/local/refresh-runner.js';
+import { RefreshFailedError } from '../../lambdas/core/refresh-steps.js';
+import { runLocalRefresh } from '../helpers/local.js';
 import { readEndpointState } from '../../lambdas/workflow/steps.js';
-import { type LocalStack, startLocalStack } from '../../lambdas/wiring/local.js';
+import { type LocalStack } from '../../lambdas/wiring/local.js';
+import { startLocalStack } from '../helpers/local.js';
 import { demoConfig } from '../helpers/config.js';
 import { queryRows } from '../helpers/query.js';
 

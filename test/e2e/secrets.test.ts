@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setLogLevel } from '../../lambdas/core/log.js';
-import { type LocalStack, startLocalStack } from '../../lambdas/wiring/local.js';
+import { type LocalStack } from '../../lambdas/wiring/local.js';
+import { startLocalStack } from '../helpers/local.js';
 import { configWith } from '../helpers/config.js';
 import { queryRows } from '../helpers/query.js';
 

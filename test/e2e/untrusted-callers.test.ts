@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../lambdas/wiring/local.js';
+import { type LocalStack } from '../../lambdas/wiring/local.js';
+import { startLocalStack } from '../helpers/local.js';
 import { configWith } from '../helpers/config.js';
 import { rawRequest, type Trickle, trickle } from '../helpers/raw-http.js';
 

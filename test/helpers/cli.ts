@@ -1,4 +1,5 @@
 import { runCli } from '../../lambdas/cli/main.js';
+import { localRefreshDefinition } from '../../lib/refresh-definition.js';
 
 /** Runs the command line in process, capturing stdout, stderr and the exit code. */
 export async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -7,7 +8,7 @@ export async function cli(...args: string[]): Promise<{ code: number; out: strin
   const write = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
   try {
-    const code = await runCli(['node', 'inference-tables', ...args], (t) => (out += t));
+    const code = await runCli(['node', 'inference-tables', ...args], { refreshDefinition: localRefreshDefinition }, (t) => (out += t));
     return { code, out, err };
   } finally {
     process.stderr.write = write;

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_PSEUDO, localFunctionArn, localRefreshDefinition } from '../../lambdas/adapters/local/refresh-runner.js';
-import { REFRESH_STEPS } from '../../lib/refresh-definition.js';
+import { LOCAL_PSEUDO, localFunctionArn, localRefreshDefinition } from '../../lib/refresh-definition.js';
+import { REFRESH_STEPS } from '../../lambdas/core/refresh-steps.js';
 import { demoConfig } from '../helpers/config.js';
 import { synthesize } from '../helpers/stacks.js';
 

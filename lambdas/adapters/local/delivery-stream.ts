@@ -8,6 +8,7 @@ import { isValidName, tableName } from '../../core/names.js';
 import type { CaptureSink, CaptureStatus } from '../../core/ports.js';
 import { openDuckDb, sqlString } from './duckdb.js';
 import { replaceFileDurably, syncDir, syncFile, writeFileDurably } from './durable-fs.js';
+import { PidLock } from './pid-lock.js';
 
 /** Options of the local delivery stream; the same knobs as a Firehose delivery stream. */
 export interface LocalDeliveryStreamOptions {
@@ -39,8 +40,6 @@ const UNREADABLE = /Invalid Input Error|Conversion Error/;
 
 /** The staging folder's owner: one stream at a time may write and recover it. */
 const LOCK_FILE = 'LOCK';
-/** Staging folders this process has open. */
-const held = new Set<string>();
 
 /** The data folder is already written by a live stream (another `npm start`, or this process). */
 export class DataFolderBusyError extends Error {
@@ -50,42 +49,16 @@ export class DataFolderBusyError extends Error {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Takes the staging folder. A second stream on the same folder would recover, deliver and
- * delete the first one's live segment while it still appends to it; a lock left by a process
- * that died (`kill -9`) is taken over.
+ * delete the first one's live segment while it still appends to it.
  */
-async function lockStaging(staging: string, dataDir: string): Promise<void> {
-  const path = join(staging, LOCK_FILE);
-  const busy = (who: string) =>
-    new DataFolderBusyError(`The data folder ${dataDir} is in use by ${who}; stop it first or use another data folder (--data-dir).`);
-  if (held.has(staging)) throw busy('another delivery stream of this process');
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await writeFileDurably(path, `${process.pid}\n`);
-      held.add(staging);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
-      const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw busy(`process ${pid} (a running \`npm start\`?)`);
-      await rm(path, { force: true });
-    }
-  }
-}
-
-async function unlockStaging(staging: string): Promise<void> {
-  held.delete(staging);
-  await rm(join(staging, LOCK_FILE), { force: true });
+function lockStaging(staging: string, dataDir: string): Promise<PidLock> {
+  return PidLock.acquire(join(staging, LOCK_FILE), (holder) =>
+    new DataFolderBusyError(
+      `The data folder ${dataDir} is in use by ${holder === 'this process' ? 'another delivery stream of this process' : `process ${holder.pid} (a running \`npm start\`?)`}; stop it first or use another data folder (--data-dir).`,
+    ),
+  );
 }
 
 /** What the recovery of one segment left by an earlier process found. */
@@ -168,6 +141,7 @@ export class LocalDeliveryStream implements CaptureSink {
     private readonly options: LocalDeliveryStreamOptions,
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
+    private readonly lock: PidLock,
   ) {
     this.streamName = options.streamName ?? 'inference-tables';
     this.staging = join(options.dataDir, STAGING_DIR);
@@ -185,7 +159,7 @@ export class LocalDeliveryStream implements CaptureSink {
   public static async open(options: LocalDeliveryStreamOptions): Promise<LocalDeliveryStream> {
     const staging = join(options.dataDir, STAGING_DIR);
     await mkdir(staging, { recursive: true });
-    await lockStaging(staging, options.dataDir);
+    const lock = await lockStaging(staging, options.dataDir);
     // A rewrite or a Parquet write interrupted by a crash leaves its temporary file; what it came from is whole.
     for (const f of await readdir(staging)) if (f.endsWith('.tmp')) await rm(join(staging, f), { force: true });
     const leftovers = (await readdir(staging)).filter((f) => f.endsWith('.ndjson')).sort().map((f) => join(staging, f));
@@ -193,10 +167,10 @@ export class LocalDeliveryStream implements CaptureSink {
     try {
       db = await openDuckDb();
     } catch (error) {
-      await unlockStaging(staging);
+      await lock.release();
       throw error;
     }
-    const stream = new LocalDeliveryStream(options, db.instance, db.connection);
+    const stream = new LocalDeliveryStream(options, db.instance, db.connection, lock);
     try {
       for (const path of leftovers) await stream.recover(path);
       if (stream.closedSegments.length > 0) {
@@ -281,7 +255,7 @@ export class LocalDeliveryStream implements CaptureSink {
       this.closed = true;
       this.db.closeSync();
       this.instance.closeSync();
-      await unlockStaging(this.staging);
+      await this.lock.release();
     }
   }
 

@@ -1,9 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../core/config/index.js';
-import type { UnpackTask, unpackTask } from '../../workflow/steps.js';
+import type { UnpackTask } from '../../core/refresh-steps.js';
 
-type UnpackResult = Awaited<ReturnType<typeof unpackTask>>;
+/** What an unpack task returns (its counts), passed through as the state's output. */
+type UnpackResult = unknown;
+
+/** The worker thread's entry (`lambdas/entry/unpack-worker.ts`, loaded through tsx). */
+const WORKER = new URL('../../entry/unpack-worker.mjs', import.meta.url);
 
 /**
  * Runs the Unpack map's tasks on every core, as the deployed Distributed Map runs them in
@@ -65,7 +69,7 @@ export class UnpackPool {
   }
 
   private start(): Worker {
-    const worker = new Worker(new URL('./unpack-worker.mjs', import.meta.url), { workerData: this.context });
+    const worker = new Worker(WORKER, { workerData: this.context });
     worker.on('message', (m: { id: number; result?: UnpackResult; error?: { name: string; message: string } }) => {
       const call = this.pending.get(m.id);
       if (!call) return;
