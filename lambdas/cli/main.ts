@@ -1,32 +1,20 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { type Config, ConfigError } from '../core/config/index.js';
-import { loadConfig } from '../wiring/config-file.js';
-import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { EmfPublisher } from '../adapters/aws/emf-publisher.js';
-import { FirehoseSink } from '../adapters/aws/firehose-sink.js';
-import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
-import { CaptureCounters } from '../adapters/local/capture-counters.js';
-import { DataFolderBusyError, LocalDeliveryStream } from '../adapters/local/delivery-stream.js';
-import { type RedriveOptions, type RedriveReport, redriveSpilled } from '../core/spill.js';
-import { LocalServerError } from '../adapters/local/http-server.js';
-import { AthenaClient, GetWorkGroupCommand } from '@aws-sdk/client-athena';
-import { S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { FileObjectStore } from '../adapters/local/file-object-store.js';
+import Table from 'cli-table3';
 import { LabelsFileError, normalizeLabelsFile } from '../adapters/local/labels-file.js';
-import { RefreshFailedError, type RefreshDefinitionSource } from '../core/refresh-steps.js';
+import { type ColumnDrift, compareSamples } from '../core/monitoring.js';
+import { NAME_PATTERN, isValidName } from '../core/names.js';
+import { QueryError, type QueryStats } from '../core/ports.js';
+import type { RefreshDefinitionSource } from '../core/refresh-steps.js';
+import { SampleFileError, readSampleFile } from '../core/sample-file.js';
+import { RedriveError, type RedriveOptions } from '../core/spill.js';
+import { PRODUCT_VERSION } from '../core/version.js';
+import { UserFacingError } from '../shared/errors.js';
+import { loadConfig } from '../wiring/config-file.js';
+import { environmentQueryEngine, redriveEnvironment, uploadToEnvironment } from '../wiring/deployed.js';
+import { openLocalQueryEngine, redriveDataFolder, startLocalStack, storeInDataFolder } from '../wiring/local.js';
 import { type RefreshProgress, runLocalRefresh } from '../wiring/local-refresh.js';
 import { type EndpointReport, REPORTED_DISAGREEMENTS, capturedEndpoints } from '../workflow/steps.js';
-import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
-import { LocalQueryEngine } from '../adapters/local/query-engine.js';
-import { NAME_PATTERN, captureStreamNames, environmentNames, isValidName } from '../core/names.js';
-import { QueryError, type QueryStats } from '../core/ports.js';
-import { PRODUCT_VERSION } from '../core/version.js';
-import { startLocalStack } from '../wiring/local.js';
-import Table from 'cli-table3';
-import { type ColumnDrift, compareSamples } from '../core/monitoring.js';
-import { SampleFileError, readSampleFile } from '../core/sample-file.js';
 import { OUTPUT_FORMATS, type OutputFormat, formatResult } from './format.js';
 
 /** Default folder of the local tables. */
@@ -123,7 +111,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
         await queryDeployed(sql, opts.env, opts.format, out);
         return;
       }
-      const engine = await LocalQueryEngine.open(resolve(opts.dataDir), loadConfig(opts.config));
+      const engine = await openLocalQueryEngine(resolve(opts.dataDir), loadConfig(opts.config));
       try {
         out(formatResult(await engine.query(sql), opts.format));
       } finally {
@@ -172,7 +160,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
     .action(async (opts: { dataDir: string; config: string; env?: string; endpoint?: string; maxObjects?: number }) => {
       const options: RedriveOptions = { ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), ...(opts.maxObjects ? { maxObjects: opts.maxObjects } : {}) };
       if (opts.endpoint !== undefined && !isValidName(opts.endpoint)) throw new RedriveError(`'${opts.endpoint.slice(0, 64)}' is not an endpoint name (${NAME_PATTERN}).`);
-      const report = opts.env ? await redriveDeployed(loadConfig(opts.env), options) : await redriveLocal(loadConfig(opts.config), resolve(opts.dataDir), options);
+      const report = opts.env ? await redriveEnvironment(loadConfig(opts.env), options) : await redriveDataFolder(loadConfig(opts.config), resolve(opts.dataDir), options);
       out(`${report.redriven} spilled records put back into the stream from ${report.objects - report.failed.length - report.unreadable.length} of ${report.objects} spill objects.\n`);
       for (const f of report.failed) out(`  kept ${f.key} (${f.records} records): ${f.error}\n`);
       for (const u of report.unreadable) out(`  kept ${u.key}: line ${u.line} is not a spilled record; look at it by hand\n`);
@@ -196,11 +184,9 @@ function program(out: (text: string) => void, world: CliWorld): Command {
       const labelsFile = await normalizeLabelsFile(resolve(file), opts.endpoint, { labelColumn: opts.labelColumn });
       let where: string;
       if (opts.env) {
-        where = await uploadToS3(config, labelsFile.key, labelsFile.body);
+        where = await uploadToEnvironment(config, labelsFile.key, labelsFile.body, 'application/vnd.apache.parquet');
       } else {
-        const store = new FileObjectStore(resolve(opts.dataDir));
-        await store.put(labelsFile.key, labelsFile.body);
-        where = store.location(labelsFile.key);
+        where = await storeInDataFolder(resolve(opts.dataDir), labelsFile.key, labelsFile.body);
       }
       const skipped = labelsFile.skipped > 0 ? ` (${labelsFile.skipped} rows without client_request_id left out)` : '';
       out(`${labelsFile.rows} labels for ${opts.endpoint} stored in ${where}${skipped}; the next refresh attaches them.\n`);
@@ -270,71 +256,6 @@ function describeRefresh(runId: string, reports: readonly EndpointReport[]): str
   return `${lines.join('\n')}\n`;
 }
 
-/** A deployed environment's data bucket, found from its workgroup's result location. */
-async function deployedBucket(config: Config, fail: (message: string, cause?: unknown) => Error): Promise<string> {
-  const names = environmentNames(config.environment, config.database);
-  const region = config.deployment.region ? { region: config.deployment.region } : {};
-  let bucket: string | undefined;
-  try {
-    const wg = await new AthenaClient(region).send(new GetWorkGroupCommand({ WorkGroup: names.workgroup }));
-    bucket = /^s3:\/\/([^/]+)\//.exec(wg.WorkGroup?.Configuration?.ResultConfiguration?.OutputLocation ?? '')?.[1];
-  } catch (error) {
-    throw fail(`cannot find ${config.environment}'s bucket (workgroup ${names.workgroup}): ${(error as Error).message}`, error);
-  }
-  if (!bucket) throw fail(`workgroup ${names.workgroup} has no result location; is ${names.stack} deployed?`);
-  return bucket;
-}
-
-/** Uploads to the environment's bucket; multipart for large files. */
-async function uploadToS3(config: Config, key: string, body: Uint8Array): Promise<string> {
-  const region = config.deployment.region ? { region: config.deployment.region } : {};
-  const bucket = await deployedBucket(config, (m, cause) => new LabelsFileError(m, { cause }));
-  try {
-    await new Upload({ client: new S3Client(region), params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/vnd.apache.parquet' } }).done();
-  } catch (error) {
-    throw new LabelsFileError(`cannot upload to s3://${bucket}/${key}: ${(error as Error).message}`, { cause: error });
-  }
-  return `s3://${bucket}/${key}`;
-}
-
-/** The spilled records of a deployed environment, put back into its Firehose streams. */
-async function redriveDeployed(config: Config, options: RedriveOptions): Promise<RedriveReport> {
-  const region = config.deployment.region ? { region: config.deployment.region } : {};
-  const bucket = await deployedBucket(config, (m, cause) => new RedriveError(m, { cause }));
-  const shards = new Map<string, number>([...config.endpoints, ...config.models].map((e) => [e.name, e.capture.streams]));
-  const stream = new FirehoseSink(new FirehoseClient(region), {
-    streamsFor: (endpoint) => captureStreamNames(config.environment, endpoint, shards.get(endpoint) ?? 1),
-    budgetMs: 10_000,
-  });
-  return redriveSpilled(new S3ObjectStore(new S3Client(region), bucket), stream, new EmfPublisher({}, () => undefined), options);
-}
-
-/** The spilled records of the local data folder, put back into the local stream. */
-async function redriveLocal(config: Config, dataDir: string, options: RedriveOptions): Promise<RedriveReport> {
-  let stream: LocalDeliveryStream;
-  try {
-    stream = await LocalDeliveryStream.open({ dataDir, bufferIntervalMs: 0, bufferSizeBytes: config.delivery.buffer_size_mb * 1024 * 1024 });
-  } catch (error) {
-    if (error instanceof DataFolderBusyError) {
-      throw new RedriveError(`${error.message} A running server redrives spilled records itself, at start and every ${config.delivery.redrive_minutes} min.`);
-    }
-    throw error;
-  }
-  try {
-    return await redriveSpilled(new FileObjectStore(dataDir), stream, new CaptureCounters(), options);
-  } finally {
-    await stream.close();
-  }
-}
-
-/** A redrive could not start. */
-class RedriveError extends Error {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RedriveError';
-  }
-}
-
 function describeStats(stats: QueryStats): string {
   const mb = stats.bytesScanned / (1024 * 1024);
   return `query ${stats.queryId}: scanned ${mb < 0.01 ? stats.bytesScanned + ' bytes' : mb.toFixed(2) + ' MB'}, ${stats.engineTimeMs} ms in Athena, about $${stats.costUsd.toFixed(6)}\n`;
@@ -342,12 +263,7 @@ function describeStats(stats: QueryStats): string {
 
 /** Runs SQL on a deployed environment's Athena workgroup; Ctrl-C stops the query. */
 async function queryDeployed(sql: string, envName: string, format: OutputFormat, out: (text: string) => void): Promise<void> {
-  const config = loadConfig(envName);
-  const names = environmentNames(config.environment, config.database);
-  const engine = new AthenaQueryEngine(new AthenaClient(config.deployment.region ? { region: config.deployment.region } : {}), {
-    workgroup: names.workgroup,
-    database: names.database,
-  });
+  const { engine, workgroup } = environmentQueryEngine(loadConfig(envName));
   const stop = () => {
     process.stderr.write('stopping the query…\n');
     engine.cancel().catch(() => undefined);
@@ -360,7 +276,7 @@ async function queryDeployed(sql: string, envName: string, format: OutputFormat,
     if (result.stats) process.stderr.write(describeStats(result.stats));
   } catch (error) {
     if (error instanceof QueryError) throw error;
-    throw new QueryError(`cannot query ${envName} (workgroup ${names.workgroup}): ${(error as Error).message}`, { cause: error });
+    throw new QueryError(`cannot query ${envName} (workgroup ${workgroup}): ${(error as Error).message}`, { cause: error });
   } finally {
     process.off('SIGINT', stop);
     engine.close();
@@ -383,7 +299,7 @@ export async function runCli(argv: readonly string[], world: CliWorld, out: (tex
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof ConfigError || error instanceof QueryError || error instanceof LocalServerError || error instanceof LabelsFileError || error instanceof RefreshFailedError || error instanceof SampleFileError || error instanceof RedriveError || error instanceof DataFolderBusyError) {
+    if (error instanceof UserFacingError) {
       process.stderr.write(`inference-tables: ${error.message}\n`);
       return 1;
     }

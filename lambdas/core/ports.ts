@@ -1,6 +1,7 @@
 import type { Backend } from './config/index.js';
 import type { CaptureRecord } from './capture-record.js';
 import type { ScoringRequest } from './protocol.js';
+import { UserFacingError } from '../shared/errors.js';
 
 /** What the proxy sends a model backend. */
 export interface BackendRequest {
@@ -93,7 +94,7 @@ export function toColumns(result: QueryResult): ColumnarResult {
 }
 
 /** The engine rejected, failed or cancelled a query; the message says why. */
-export class QueryError extends Error {
+export class QueryError extends UserFacingError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'QueryError';

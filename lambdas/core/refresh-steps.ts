@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fieldPath } from './field-path.js';
+import { UserFacingError } from '../shared/errors.js';
 
 /**
  * The refresh workflow's steps, declared once: the state machine's Lambda states (built in
@@ -82,7 +83,7 @@ export const SQL_STEP = 'RunStatement';
 export const METRICS_SQL_STEP = 'RunMetricStatement';
 
 /** A refresh run failed (a step, or another run holding the data folder); no watermark moved. */
-export class RefreshFailedError extends Error {
+export class RefreshFailedError extends UserFacingError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'RefreshFailedError';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { parquetReadObjects } from 'hyparquet';
 import type { ColumnType } from './unpacked-schema.js';
+import { UserFacingError } from '../shared/errors.js';
 
 /**
  * Samples of columns read from a CSV or Parquet file: the `drift` command's inputs and a
@@ -18,7 +19,7 @@ export interface SampleColumn {
 }
 
 /** A file could not be read as a sample; the message names the file and the problem. */
-export class SampleFileError extends Error {
+export class SampleFileError extends UserFacingError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'SampleFileError';

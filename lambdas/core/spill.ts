@@ -3,6 +3,7 @@ import type { CaptureRecord } from './capture-record.js';
 import { log } from './log.js';
 import { UNROUTED_ENDPOINT, isValidName } from './names.js';
 import { type CaptureSink, CaptureSinkError, type CaptureStatus, type MetricDatum, type MetricsPublisher, type ObjectStore } from './ports.js';
+import { UserFacingError } from '../shared/errors.js';
 
 /**
  * Where capture records the stream did not take are kept until they are redriven:
@@ -229,4 +230,12 @@ export async function redriveSpilled(store: ObjectStore, stream: CaptureSink, me
     }
   }
   return { objects: objects.length, redriven, failed, unreadable };
+}
+
+/** A redrive could not start, or left spilled records behind; the message says which and what to do. */
+export class RedriveError extends UserFacingError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RedriveError';
+  }
 }

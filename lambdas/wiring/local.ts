@@ -1,9 +1,10 @@
 import type { Config } from '../core/config/index.js';
 import { dashboardRoutes } from '../adapters/local/dashboard.js';
 import { CaptureCounters } from '../adapters/local/capture-counters.js';
-import { LocalDeliveryStream } from '../adapters/local/delivery-stream.js';
+import { DataFolderBusyError, LocalDeliveryStream } from '../adapters/local/delivery-stream.js';
+import { LocalQueryEngine } from '../adapters/local/query-engine.js';
 import { FileObjectStore } from '../adapters/local/file-object-store.js';
-import { SpillingSink, redriveSpilled } from '../core/spill.js';
+import { RedriveError, type RedriveOptions, type RedriveReport, SpillingSink, redriveSpilled } from '../core/spill.js';
 import { type LocalServer, startLocalServer } from '../adapters/local/http-server.js';
 import { bodyPace } from '../adapters/local/request-body.js';
 import { createBackendFactory } from '../backends/factory.js';
@@ -114,4 +115,37 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await running;
     },
   };
+}
+
+/** The local tables of `dataDir` as the SQL engine users query (`inference-tables query`). */
+export function openLocalQueryEngine(dataDir: string, config: Config): Promise<LocalQueryEngine> {
+  return LocalQueryEngine.open(dataDir, config);
+}
+
+/** Stores a file in the data folder (an upload to the local stand-in for S3); returns where. */
+export async function storeInDataFolder(dataDir: string, key: string, body: Uint8Array): Promise<string> {
+  const store = new FileObjectStore(dataDir);
+  await store.put(key, body);
+  return store.location(key);
+}
+
+/**
+ * Puts the data folder's spilled records back into its stream (`inference-tables redrive`,
+ * with no server running on the folder: a running server redrives by itself).
+ */
+export async function redriveDataFolder(config: Config, dataDir: string, options: RedriveOptions): Promise<RedriveReport> {
+  let stream: LocalDeliveryStream;
+  try {
+    stream = await LocalDeliveryStream.open({ dataDir, bufferIntervalMs: 0, bufferSizeBytes: config.delivery.buffer_size_mb * 1024 * 1024 });
+  } catch (error) {
+    if (error instanceof DataFolderBusyError) {
+      throw new RedriveError(`${error.message} A running server redrives spilled records itself, at start and every ${config.delivery.redrive_minutes} min.`, { cause: error });
+    }
+    throw error;
+  }
+  try {
+    return await redriveSpilled(new FileObjectStore(dataDir), stream, new CaptureCounters(), options);
+  } finally {
+    await stream.close();
+  }
 }

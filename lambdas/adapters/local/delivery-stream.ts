@@ -9,6 +9,7 @@ import type { CaptureSink, CaptureStatus } from '../../core/ports.js';
 import { openDuckDb, sqlString } from './duckdb.js';
 import { replaceFileDurably, syncDir, syncFile, writeFileDurably } from './durable-fs.js';
 import { PidLock } from './pid-lock.js';
+import { UserFacingError } from '../../shared/errors.js';
 
 /** Options of the local delivery stream; the same knobs as a Firehose delivery stream. */
 export interface LocalDeliveryStreamOptions {
@@ -42,7 +43,7 @@ const UNREADABLE = /Invalid Input Error|Conversion Error/;
 const LOCK_FILE = 'LOCK';
 
 /** The data folder is already written by a live stream (another `npm start`, or this process). */
-export class DataFolderBusyError extends Error {
+export class DataFolderBusyError extends UserFacingError {
   public constructor(message: string) {
     super(message);
     this.name = 'DataFolderBusyError';

@@ -11,6 +11,7 @@ import type { GatewayContext } from '../../shared/gateway-fault.js';
 import type { RouteResult } from './dashboard.js';
 import { authenticate } from './local-auth.js';
 import { type BodyPace, BodyReaders, DEFAULT_BODY_PACE, type SlowBody, announcesBody } from './request-body.js';
+import { UserFacingError } from '../../shared/errors.js';
 
 export { authenticate } from './local-auth.js';
 
@@ -44,7 +45,7 @@ export interface LocalServerOptions {
 }
 
 /** Raised when the server is asked to do something unsafe or impossible. */
-export class LocalServerError extends Error {
+export class LocalServerError extends UserFacingError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'LocalServerError';

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { tableName } from '../../core/names.js';
 import { openDuckDb, sqlIdent, sqlString } from './duckdb.js';
+import { UserFacingError } from '../../shared/errors.js';
 
 /** A labels file that cannot be used, with the reason. */
-export class LabelsFileError extends Error {
+export class LabelsFileError extends UserFacingError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'LabelsFileError';

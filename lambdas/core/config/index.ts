@@ -7,6 +7,7 @@ import { localServerSchema } from './local.js';
 import { endpointSchema, nameSchema, registeredModelSchema, servedName } from './models.js';
 import { type MonitoringSettings, monitoringSchema } from './monitoring.js';
 import { refreshSchema } from './refresh.js';
+import { UserFacingError } from '../../shared/errors.js';
 
 /**
  * One configuration per environment (`config/<env>.json`), read by `cdk synth` and by the
@@ -114,7 +115,7 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Raised when a configuration does not validate; the message names every bad field. */
-export class ConfigError extends Error {
+export class ConfigError extends UserFacingError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ConfigError';
