@@ -4,7 +4,8 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { UNROUTED_ENDPOINT, environmentNames, tableName } from '../lambdas/core/names.js';
-import type { Config } from '../lambdas/core/config/index.js';
+import { type Config, monitoringSettings } from '../lambdas/core/config/index.js';
+import { writeDeployedConfig } from './constructs/project-function.js';
 import { CaptureStorage } from './constructs/capture-storage.js';
 import { CaptureStreams, FIREHOSE_MIN_BUFFER_MB, FIREHOSE_MIN_BUFFER_SECONDS } from './constructs/capture-streams.js';
 import { PayloadCatalog } from './constructs/payload-catalog.js';
@@ -99,9 +100,28 @@ export class InferenceTablesStack extends Stack {
       key,
       trustedPrincipals: settings.reader_role_trusted_principals,
     });
-    this.scoring = new ScoringApi(this, 'Scoring', { config, streams: this.streams, storage: this.storage, key, logRetention });
+    // The configuration every function is bundled with, written once.
+    const configFile = writeDeployedConfig(config);
+    const { environment } = config;
+    this.scoring = new ScoringApi(this, 'Scoring', {
+      environment,
+      configFile,
+      function: settings.scoring_function,
+      api: settings.api,
+      backends: config.models.flatMap((m) => m.versions.map((v) => v.backend)),
+      streams: this.streams,
+      storage: this.storage,
+      key,
+      logRetention,
+    });
     this.refresh = new RefreshWorkflow(this, 'Refresh', {
-      config,
+      environment,
+      configFile,
+      refresh: config.refresh,
+      baselineFiles: refreshed.flatMap((e) => {
+        const b = monitoringSettings(config, e).baseline;
+        return b && 'file' in b ? [b.file] : [];
+      }),
       endpoints: refreshed,
       bucket,
       key,
@@ -111,7 +131,7 @@ export class InferenceTablesStack extends Stack {
       logRetention,
     });
     this.monitoring = new MonitoringAlarms(this, 'Monitoring', { config, endpoints: refreshed, key });
-    this.redrive = new SpillRedrive(this, 'Redrive', { config, storage: this.storage, streams: this.streams, topic: this.monitoring.topic, logRetention });
+    this.redrive = new SpillRedrive(this, 'Redrive', { environment, configFile, redriveMinutes: config.delivery.redrive_minutes, storage: this.storage, streams: this.streams, topic: this.monitoring.topic, logRetention });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: this.scoring.api.url, description: 'Base URL of the scoring API' });
     new CfnOutput(this, OUTPUTS.database, { value: names.database, description: 'Glue database of the tables' });

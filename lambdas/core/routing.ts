@@ -3,53 +3,6 @@ import { InvalidRequestError, NotFoundError } from './errors.js';
 import { stableId, unitHash } from './hash.js';
 import { UNROUTED_ENDPOINT, isValidName } from './names.js';
 
-/** A request path, recognised. */
-export type Route =
-  | { kind: 'ping' | 'health' | 'version' | 'list-endpoints' }
-  | { kind: 'get-endpoint'; name: string }
-  | { kind: 'invoke-endpoint'; endpoint: string; served?: string }
-  | { kind: 'invoke-model'; model: string; ref: string }
-  | { kind: 'not-found' }
-  | { kind: 'method-not-allowed'; allowed: string; invocation?: InvocationRoute };
-
-/** The routes that invoke a model, and are captured. */
-export type InvocationRoute = Extract<Route, { kind: 'invoke-endpoint' | 'invoke-model' }>;
-
-function segment(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-/** Recognises a method and path; never throws. */
-export function parseRoute(method: string, path: string): Route {
-  const parts = path.split('/').filter(Boolean).map(segment);
-  const expect = (m: string, route: Route): Route => {
-    if (method === m) return route;
-    // An invocation with the wrong method still reached the proxy: it is captured as refused.
-    return route.kind === 'invoke-endpoint' || route.kind === 'invoke-model' ? { kind: 'method-not-allowed', allowed: m, invocation: route } : { kind: 'method-not-allowed', allowed: m };
-  };
-  if (parts.length === 1 && (parts[0] === 'ping' || parts[0] === 'health' || parts[0] === 'version')) {
-    return expect('GET', { kind: parts[0] });
-  }
-  if (parts[0] === 'serving-endpoints' && parts.length === 3 && parts[2] === 'invocations') {
-    return expect('POST', { kind: 'invoke-endpoint', endpoint: parts[1] as string });
-  }
-  if (parts[0] === 'serving-endpoints' && parts.length === 5 && parts[2] === 'served-models' && parts[4] === 'invocations') {
-    return expect('POST', { kind: 'invoke-endpoint', endpoint: parts[1] as string, served: parts[3] as string });
-  }
-  if (parts[0] === 'model' && parts.length === 4 && parts[3] === 'invocations') {
-    return expect('POST', { kind: 'invoke-model', model: parts[1] as string, ref: parts[2] as string });
-  }
-  if (parts[0] === 'api' && parts[1] === '2.0' && parts[2] === 'serving-endpoints') {
-    if (parts.length === 3) return expect('GET', { kind: 'list-endpoints' });
-    if (parts.length === 4) return expect('GET', { kind: 'get-endpoint', name: parts[3] as string });
-  }
-  return { kind: 'not-found' };
-}
-
 /** Where an invocation is captured: the endpoint (or classic-route model) and its settings. */
 export interface CaptureTarget {
   /** Partition and table prefix (`<endpoint>_payload`). */

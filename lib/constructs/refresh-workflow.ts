@@ -1,11 +1,9 @@
-import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { CfnTable } from 'aws-cdk-lib/aws-glue';
 import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -14,15 +12,12 @@ import { Construct } from 'constructs';
 import { LABEL_COLUMNS } from '../../lambdas/core/refresh-sql.js';
 import { type TableKind, tableName } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
-import { type Config, monitoringSettings } from '../../lambdas/core/config/index.js';
+import type { RefreshSettings } from '../../lambdas/core/config/index.js';
 import { METRICS_NAMESPACE } from '../../lambdas/core/metric-names.js';
 import { REFRESH_STEPS, REFRESH_STEP_SPECS, type RefreshStep } from '../../lambdas/core/refresh-steps.js';
 import { REFRESH_TIMEOUT, STEP_TIMEOUTS, buildRefreshDefinition, refreshDefinitionBody } from '../refresh-definition.js';
-import { bundlingWithConfig } from './bundling.js';
 import { bucketObjectsFinding, stackArnFinding } from './findings.js';
-import { writeDeployedConfig } from './scoring-api.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { ProjectFunction } from './project-function.js';
 
 /** The tables the workflow writes or reads for each endpoint, besides its payload table. */
 export const REFRESH_TABLE_KINDS = ['unpacked', 'unpack_errors', 'labels', 'recompute_windows', 'profile_metrics', 'drift_metrics', 'alerts'] as const satisfies readonly TableKind[];
@@ -32,7 +27,15 @@ const METRICS_READ = ['*_payload/*', '*_unpacked/*', '*_recompute_windows/*', '_
 
 /** Props of {@link RefreshWorkflow}. */
 export interface RefreshWorkflowProps {
-  readonly config: Config;
+  /** Environment name, in the functions', state machine's and schedule's names. */
+  readonly environment: string;
+  /** The environment's configuration file, bundled with the step functions. */
+  readonly configFile: string;
+  /** Schedule, concurrency and bounds of a run. */
+  readonly refresh: RefreshSettings;
+  /** Baseline files the metrics step reads (paths from the project root), bundled with the functions. */
+  readonly baselineFiles: readonly string[];
+  /** The endpoints (and classic-route models) refreshed: each gets a labels table. */
   readonly endpoints: readonly string[];
   readonly bucket: IBucket;
   readonly key: IKey;
@@ -49,23 +52,22 @@ export interface RefreshWorkflowProps {
  */
 export class RefreshWorkflow extends Construct {
   public readonly stateMachine: StateMachine;
-  public readonly functions: Readonly<Record<RefreshStep, NodejsFunction>>;
+  public readonly functions: Readonly<Record<RefreshStep, ProjectFunction>>;
   public readonly schedule: Schedule;
   private readonly databaseName: string;
 
   public constructor(scope: Construct, id: string, props: RefreshWorkflowProps) {
     super(scope, id);
-    const { config, bucket, key } = props;
+    const { environment, bucket, key } = props;
     this.databaseName = props.databaseName;
     const stack = Stack.of(this);
-    const configFile = writeDeployedConfig(config);
 
     for (const endpoint of props.endpoints) this.labelsTable(endpoint, props);
 
-    const functionLogs = new LogGroup(this, 'FunctionLogs', { encryptionKey: key, retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const functionLogs = ProjectFunction.logGroup(this, 'FunctionLogs', key, props.logRetention);
     // One role for the steps that only move files; the metrics step reads tables through Athena
     // and publishes to CloudWatch, with a role of its own.
-    const functionRole = new Role(this, 'FunctionRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${config.environment} refresh steps` });
+    const functionRole = new Role(this, 'FunctionRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${environment} refresh steps` });
     functionLogs.grantWrite(functionRole);
     const objects = (...prefixes: string[]) => prefixes.map((p) => bucket.arnForObjects(p));
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
@@ -73,41 +75,31 @@ export class RefreshWorkflow extends Construct {
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: objects('_refresh/*') }));
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
     const metricsRole = this.metricsRole(props, functionLogs);
-    const baselineFiles = props.endpoints.flatMap((e) => {
-      const b = monitoringSettings(config, e).baseline;
-      return b && 'file' in b ? [b.file] : [];
-    });
     const make = (step: RefreshStep) =>
-      new NodejsFunction(this, `${step}Function`, {
-        description: `inference-tables ${config.environment} refresh: ${step}`,
-        entry: join(ROOT, 'lambdas', 'entry', 'refresh.ts'),
+      new ProjectFunction(this, `${step}Function`, {
+        description: `inference-tables ${environment} refresh: ${step}`,
+        entry: 'refresh.ts',
         handler: REFRESH_STEP_SPECS[step].handler,
-        projectRoot: ROOT,
-        depsLockFilePath: join(ROOT, 'package-lock.json'),
-        runtime: Runtime.NODEJS_24_X,
-        architecture: Architecture.ARM_64,
         memorySize: REFRESH_STEP_SPECS[step].memoryMb,
         timeout: STEP_TIMEOUTS[step],
-        tracing: Tracing.ACTIVE,
         role: step === 'ComputeMetrics' ? metricsRole : functionRole,
         logGroup: functionLogs,
-        environment: {
-          [ENV.configFile]: 'config.json',
-          [ENV.dataBucket]: bucket.bucketName,
-          [ENV.database]: props.databaseName,
-          ...(step === 'ComputeMetrics' ? { [ENV.workgroup]: props.workgroupName } : {}),
-          NODE_OPTIONS: '--enable-source-maps',
-        },
+        configFile: props.configFile,
         // Every step gets the same bundle (baseline files included), built once.
-        bundling: bundlingWithConfig(configFile, baselineFiles.map((f) => [join(ROOT, f), f] as const)),
+        files: props.baselineFiles,
       });
-    this.functions = Object.fromEntries(REFRESH_STEPS.map((s) => [s, make(s)])) as Record<RefreshStep, NodejsFunction>;
+    this.functions = Object.fromEntries(REFRESH_STEPS.map((s) => [s, make(s)])) as Record<RefreshStep, ProjectFunction>;
+    for (const step of REFRESH_STEPS) {
+      const fn = this.functions[step];
+      fn.addEnvironment(ENV.dataBucket, bucket.bucketName);
+      fn.addEnvironment(ENV.database, props.databaseName);
+    }
+    this.functions.ComputeMetrics.addEnvironment(ENV.workgroup, props.workgroupName);
 
-
-    const logs = new LogGroup(this, 'Logs', { encryptionKey: key, retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const logs = ProjectFunction.logGroup(this, 'Logs', key, props.logRetention);
     this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineName: `inference-tables-${config.environment}-refresh`,
-      definitionBody: refreshDefinitionBody(buildRefreshDefinition(this, { functions: this.functions, workgroup: props.workgroupName, database: props.databaseName, settings: config.refresh })),
+      stateMachineName: `inference-tables-${environment}-refresh`,
+      definitionBody: refreshDefinitionBody(buildRefreshDefinition(this, { functions: this.functions, workgroup: props.workgroupName, database: props.databaseName, settings: props.refresh })),
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
       timeout: REFRESH_TIMEOUT,
@@ -146,10 +138,10 @@ export class RefreshWorkflow extends Construct {
     this.acknowledgeStateMachine();
 
     this.schedule = new Schedule(this, 'Schedule', {
-      description: `inference-tables ${config.environment}: refresh every ${config.refresh.schedule_minutes} min`,
-      schedule: ScheduleExpression.rate(Duration.minutes(config.refresh.schedule_minutes)),
+      description: `inference-tables ${environment}: refresh every ${props.refresh.schedule_minutes} min`,
+      schedule: ScheduleExpression.rate(Duration.minutes(props.refresh.schedule_minutes)),
       target: new StepFunctionsStartExecution(this.stateMachine, { input: ScheduleTargetInput.fromObject({}), retryAttempts: 2 }),
-      enabled: config.refresh.enabled,
+      enabled: props.refresh.enabled,
     });
   }
 
@@ -158,9 +150,9 @@ export class RefreshWorkflow extends Construct {
    * reads, its staged files, and CloudWatch metrics in the product's namespace.
    */
   private metricsRole(props: RefreshWorkflowProps, logs: LogGroup): Role {
-    const { bucket, key, config } = props;
+    const { bucket, key, environment } = props;
     const stack = Stack.of(this);
-    const role = new Role(this, 'MetricsRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${config.environment} refresh metrics step` });
+    const role = new Role(this, 'MetricsRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${environment} refresh metrics step` });
     logs.grantWrite(role);
     const objects = (...prefixes: string[]) => prefixes.map((p) => bucket.arnForObjects(p));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [bucket.bucketArn] }));

@@ -1,7 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
@@ -16,46 +12,33 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { type Alias, Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Alias } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Backend, Config } from '../../lambdas/core/config/index.js';
-import { ENV } from '../../lambdas/shared/env.js';
-import { bundlingWithConfig } from './bundling.js';
+import type { Backend, DeploymentSettings } from '../../lambdas/core/config/index.js';
+import { OPEN_PATHS, ROUTES } from '../../lambdas/core/routes.js';
+import { ProjectFunction } from './project-function.js';
 import type { CaptureStorage } from './capture-storage.js';
 import type { CaptureStreams } from './capture-streams.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
 
 /** API Gateway gives up on an integration after 29 s. */
 export const API_GATEWAY_TIMEOUT_SECONDS = 29;
 
-/**
- * Largest request body the deployed function accepts. Lambda takes a 6 MB event (body,
- * headers and context, the body JSON-escaped), below API Gateway's 10 MB; larger captures
- * settings are lowered to this, so the function answers 413 itself and the request is captured.
- */
-export const AWS_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
-
-/** The routes of the scoring API, the same as the local server's. */
-export const SCORING_ROUTES: readonly { readonly method: 'GET' | 'POST'; readonly path: string }[] = [
-  { method: 'GET', path: '/ping' },
-  { method: 'GET', path: '/health' },
-  { method: 'GET', path: '/version' },
-  { method: 'POST', path: '/serving-endpoints/{name}/invocations' },
-  { method: 'POST', path: '/serving-endpoints/{name}/served-models/{served}/invocations' },
-  { method: 'POST', path: '/model/{name}/{ref}/invocations' },
-  { method: 'GET', path: '/api/2.0/serving-endpoints' },
-  { method: 'GET', path: '/api/2.0/serving-endpoints/{name}' },
-];
-
-/** Routes answered without credentials, the same two as the local server's. */
-export const OPEN_ROUTES: ReadonlySet<string> = new Set(['/ping', '/health']);
+/** The routes of the scoring API: the core route table's, as the local server serves them. */
+export const SCORING_ROUTES: readonly { readonly method: 'GET' | 'POST'; readonly path: string }[] = ROUTES.map(({ method, path }) => ({ method, path }));
 
 /** Props of {@link ScoringApi}. */
 export interface ScoringApiProps {
-  readonly config: Config;
+  /** Environment name, in the API's, stage's and function's names. */
+  readonly environment: string;
+  /** The environment's configuration file, bundled with the function (it routes and captures by it). */
+  readonly configFile: string;
+  /** The function's memory, timeout and concurrency. */
+  readonly function: DeploymentSettings['scoring_function'];
+  /** Authorization, API keys with their usage plans, and stage throttling. */
+  readonly api: DeploymentSettings['api'];
+  /** The backends the function may invoke: only these Lambda functions and SageMaker endpoints. */
+  readonly backends: readonly Backend[];
   readonly streams: CaptureStreams;
   /** Where records the streams do not take in time are spilled. */
   readonly storage: CaptureStorage;
@@ -70,7 +53,7 @@ export interface ScoringApiProps {
  * package and may put only to its own streams and invoke only its configured backends.
  */
 export class ScoringApi extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: ProjectFunction;
   /** The alias API Gateway calls; provisioned concurrency lives here. */
   public readonly alias: Alias;
   public readonly api: RestApi;
@@ -79,42 +62,28 @@ export class ScoringApi extends Construct {
 
   public constructor(scope: Construct, id: string, props: ScoringApiProps) {
     super(scope, id);
-    const { config } = props;
-    const settings = config.deployment;
-    const configFile = writeDeployedConfig(config);
-
-    const functionLogs = new LogGroup(this, 'FunctionLogs', { encryptionKey: props.key, retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const { environment } = props;
+    const functionLogs = ProjectFunction.logGroup(this, 'FunctionLogs', props.key, props.logRetention);
     const role = new Role(this, 'FunctionRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `inference-tables ${config.environment} scoring function`,
+      description: `inference-tables ${environment} scoring function`,
     });
     functionLogs.grantWrite(role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      description: `inference-tables ${config.environment}: MLflow scoring proxy that captures every request`,
-      entry: join(ROOT, 'lambdas', 'entry', 'scoring.ts'),
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      memorySize: settings.scoring_function.memory_mb,
-      timeout: Duration.seconds(settings.scoring_function.timeout_seconds),
-      reservedConcurrentExecutions: settings.scoring_function.reserved_concurrency,
-      tracing: Tracing.ACTIVE,
+    this.function = new ProjectFunction(this, 'Function', {
+      description: `inference-tables ${environment}: MLflow scoring proxy that captures every request`,
+      entry: 'scoring.ts',
+      memorySize: props.function.memory_mb,
+      timeout: Duration.seconds(props.function.timeout_seconds),
+      reservedConcurrentExecutions: props.function.reserved_concurrency,
       role,
       logGroup: functionLogs,
-      environment: { [ENV.configFile]: 'config.json', NODE_OPTIONS: '--enable-source-maps' },
-      bundling: bundlingWithConfig(configFile),
+      configFile: props.configFile,
     });
-    this.alias = this.function.addAlias('live', { provisionedConcurrentExecutions: settings.scoring_function.provisioned_concurrency });
+    this.alias = this.function.addAlias('live', { provisionedConcurrentExecutions: props.function.provisioned_concurrency });
     props.streams.grantPutRecords(this.function);
     props.storage.grantSpillWrite(this.function);
-    grantBackends(role, config);
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray accepts trace segments only on Resource "*" (it has no resource-level permissions).',
-    });
+    grantBackends(role, props.backends);
 
     const integration = new LambdaIntegration(this.alias, {
       proxy: true,
@@ -122,17 +91,17 @@ export class ScoringApi extends Construct {
       // One permission for the whole API: a resource policy per method would grow with the routes.
       scopePermissionToMethod: false,
     });
-    const accessLogs = new LogGroup(this, 'AccessLogs', { encryptionKey: props.key, retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const { api } = settings;
+    const accessLogs = ProjectFunction.logGroup(this, 'AccessLogs', props.key, props.logRetention);
+    const { api } = props;
     this.api = new RestApi(this, 'Api', {
-      restApiName: `inference-tables-${config.environment}`,
-      description: `inference-tables ${config.environment}: MLflow-compatible scoring with capture`,
+      restApiName: `inference-tables-${environment}`,
+      description: `inference-tables ${environment}: MLflow-compatible scoring with capture`,
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: true,
       // The account-level logging role is shared by every API of the account and region.
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
-        stageName: config.environment,
+        stageName: environment,
         throttlingRateLimit: api.rate_limit,
         throttlingBurstLimit: api.burst_limit,
         tracingEnabled: true,
@@ -154,7 +123,7 @@ export class ScoringApi extends Construct {
     for (const route of SCORING_ROUTES) {
       // Health checks (load balancers, uptime probes) carry no credentials, as locally; they
       // answer an empty body and run no model.
-      const open = OPEN_ROUTES.has(route.path);
+      const open = OPEN_PATHS.has(route.path);
       const method = resourceAt(this.api.root, route.path).addMethod(route.method, undefined, open ? { authorizationType: AuthorizationType.NONE, apiKeyRequired: false } : undefined);
       if (open) {
         Validations.of(method).acknowledge(
@@ -168,9 +137,9 @@ export class ScoringApi extends Construct {
 
     const keyIds = new Map<string, string>();
     for (const k of api.api_keys) {
-      const key = this.api.addApiKey(`Key-${k.name}`, { apiKeyName: `inference-tables-${config.environment}-${k.name}` });
+      const key = this.api.addApiKey(`Key-${k.name}`, { apiKeyName: `inference-tables-${environment}-${k.name}` });
       const plan = this.api.addUsagePlan(`Plan-${k.name}`, {
-        name: `inference-tables-${config.environment}-${k.name}`,
+        name: `inference-tables-${environment}-${k.name}`,
         throttle: k.rate_limit !== undefined || k.burst_limit !== undefined ? { rateLimit: k.rate_limit, burstLimit: k.burst_limit } : undefined,
         quota: k.quota ? { limit: k.quota.limit, period: Period[k.quota.period] } : undefined,
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
@@ -208,35 +177,12 @@ function resourceAt(root: IResource, path: string): IResource {
   return node;
 }
 
-/**
- * Writes the configuration the function reads into a file named by its content. Request
- * limits above what Lambda can receive are lowered, so the function itself answers 413.
- */
-/** Writes the configuration a function is bundled with (request limits clamped to Lambda's); returns its path. */
-export function writeDeployedConfig(config: Config): string {
-  const clamp = <T extends { capture: { max_request_bytes: number } }>(x: T): T => ({
-    ...x,
-    capture: { ...x.capture, max_request_bytes: Math.min(x.capture.max_request_bytes, AWS_MAX_REQUEST_BYTES) },
-  });
-  const deployed = { ...config, models: config.models.map(clamp), endpoints: config.endpoints.map(clamp) };
-  const text = `${JSON.stringify(deployed, null, 2)}\n`;
-  const dir = join(tmpdir(), 'inference-tables-config');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${config.environment}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`);
-  writeFileSync(file, text);
-  return file;
-}
-
-function backendsOf(config: Config): Backend[] {
-  return config.models.flatMap((m) => m.versions.map((v) => v.backend));
-}
-
 /** Lets the function invoke exactly the Lambda functions and SageMaker endpoints it routes to. */
-function grantBackends(role: Role, config: Config): void {
+function grantBackends(role: Role, backends: readonly Backend[]): void {
   const stack = Stack.of(role);
   const functions = new Set<string>();
   const endpoints = new Set<string>();
-  for (const backend of backendsOf(config)) {
+  for (const backend of backends) {
     if (backend.type === 'lambda') {
       functions.add(
         backend.function_name.startsWith('arn:')

@@ -1,32 +1,29 @@
-import { join } from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/core/metric-names.js';
 import { CaptureMetric, SPILL_PREFIX } from '../../lambdas/core/spill.js';
-import { ENV } from '../../lambdas/shared/env.js';
-import type { Config } from '../../lambdas/core/config/index.js';
-import { bundlingWithConfig } from './bundling.js';
 import type { CaptureStorage } from './capture-storage.js';
 import type { CaptureStreams } from './capture-streams.js';
-import { writeDeployedConfig } from './scoring-api.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { ProjectFunction } from './project-function.js';
 
 /** A redrive run's limit: 1,000 spill objects at Firehose's pace fit well inside it. */
 const REDRIVE_TIMEOUT = Duration.minutes(5);
 
 /** Props of {@link SpillRedrive}. */
 export interface SpillRedriveProps {
-  readonly config: Config;
+  /** Environment name, in the function's and alarms' names. */
+  readonly environment: string;
+  /** The environment's configuration file, bundled with the function (it names the streams). */
+  readonly configFile: string;
+  /** Minutes between two runs (`delivery.redrive_minutes`). */
+  readonly redriveMinutes: number;
   readonly storage: CaptureStorage;
   readonly streams: CaptureStreams;
   readonly topic: ITopic;
@@ -40,50 +37,39 @@ export interface SpillRedriveProps {
  * that fails.
  */
 export class SpillRedrive extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: ProjectFunction;
   public readonly alarms: Alarm[] = [];
 
   public constructor(scope: Construct, id: string, props: SpillRedriveProps) {
     super(scope, id);
-    const { config } = props;
-    const logs = new LogGroup(this, 'Logs', { encryptionKey: props.storage.key, retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${config.environment} redrive of spilled capture records` });
+    const { environment } = props;
+    const logs = ProjectFunction.logGroup(this, 'Logs', props.storage.key, props.logRetention);
+    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${environment} redrive of spilled capture records` });
     logs.grantWrite(role);
-    this.function = new NodejsFunction(this, 'Function', {
-      description: `inference-tables ${config.environment}: puts spilled capture records back into the streams`,
-      entry: join(ROOT, 'lambdas', 'entry', 'redrive.ts'),
+    this.function = new ProjectFunction(this, 'Function', {
+      description: `inference-tables ${environment}: puts spilled capture records back into the streams`,
+      entry: 'redrive.ts',
       handler: 'redrive',
-      projectRoot: ROOT,
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      memorySize: 512,
       timeout: REDRIVE_TIMEOUT,
       // Runs never overlap: one at a time deletes what it redrove.
       reservedConcurrentExecutions: 1,
-      tracing: Tracing.ACTIVE,
       role,
       logGroup: logs,
-      environment: { [ENV.configFile]: 'config.json', NODE_OPTIONS: '--enable-source-maps' },
-      bundling: bundlingWithConfig(writeDeployedConfig(config)),
+      configFile: props.configFile,
     });
     props.streams.grantPutRecords(this.function);
     props.storage.grantSpillRedrive(this.function);
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray accepts trace segments only on Resource "*" (it has no resource-level permissions).',
-    });
     new Rule(this, 'Schedule', {
-      description: `inference-tables ${config.environment}: redrive spilled capture records`,
-      schedule: Schedule.rate(Duration.minutes(config.delivery.redrive_minutes)),
+      description: `inference-tables ${environment}: redrive spilled capture records`,
+      schedule: Schedule.rate(Duration.minutes(props.redriveMinutes)),
       targets: [new LambdaFunction(this.function, { retryAttempts: 0 })],
     });
 
-    const env = { Environment: config.environment };
+    const env = { Environment: environment };
     const sum = (name: string, minutes: number) => new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: env, statistic: 'Sum', period: Duration.minutes(minutes) });
     const alarm = (name: string, description: string, metric: Metric, threshold: number) => {
       const a = new Alarm(this, name, {
-        alarmName: `inference-tables-${config.environment}-${name}`,
+        alarmName: `inference-tables-${environment}-${name}`,
         alarmDescription: description,
         metric,
         threshold,
@@ -97,6 +83,6 @@ export class SpillRedrive extends Construct {
     alarm('capture-lost', 'Capture records were lost: Firehose and the S3 spill both failed (the function logs name their request ids).', sum(CaptureMetric.lost, 5), 1);
     alarm('capture-spilled', `Capture records were spilled to ${SPILL_PREFIX} in the data bucket; the scheduled redrive puts them back.`, sum(CaptureMetric.spilled, 5), 1);
     alarm('capture-retried', 'Firehose throttled or refused many capture records (retried); consider more streams per endpoint.', sum(CaptureMetric.retried, 5), 100);
-    alarm('redrive-failed', 'The scheduled redrive of spilled capture records failed; spilled records are waiting.', this.function.metricErrors({ period: Duration.minutes(Math.max(5, config.delivery.redrive_minutes)) }), 1);
+    alarm('redrive-failed', 'The scheduled redrive of spilled capture records failed; spilled records are waiting.', this.function.metricErrors({ period: Duration.minutes(Math.max(5, props.redriveMinutes)) }), 1);
   }
 }

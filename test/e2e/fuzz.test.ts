@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRoute } from '../../lambdas/core/routing.js';
+import { parseRoute } from '../../lambdas/core/routes.js';
 import { type LocalStack } from '../../lambdas/wiring/local.js';
 import { startLocalStack } from '../helpers/local.js';
 import { configWith } from '../helpers/config.js';

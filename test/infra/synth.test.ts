@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_MAX_REQUEST_BYTES } from '../../lib/constructs/scoring-api.js';
+import { AWS_MAX_REQUEST_BYTES } from '../../lib/constructs/project-function.js';
 import { loadConfig } from '../../lambdas/wiring/config-file.js';
 import { captureRecordSchema } from '../../lambdas/core/capture-record.js';
 import { ENV } from '../../lambdas/shared/env.js';

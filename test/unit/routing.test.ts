@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError, NotFoundError } from '../../lambdas/core/errors.js';
-import { Router, parseRoute } from '../../lambdas/core/routing.js';
+import { parseRoute } from '../../lambdas/core/routes.js';
+import { Router } from '../../lambdas/core/routing.js';
 import { demoConfig } from '../helpers/config.js';
 
 const router = new Router(demoConfig());

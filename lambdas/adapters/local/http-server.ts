@@ -6,6 +6,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { localServerSchema } from '../../core/config/index.js';
 import { asError } from '../../core/errors.js';
 import { log } from '../../core/log.js';
+import { OPEN_PATHS } from '../../core/routes.js';
 import { eventIdentity } from '../../shared/proxy-event.js';
 import type { GatewayContext } from '../../shared/gateway-fault.js';
 import type { RouteResult } from './dashboard.js';
@@ -18,8 +19,6 @@ export { authenticate } from './local-auth.js';
 /** Requests handled at once by default (API Gateway's stage throttling plays this part on AWS). */
 export const DEFAULT_MAX_IN_FLIGHT = localServerSchema.parse({}).max_in_flight;
 
-/** Paths answered without credentials, as on AWS. */
-const OPEN_PATHS = new Set(['/ping', '/health']);
 
 /** A handler with the Lambda signature (the middy-wrapped scoring handler). */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

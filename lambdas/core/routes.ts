@@ -1,0 +1,86 @@
+/**
+ * The routes of the scoring API, declared once: the local server's open paths, the API
+ * Gateway resources and methods (`lib/constructs/scoring-api.ts`) and the handler's routing
+ * ({@link parseRoute}) are derived from this table. A new route is one entry here plus its
+ * case in the handler.
+ */
+
+/** A request path, recognised. */
+export type Route =
+  | { kind: 'ping' | 'health' | 'version' | 'list-endpoints' }
+  | { kind: 'get-endpoint'; name: string }
+  | { kind: 'invoke-endpoint'; endpoint: string; served?: string }
+  | { kind: 'invoke-model'; model: string; ref: string }
+  | { kind: 'not-found' }
+  | { kind: 'method-not-allowed'; allowed: string; invocation?: InvocationRoute };
+
+/** The routes that invoke a model, and are captured. */
+export type InvocationRoute = Extract<Route, { kind: 'invoke-endpoint' | 'invoke-model' }>;
+
+/** A route a path template leads to. */
+type Recognised = Exclude<Route, { kind: 'not-found' | 'method-not-allowed' }>;
+
+/** One route: its method, its path template (API Gateway's `{param}` syntax), and whether it needs credentials. */
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  /** Answered without credentials (health checks), locally and on AWS. */
+  readonly open: boolean;
+  /** The route, from the template's parameters (decoded path segments). */
+  readonly route: (params: Readonly<Record<string, string>>) => Recognised;
+}
+
+const param = (params: Readonly<Record<string, string>>, name: string) => params[name] as string;
+
+/** Every route of the scoring API. */
+export const ROUTES: readonly RouteSpec[] = [
+  { method: 'GET', path: '/ping', open: true, route: () => ({ kind: 'ping' }) },
+  { method: 'GET', path: '/health', open: true, route: () => ({ kind: 'health' }) },
+  { method: 'GET', path: '/version', open: false, route: () => ({ kind: 'version' }) },
+  { method: 'POST', path: '/serving-endpoints/{name}/invocations', open: false, route: (p) => ({ kind: 'invoke-endpoint', endpoint: param(p, 'name') }) },
+  {
+    method: 'POST',
+    path: '/serving-endpoints/{name}/served-models/{served}/invocations',
+    open: false,
+    route: (p) => ({ kind: 'invoke-endpoint', endpoint: param(p, 'name'), served: param(p, 'served') }),
+  },
+  { method: 'POST', path: '/model/{name}/{ref}/invocations', open: false, route: (p) => ({ kind: 'invoke-model', model: param(p, 'name'), ref: param(p, 'ref') }) },
+  { method: 'GET', path: '/api/2.0/serving-endpoints', open: false, route: () => ({ kind: 'list-endpoints' }) },
+  { method: 'GET', path: '/api/2.0/serving-endpoints/{name}', open: false, route: (p) => ({ kind: 'get-endpoint', name: param(p, 'name') }) },
+];
+
+/** Paths answered without credentials. */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(ROUTES.filter((r) => r.open).map((r) => r.path));
+
+function segment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+const TEMPLATES = ROUTES.map((spec) => ({ spec, parts: spec.path.split('/').filter(Boolean) }));
+
+/** Recognises a method and path (empty segments ignored, segments decoded); never throws. */
+export function parseRoute(method: string, path: string): Route {
+  const parts = path.split('/').filter(Boolean).map(segment);
+  for (const { spec, parts: template } of TEMPLATES) {
+    if (template.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const matches = template.every((t, i) => {
+      const part = parts[i] as string;
+      if (t.startsWith('{') && t.endsWith('}')) {
+        params[t.slice(1, -1)] = part;
+        return true;
+      }
+      return t === part;
+    });
+    if (!matches) continue;
+    const route = spec.route(params);
+    if (method === spec.method) return route;
+    // An invocation with the wrong method still reached the proxy: it is captured as refused.
+    return route.kind === 'invoke-endpoint' || route.kind === 'invoke-model' ? { kind: 'method-not-allowed', allowed: spec.method, invocation: route } : { kind: 'method-not-allowed', allowed: spec.method };
+  }
+  return { kind: 'not-found' };
+}
