@@ -11,7 +11,7 @@ import { CloudWatchPublisher } from '../adapters/aws/cloudwatch-publisher.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import { FirehoseSink } from '../adapters/aws/firehose-sink.js';
 import { EmfPublisher } from '../adapters/aws/emf-publisher.js';
-import type { CaptureSink, MetricsPublisher, ObjectStore } from '../core/ports.js';
+import type { MetricsPublisher } from '../core/ports.js';
 import { SpillingSink } from '../core/spill.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import type { RefreshDeps } from '../workflow/steps.js';

@@ -202,7 +202,7 @@ describe('faults on the capture path, and the counts after each', () => {
       const url = `http://127.0.0.1:${(model.address() as AddressInfo).port}`;
       const config = configWith((c) => {
         const signature = c.models[0].versions[1].signature;
-        c.models.push({ name: 'flaky-model', versions: [{ version: '1', stage: 'Production', backend: { type: 'http', url, timeout_ms: 300 }, signature }] });
+        c.models.push({ name: 'flaky-model', versions: [{ version: '1', stage: 'Production', backend: { type: 'http', url, timeout_ms: 2000 }, signature }] });
         c.endpoints.push({ name: 'flaky', served_entities: [{ entity_name: 'flaky-model', entity_version: '1', traffic_percentage: 100 }], capture: { enabled: true } });
       });
       const sink = new SpillingSink(stream, new FileObjectStore(dir), new CaptureCounters(), { spillTimeoutMs: 5000 });

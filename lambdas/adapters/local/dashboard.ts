@@ -9,7 +9,7 @@ import { literal } from '../../core/refresh-sql.js';
 import { capturedEndpoints } from '../../workflow/steps.js';
 import { CaptureMetric, SPILL_PREFIX } from '../../core/spill.js';
 import type { CaptureCounters } from './capture-counters.js';
-import { ERROR_OUTPUT_DIR } from './delivery-stream.js';
+import { ERROR_OUTPUT_DIR } from './parquet-delivery.js';
 import { FileObjectStore } from './file-object-store.js';
 import { LocalQueryEngine } from './query-engine.js';
 
