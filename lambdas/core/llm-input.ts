@@ -3,10 +3,12 @@ import { InvalidRequestError } from './errors.js';
 import { fieldPath } from './field-path.js';
 
 /**
- * The unified LLM input MLflow ≥ 2.10 and Databricks accept (OpenAI's chat, completions and
- * embeddings request bodies), checked at the proxy so a model never receives a value of a
- * type the protocol refuses. Fields other than those below pass through unchecked (models
- * take their own parameters).
+ * The values of unified LLM input MLflow ≥ 2.10 and Databricks accept (OpenAI's chat,
+ * completions and embeddings request bodies), checked at the proxy so a model never receives
+ * a value of a type the protocol refuses. The input fields themselves (`messages`, `prompt`,
+ * `input`) are entries of the input-format registry (`input-formats.ts`), which checks each
+ * with a schema from here; the sampling parameters below are checked for all of them. Other
+ * fields pass through unchecked (models take their own parameters).
  */
 
 /** The JSON type of a value, in the words an error message uses. */
@@ -42,7 +44,8 @@ function textOrTokensProblem(value: unknown): { path: (string | number)[]; messa
   return bad < 0 ? null : { path: [bad], message: `must be ${form.what}, like element 0; got ${jsonType(value[bad])}` };
 }
 
-const textOrTokens = z.unknown().superRefine((value, ctx) => {
+/** Completions `prompt` and embeddings `input`: text or token ids. */
+export const textOrTokensSchema = z.unknown().superRefine((value, ctx) => {
   const problem = textOrTokensProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
 });
@@ -72,11 +75,11 @@ const count = (max: number) =>
     .max(max, `must be at most ${max}`)
     .nullish();
 
-/** The checked fields of a unified LLM request. */
-export const llmRequestSchema = z.looseObject({
-  messages: z.array(message, { error: typeError('a list of messages') }).min(1, 'must hold at least one message').optional(),
-  prompt: textOrTokens.optional(),
-  input: textOrTokens.optional(),
+/** Chat input: `messages`, a non-empty list of messages with a role. */
+export const chatMessagesSchema = z.array(message, { error: typeError('a list of messages') }).min(1, 'must hold at least one message');
+
+/** The sampling parameters checked on every unified LLM request, whatever its input field. */
+export const llmParametersSchema = z.looseObject({
   temperature: number(0, 2),
   top_p: number(0, 1),
   max_tokens: count(Number.MAX_SAFE_INTEGER),
@@ -85,20 +88,25 @@ export const llmRequestSchema = z.looseObject({
   stream: z.boolean({ error: typeError('true or false') }).nullish(),
 });
 
-/** The fields that make a body a unified LLM request; exactly one is present. */
-export const LLM_FIELDS = ['messages', 'prompt', 'input'] as const;
-
-/**
- * Checks a unified LLM request body (without `client_request_id`).
- * @throws InvalidRequestError naming the field, e.g. `'input[1]' must be a string, like element 0; got dict`
- */
-export function checkLlmRequest(json: Record<string, unknown>): void {
-  const present = LLM_FIELDS.filter((k) => k in json);
-  if (present.length > 1) {
-    throw new InvalidRequestError(`Invalid input. A request has exactly one of ${LLM_FIELDS.map((f) => `'${f}'`).join(', ')}; got ${present.map((f) => `'${f}'`).join(' and ')}.`, 'INVALID_PARAMETER_VALUE');
-  }
-  const result = llmRequestSchema.safeParse(json);
+/** Throws the first issue of a failed parse, named by its path below `under`. */
+function refuse(result: z.ZodSafeParseResult<unknown>, under: readonly PropertyKey[]): void {
   if (result.success) return;
   const issue = result.error.issues[0] as z.core.$ZodIssue;
-  throw new InvalidRequestError(`Invalid input. '${fieldPath(issue.path)}' ${issue.message}.`, 'INVALID_PARAMETER_VALUE');
+  throw new InvalidRequestError(`Invalid input. '${fieldPath([...under, ...issue.path])}' ${issue.message}.`, 'INVALID_PARAMETER_VALUE');
+}
+
+/**
+ * The check of one LLM input field's value, for its registry entry.
+ * @example llmFieldCheck('messages', chatMessagesSchema)([{ role: 1 }]) // throws "Invalid input. 'messages[0].role' must be a string; got int."
+ */
+export function llmFieldCheck(field: string, schema: z.ZodType): (value: unknown) => void {
+  return (value) => refuse(schema.safeParse(value), [field]);
+}
+
+/**
+ * Checks the sampling parameters of a unified LLM request body, after its input field.
+ * @throws InvalidRequestError naming the field, e.g. `'temperature' must be at most 2`
+ */
+export function checkLlmParameters(json: Record<string, unknown>): void {
+  refuse(llmParametersSchema.safeParse(json), []);
 }

@@ -1,21 +1,29 @@
 import { InvalidRequestError, UnsupportedMediaTypeError } from './errors.js';
+import {
+  type BodyContentType,
+  CONTENT_TYPES,
+  CONTENT_TYPE_LIST_TEXT,
+  INPUT_FIELDS,
+  INPUT_FIELD_SET_TEXT,
+  type InputField,
+  JSON_CONTENT_TYPE,
+  LLM_FIELDS,
+  type LlmField,
+  bodyFormat,
+  isBodyContentType,
+  keyedFormat,
+} from './input-formats.js';
 import { jsonStructureProblem, removeTopLevelKey } from './json-text.js';
-import { LLM_FIELDS, checkLlmRequest } from './llm-input.js';
+import { describeType, isObject, pythonList } from './json-value.js';
+import { checkLlmParameters } from './llm-input.js';
 
 /**
  * The MLflow 2.x scoring protocol (`mlflow/pyfunc/scoring_server`), checked at the proxy so
  * every backend answers bad input the same way MLflow does: same status, same error code,
- * same message prefix, and the same plain-text 415 bodies.
+ * same message prefix, and the same plain-text 415 bodies. The input formats themselves
+ * (how each is recognised, checked and read as rows) are the registry in `input-formats.ts`;
+ * this module applies the rules around them.
  */
-
-/** The four standard input fields; exactly one must be present. */
-export const INPUT_FIELDS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;
-export type InputField = (typeof INPUT_FIELDS)[number];
-
-/** Keys that make a body unified LLM input (MLflow ≥ 2.10), checked by `llm-input.ts`. */
-export { LLM_FIELDS } from './llm-input.js';
-
-const INPUT_SET_TEXT = "{'dataframe_split', 'dataframe_records', 'instances', 'inputs'}";
 
 /** Appended by MLflow ≥ 2.0 to errors an outdated 1.x client would see. */
 export const SCORING_PROTOCOL_CHANGE_INFO =
@@ -24,7 +32,7 @@ export const SCORING_PROTOCOL_CHANGE_INFO =
 /** Key a caller may add at the top level of a JSON body to tag its request. */
 export const CLIENT_REQUEST_ID = 'client_request_id';
 
-/** A request that follows the protocol. */
+/** A request that follows the protocol; `format` names its entry in the input-format registry. */
 export type ScoringRequest =
   | {
       kind: 'standard';
@@ -38,19 +46,20 @@ export type ScoringRequest =
     }
   | {
       kind: 'llm';
+      format: LlmField;
       json: Record<string, unknown>;
       forwardBody: string;
       contentType: 'application/json';
       clientRequestId: string | null;
     }
-  | { kind: 'csv'; forwardBody: string; contentType: 'text/csv'; clientRequestId: null };
+  | { kind: 'csv'; format: BodyContentType; forwardBody: string; contentType: BodyContentType; clientRequestId: null };
 
 /**
  * Checks the `Content-Type` header like MLflow's `invocations()`: charset first, then
  * unknown parameters, then the exact MIME type. Returns the MIME type.
  * @throws UnsupportedMediaTypeError with MLflow's plain-text 415 message
  */
-export function checkContentType(header: string | undefined): 'application/json' | 'text/csv' {
+export function checkContentType(header: string | undefined): (typeof CONTENT_TYPES)[number] {
   const raw = header ?? '';
   const [mimePart = '', ...paramParts] = raw.split(';');
   const mime = mimePart.trim();
@@ -67,25 +76,10 @@ export function checkContentType(header: string | undefined): 'application/json'
   if (unknown.length > 0) {
     throw new UnsupportedMediaTypeError(`Unrecognized content type parameters: ${unknown.join(', ')}. ${SCORING_PROTOCOL_CHANGE_INFO}`);
   }
-  if (mime !== 'application/json' && mime !== 'text/csv') {
-    throw new UnsupportedMediaTypeError(
-      `This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '${header ?? 'None'}'.`,
-    );
+  if (mime !== JSON_CONTENT_TYPE && !isBodyContentType(mime)) {
+    throw new UnsupportedMediaTypeError(`This predictor only supports the following content types: Types: ${CONTENT_TYPE_LIST_TEXT}. Got '${header ?? 'None'}'.`);
   }
   return mime;
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return "<class 'NoneType'>";
-  if (typeof value === 'string') return "<class 'str'>";
-  if (typeof value === 'boolean') return "<class 'bool'>";
-  if (typeof value === 'number') return Number.isInteger(value) ? "<class 'int'>" : "<class 'float'>";
-  if (Array.isArray(value)) return "<class 'list'>";
-  return "<class 'dict'>";
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Longest `client_request_id` accepted: it is a join key, not a payload. */
@@ -110,88 +104,15 @@ function readClientRequestId(json: Record<string, unknown>): string | null {
 }
 
 /**
- * Column names of `dataframe_split`: strings, or integers (pandas writes a default column
- * index as 0, 1, …), each once. Anything else would reach a model as a name it cannot use.
- */
-function checkColumnNames(columns: readonly unknown[]): void {
-  const seen = new Set<string>();
-  columns.forEach((c, i) => {
-    if (typeof c !== 'string' && !(typeof c === 'number' && Number.isSafeInteger(c))) {
-      throw new InvalidRequestError(`Invalid input. 'dataframe_split.columns[${i}]' must be a string (or an integer, as pandas writes a default index). Got ${describeType(c)}.`, 'INVALID_PARAMETER_VALUE');
-    }
-    const name = String(c);
-    if (seen.has(name)) throw new InvalidRequestError(`Invalid input. 'dataframe_split.columns' names the column '${name.slice(0, 64)}' twice.`, 'INVALID_PARAMETER_VALUE');
-    seen.add(name);
-  });
-}
-
-function checkStandardInput(format: InputField, value: unknown): void {
-  if (format === 'dataframe_split') {
-    if (!isObject(value)) {
-      throw new InvalidRequestError(
-        Array.isArray(value)
-          ? 'Invalid input. Dataframe split format must be a dictionary. Got list.'
-          : `Invalid input. Dataframe split format must be a dictionary. Got type ${describeType(value)}.`,
-      );
-    }
-    const keys = Object.keys(value);
-    if (!('data' in value) || keys.some((k) => k !== 'data' && k !== 'columns' && k !== 'index')) {
-      throw new InvalidRequestError(
-        `Invalid input. Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. Got {${keys.map((k) => `'${k}'`).join(', ')}}.'`,
-      );
-    }
-    const { data, columns } = value as { data: unknown; columns?: unknown };
-    if (!Array.isArray(data) || (columns !== undefined && !Array.isArray(columns))) {
-      throw new InvalidRequestError(
-        "Invalid input. Provided dataframe_split field is not a valid dataframe representation in 'split' format. Error: 'data and columns must be lists'",
-      );
-    }
-    if (Array.isArray(columns)) {
-      checkColumnNames(columns);
-      for (const row of data) {
-        if (Array.isArray(row) ? row.length !== columns.length : columns.length !== 1) {
-          const width = Array.isArray(row) ? row.length : 1;
-          throw new InvalidRequestError(
-            `Invalid input. Provided dataframe_split field is not a valid dataframe representation in 'split' format. Error: '${columns.length} columns passed, passed data had ${width} columns'`,
-          );
-        }
-      }
-    }
-  } else if (format === 'dataframe_records') {
-    if (!Array.isArray(value)) {
-      throw new InvalidRequestError(
-        `Invalid input. Dataframe records format must be a list of records. Got ${isObject(value) ? 'dictionary' : `type ${describeType(value)}`}.`,
-      );
-    }
-    if (value.some((row) => !isObject(row))) {
-      throw new InvalidRequestError(
-        "Invalid input. Provided dataframe_records field is not a valid dataframe representation in 'records' format. Error: 'each record must be a dictionary'",
-      );
-    }
-  } else if (format === 'inputs' && isObject(value)) {
-    const lengths = new Set(Object.values(value).map((v) => (Array.isArray(v) ? v.length : 1)));
-    if (lengths.size > 1) throw new InvalidRequestError('The length of values for each input/column name are not the same');
-  } else if (format === 'instances' && Array.isArray(value) && value.length > 0 && value.every(isObject)) {
-    const first = Object.keys(value[0] as object).sort().join('\u0000');
-    if (value.some((row) => Object.keys(row as object).sort().join('\u0000') !== first)) {
-      throw new InvalidRequestError('The length of values for each input/column name are not the same');
-    }
-  }
-}
-
-/**
  * Parses a scoring request body following MLflow's rules.
  * @throws UnsupportedMediaTypeError (415) or InvalidRequestError (400)
  */
 export function parseScoringRequest(contentTypeHeader: string | undefined, body: string): ScoringRequest {
   const mime = checkContentType(contentTypeHeader);
-  if (mime === 'text/csv') {
-    if (body.trim() === '') {
-      throw new InvalidRequestError(
-        "Failed to parse input as a Pandas DataFrame. Ensure that the input is a valid CSV-formatted Pandas DataFrame produced using the `pandas.DataFrame.to_csv()` method. Error: 'No columns to parse from file'",
-      );
-    }
-    return { kind: 'csv', forwardBody: body, contentType: 'text/csv', clientRequestId: null };
+  if (mime !== JSON_CONTENT_TYPE) {
+    // A body format: the whole body is its value, and it has no top-level keys to read.
+    bodyFormat(mime).check(body);
+    return { kind: 'csv', format: mime, forwardBody: body, contentType: mime, clientRequestId: null };
   }
   let parsed: unknown;
   try {
@@ -208,11 +129,11 @@ export function parseScoringRequest(contentTypeHeader: string | undefined, body:
   const structure = jsonStructureProblem(body);
   if (structure) throw new InvalidRequestError(`Invalid input. The JSON body is refused: ${structure}.`);
   if (Array.isArray(parsed)) {
-    throw new InvalidRequestError(`Invalid input. The input must be a JSON dictionary with exactly one of the input fields ${INPUT_SET_TEXT}. Received a list. ${SCORING_PROTOCOL_CHANGE_INFO}`);
+    throw new InvalidRequestError(`Invalid input. The input must be a JSON dictionary with exactly one of the input fields ${INPUT_FIELD_SET_TEXT}. Received a list. ${SCORING_PROTOCOL_CHANGE_INFO}`);
   }
   if (!isObject(parsed)) {
     throw new InvalidRequestError(
-      `Invalid input. The input must be a JSON dictionary with exactly one of the input fields ${INPUT_SET_TEXT}. Received unexpected input type '${describeType(parsed)}'.`,
+      `Invalid input. The input must be a JSON dictionary with exactly one of the input fields ${INPUT_FIELD_SET_TEXT}. Received unexpected input type '${describeType(parsed)}'.`,
     );
   }
   const clientRequestId = readClientRequestId(parsed);
@@ -222,10 +143,19 @@ export function parseScoringRequest(contentTypeHeader: string | undefined, body:
   const forwardBody = () => (forward ??= tagged ? removeTopLevelKey(body, CLIENT_REQUEST_ID) : body);
   const { [CLIENT_REQUEST_ID]: _dropped, ...json } = parsed;
 
-  if (LLM_FIELDS.some((k) => k in json)) {
-    checkLlmRequest(json);
+  // Unified LLM input takes precedence over the standard fields, as in MLflow.
+  const llm = LLM_FIELDS.filter((k) => k in json);
+  if (llm.length > 0) {
+    if (llm.length > 1) {
+      throw new InvalidRequestError(`Invalid input. A request has exactly one of ${LLM_FIELDS.map((f) => `'${f}'`).join(', ')}; got ${llm.map((f) => `'${f}'`).join(' and ')}.`, 'INVALID_PARAMETER_VALUE');
+    }
+    const format = llm[0] as LlmField;
+    // The field before the parameters: the order in which one schema of the body named them.
+    keyedFormat(format).check(json[format]);
+    checkLlmParameters(json);
     return {
       kind: 'llm',
+      format,
       json,
       get forwardBody() {
         return forwardBody();
@@ -237,11 +167,11 @@ export function parseScoringRequest(contentTypeHeader: string | undefined, body:
   const found = INPUT_FIELDS.filter((k) => k in json);
   if (found.length !== 1) {
     throw new InvalidRequestError(
-      `The input must be a JSON dictionary with exactly one of the input fields ${INPUT_SET_TEXT}. Received dictionary with input fields: [${found.map((k) => `'${k}'`).join(', ')}]. ${SCORING_PROTOCOL_CHANGE_INFO}`,
+      `The input must be a JSON dictionary with exactly one of the input fields ${INPUT_FIELD_SET_TEXT}. Received dictionary with input fields: ${pythonList(found)}. ${SCORING_PROTOCOL_CHANGE_INFO}`,
     );
   }
   const format = found[0] as InputField;
-  checkStandardInput(format, json[format]);
+  keyedFormat(format).check(json[format]);
   if ('params' in json && !isObject(json.params)) {
     throw new InvalidRequestError(`Invalid input. 'params' must be a dictionary. Got ${describeType(json.params)}.`, 'INVALID_PARAMETER_VALUE');
   }

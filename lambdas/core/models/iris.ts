@@ -1,5 +1,6 @@
 import { InvalidRequestError } from '../errors.js';
 import { toFrame } from '../frame.js';
+import { INPUT_FIELD_SET_TEXT } from '../input-formats.js';
 import type { ScoringRequest } from '../protocol.js';
 import model from './iris-model.json' with { type: 'json' };
 
@@ -54,9 +55,7 @@ function toNumber(value: unknown, column: string, row: number): number {
 /** Scores a protocol-valid request; the answer is MLflow's `{"predictions": [...]}`. */
 export function predictIris(request: ScoringRequest): unknown {
   if (request.kind === 'llm') {
-    throw new InvalidRequestError(
-      "Invalid input. The iris model expects one of the input fields {'dataframe_split', 'dataframe_records', 'instances', 'inputs'}.",
-    );
+    throw new InvalidRequestError(`Invalid input. The iris model expects one of the input fields ${INPUT_FIELD_SET_TEXT}.`);
   }
   const frame = toFrame(request);
   let matrix: number[][];
