@@ -85,6 +85,10 @@ export function checkContentType(header: string | undefined): (typeof CONTENT_TY
 /** Longest `client_request_id` accepted: it is a join key, not a payload. */
 export const MAX_CLIENT_REQUEST_ID_LENGTH = 1024;
 
+/** A control character (C0 or DEL): what a join key must not hold. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 function readClientRequestId(json: Record<string, unknown>): string | null {
   const value = json[CLIENT_REQUEST_ID];
   if (value === undefined || value === null) return null;
@@ -94,7 +98,7 @@ function readClientRequestId(json: Record<string, unknown>): string | null {
     if (value.length > MAX_CLIENT_REQUEST_ID_LENGTH) {
       throw new InvalidRequestError(`Invalid input. '${CLIENT_REQUEST_ID}' is ${value.length} characters long; at most ${MAX_CLIENT_REQUEST_ID_LENGTH} are accepted.`, 'INVALID_PARAMETER_VALUE');
     }
-    if (!value.isWellFormed() || /[\u0000-\u001f\u007f]/.test(value)) {
+    if (!value.isWellFormed() || CONTROL_CHARACTER.test(value)) {
       throw new InvalidRequestError(`Invalid input. '${CLIENT_REQUEST_ID}' holds control characters or unpaired surrogates.`, 'INVALID_PARAMETER_VALUE');
     }
     return value;
