@@ -189,12 +189,15 @@ export interface DriftRow extends MetricsKey, DriftColumns {
   verdict: Verdict;
 }
 
+/** What an alert is about. */
+export const ALERT_KINDS = ['drift', 'quality', 'error_rate', 'latency', 'volume'] as const;
+
 /** A row of `<endpoint>_alerts`. */
 export interface AlertRow {
   window_start: string;
   granularity: Granularity;
   model_id: string;
-  kind: 'drift' | 'quality' | 'error_rate' | 'latency' | 'volume';
+  kind: (typeof ALERT_KINDS)[number];
   metric: string;
   column_name: string | null;
   value: number;
