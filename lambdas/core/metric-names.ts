@@ -9,7 +9,8 @@ export const METRICS_NAMESPACE = 'InferenceTables';
 /**
  * The metrics the refresh publishes (`lambdas/workflow/metrics-step.ts`), read by the alarms
  * and dashboards (`lib/constructs/monitoring-alarms.ts`). Window figures are stamped at their
- * window's start, with the dimensions `Endpoint` and `Granularity`.
+ * window's start, with the dimensions `Endpoint` and `Granularity`; which profile column each
+ * comes from is declared with the column (`monitoring/profile-columns.ts`).
  */
 export const RefreshMetric = {
   /** Predictions of the window (all models, no slice). */

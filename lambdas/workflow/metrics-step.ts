@@ -10,6 +10,7 @@ import {
   type CarriedWindow,
   type DriftRow,
   type MetricsOutput,
+  PUBLISHED_PROFILE_COLUMNS,
   type PredictionBatch,
   type ProfileRow,
   TABLE_COLUMN,
@@ -19,7 +20,7 @@ import {
   trafficKey,
   windowLength,
   windowStart,
-} from '../core/monitoring.js';
+} from '../core/monitoring/index.js';
 import { tableName } from '../core/names.js';
 import { type ColumnarResult, type MetricDatum, type QueryEngine, QueryError } from '../core/ports.js';
 import { literal } from '../core/refresh-sql.js';
@@ -165,30 +166,20 @@ async function baselineOf(deps: RefreshDeps, engine: QueryEngine, endpoint: stri
   return out;
 }
 
-/** Datapoints for alarms and dashboards: the all-models, unsliced rows of each window computed. */
+/**
+ * Datapoints for alarms and dashboards: the all-models, unsliced rows of each window computed.
+ * The profile columns published, and as what, are declared with the columns.
+ */
 export function metricData(endpoint: string, output: MetricsOutput, runAt: Date): MetricDatum[] {
   const data: MetricDatum[] = [];
   const at = (row: { window_start: string }) => new Date(`${row.window_start.replace(' ', 'T')}Z`);
   const dims = (row: { granularity: string }, extra: Record<string, string> = {}) => ({ [MetricDimension.endpoint]: endpoint, [MetricDimension.granularity]: row.granularity, ...extra });
   const whole = (r: { model_id: string; slice_key: string | null }) => r.model_id === ALL_MODELS && r.slice_key === null;
   for (const t of output.profile.filter((p: ProfileRow) => whole(p) && p.column_name === TABLE_COLUMN)) {
-    const push = (name: string, value: number | null | undefined, unit: MetricDatum['unit'] = 'None') => {
-      if (value !== null && value !== undefined && Number.isFinite(value)) data.push({ name, value, timestamp: at(t), dimensions: dims(t), unit });
-    };
-    push(RefreshMetric.predictions, t.count, 'Count');
-    push(RefreshMetric.requestCount, t.request_count, 'Count');
-    push(RefreshMetric.errorRate, t.error_rate);
-    push(RefreshMetric.latencyP50, t.latency_p50_ms, 'Milliseconds');
-    push(RefreshMetric.latencyP99, t.latency_p99_ms, 'Milliseconds');
-    push(RefreshMetric.labelCoverage, t.label_coverage);
-    push(RefreshMetric.accuracy, t.accuracy_score);
-    push(RefreshMetric.f1Macro, t.f1_score?.macro);
-    push(RefreshMetric.rocAuc, t.roc_auc);
-    push(RefreshMetric.logLoss, t.log_loss);
-    push(RefreshMetric.meanAbsoluteError, t.mean_absolute_error);
-    push(RefreshMetric.rootMeanSquaredError, t.root_mean_squared_error);
-    push(RefreshMetric.r2, t.r2_score);
-    push(RefreshMetric.meanAbsolutePercentageError, t.mean_absolute_percentage_error);
+    for (const { column, metric } of PUBLISHED_PROFILE_COLUMNS) {
+      const value = metric.value ? metric.value(t[column]) : t[column];
+      if (typeof value === 'number' && Number.isFinite(value)) data.push({ name: metric.name, value, timestamp: at(t), dimensions: dims(t), unit: metric.unit });
+    }
   }
   const drifted = new Map<string, { row: DriftRow; n: number }>();
   for (const d of output.drift.filter(whole)) {

@@ -17,7 +17,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, MetricDimension, RefreshMetric } from '../../lambdas/core/metric-names.js';
-import { ALERT_KINDS, windowLength } from '../../lambdas/core/monitoring.js';
+import { ALERT_KINDS, windowLength } from '../../lambdas/core/monitoring/index.js';
 import { CaptureMetric } from '../../lambdas/core/spill.js';
 import { GRANULARITIES, type Config, type Granularity, monitoringSettings } from '../../lambdas/core/config/index.js';
 
