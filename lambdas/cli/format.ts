@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { type ColumnDrift, DRIFT_CELLS } from '../core/monitoring/index.js';
 import type { QueryResult } from '../core/ports.js';
 
 /** Output formats of `inference-tables query`. */
@@ -29,4 +30,17 @@ export function formatResult(result: QueryResult, format: OutputFormat): string 
       return `${table.toString()}\n(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})\n`;
     }
   }
+}
+
+// Tiny values in exponent notation: a p-value of 1e-60 is not 0.000000.
+const num = (v: number | null | undefined, digits = 6) => (v === null || v === undefined ? '' : Math.abs(v) < 1e-4 && v !== 0 ? v.toExponential(3) : v.toFixed(digits));
+
+/** Renders the rows of `inference-tables drift` for a terminal: a column per cell of each drift statistic. */
+export function formatDrift(rows: readonly ColumnDrift[]): string {
+  const table = new Table({
+    head: ['column', 'kind', 'n base', 'n current', ...DRIFT_CELLS.map((c) => c.header), 'p adjusted', 'verdict'],
+    style: { head: [], border: [] },
+  });
+  for (const r of rows) table.push([r.column, r.kind, r.base_count, r.current_count, ...DRIFT_CELLS.map((c) => num(c.value(r), c.digits)), num(r.pvalue_adjusted), r.verdict]);
+  return `${table.toString()}\n`;
 }

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import Table from 'cli-table3';
 import { LabelsFileError, normalizeLabelsFile } from '../adapters/local/labels-file.js';
-import { type ColumnDrift, compareSamples } from '../core/monitoring.js';
+import { compareSamples } from '../core/monitoring/index.js';
 import { NAME_PATTERN, isValidName } from '../core/names.js';
 import { QueryError, type QueryStats } from '../core/ports.js';
 import type { RefreshDefinitionSource } from '../core/refresh-steps.js';
@@ -15,7 +14,7 @@ import { environmentQueryEngine, redriveEnvironment, uploadToEnvironment } from 
 import { openLocalQueryEngine, redriveDataFolder, startLocalStack, storeInDataFolder } from '../wiring/local.js';
 import { type RefreshProgress, runLocalRefresh } from '../wiring/local-refresh.js';
 import { type EndpointReport, REPORTED_DISAGREEMENTS, capturedEndpoints } from '../workflow/steps.js';
-import { OUTPUT_FORMATS, type OutputFormat, formatResult } from './format.js';
+import { OUTPUT_FORMATS, type OutputFormat, formatDrift, formatResult } from './format.js';
 
 /** Default folder of the local tables. */
 export const DEFAULT_DATA_DIR = '.inference-tables';
@@ -204,35 +203,6 @@ function count(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${value}' is not a positive integer.`);
   return n;
-}
-
-const num = (v: number | null | undefined, digits = 6) => (v === null || v === undefined ? '' : Math.abs(v) < 1e-4 && v !== 0 ? v.toExponential(3) : v.toFixed(digits));
-
-function formatDrift(rows: readonly ColumnDrift[]): string {
-  const table = new Table({
-    head: ['column', 'kind', 'n base', 'n current', 'ks stat', 'ks p', 'chi2 stat', 'chi2 p', 'js', 'wasserstein', 'psi', 'tv', 'l_inf', 'p adjusted', 'verdict'],
-    style: { head: [], border: [] },
-  });
-  for (const r of rows) {
-    table.push([
-      r.column,
-      r.kind,
-      r.base_count,
-      r.current_count,
-      num(r.ks_test?.statistic),
-      num(r.ks_test?.pvalue),
-      num(r.chi_squared_test?.statistic, 4),
-      num(r.chi_squared_test?.pvalue),
-      num(r.js_distance),
-      num(r.wasserstein_distance),
-      num(r.population_stability_index),
-      num(r.tv_distance),
-      num(r.l_infinity_distance),
-      num(r.pvalue_adjusted),
-      r.verdict,
-    ]);
-  }
-  return `${table.toString()}\n`;
 }
 
 function progressLine(p: RefreshProgress): void {

@@ -1,110 +1,40 @@
+import { ALERT_ROW_COLUMNS, DRIFT_ROW_COLUMNS, type MetricsColumn, PROFILE_ROW_COLUMNS, RUN_COLUMNS, type SqlType, columnsMarkdown, sqlTypeOf } from './monitoring/index.js';
 import { type Dialect, type TableRef, literal } from './refresh-sql.js';
+
+export type { SqlType };
 
 /**
  * The metrics tables (`<endpoint>_profile_metrics`, `_drift_metrics`, `_alerts`) and the
- * statements that replace a run's windows in them. Rows are staged as JSON lines by the
- * metrics step; Athena reads them with the JSON SerDe, DuckDB with read_json.
+ * statements that replace a run's windows in them. Their columns are declared once, in the
+ * column registries of `monitoring/`. Rows are staged as JSON lines by the metrics step;
+ * Athena reads them with the JSON SerDe, DuckDB with read_json.
  */
 
-/** A column type, written out for each engine. */
-export type SqlType = 'VARCHAR' | 'DOUBLE' | 'BIGINT' | 'TIMESTAMP' | { readonly array: SqlType } | { readonly struct: readonly (readonly [string, SqlType])[] };
+/**
+ * The columns of each metrics table, from the column registries (the rows the metrics step
+ * computes), then the run's columns the insert adds.
+ */
+export const METRICS_TABLE_COLUMNS = {
+  profile: [...PROFILE_ROW_COLUMNS, ...RUN_COLUMNS],
+  drift: [...DRIFT_ROW_COLUMNS, ...RUN_COLUMNS],
+  alerts: [...ALERT_ROW_COLUMNS, ...RUN_COLUMNS],
+} as const satisfies Record<string, readonly MetricsColumn[]>;
 
-const AVERAGED: SqlType = { struct: [['macro', 'DOUBLE'], ['weighted', 'DOUBLE']] };
-const TEST: SqlType = { struct: [['statistic', 'DOUBLE'], ['pvalue', 'DOUBLE']] };
-
-const KEY_COLUMNS: [string, SqlType][] = [
-  ['window_start', 'TIMESTAMP'],
-  ['window_end', 'TIMESTAMP'],
-  ['granularity', 'VARCHAR'],
-  ['model_id', 'VARCHAR'],
-  ['slice_key', 'VARCHAR'],
-  ['slice_value', 'VARCHAR'],
-  ['column_name', 'VARCHAR'],
-  ['data_type', 'VARCHAR'],
-];
-
-const RUN_COLUMNS: [string, SqlType][] = [
-  ['computed_at', 'TIMESTAMP'],
-  ['run_id', 'VARCHAR'],
-];
+const sqlColumns = (columns: readonly MetricsColumn[]): readonly (readonly [string, SqlType])[] => columns.map((c) => [c.name, sqlTypeOf(c.schema)] as const);
 
 /** Columns of `<endpoint>_profile_metrics`, in order. */
-export const PROFILE_COLUMNS: readonly (readonly [string, SqlType])[] = [
-  ...KEY_COLUMNS,
-  ['count', 'BIGINT'],
-  ['num_nulls', 'BIGINT'],
-  ['percent_null', 'DOUBLE'],
-  ['num_nan', 'BIGINT'],
-  ['num_zeros', 'BIGINT'],
-  ['percent_zeros', 'DOUBLE'],
-  ['avg', 'DOUBLE'],
-  ['stddev', 'DOUBLE'],
-  ['min', 'DOUBLE'],
-  ['max', 'DOUBLE'],
-  ['quantiles', { array: 'DOUBLE' }],
-  ['median', 'DOUBLE'],
-  ['distinct_count', 'BIGINT'],
-  ['percent_distinct', 'DOUBLE'],
-  ['frequent_items', { array: { struct: [['item', 'VARCHAR'], ['count', 'BIGINT']] } }],
-  ['min_length', 'BIGINT'],
-  ['max_length', 'BIGINT'],
-  ['avg_length', 'DOUBLE'],
-  ['accuracy_score', 'DOUBLE'],
-  ['precision', AVERAGED],
-  ['recall', AVERAGED],
-  ['f1_score', AVERAGED],
-  ['confusion_matrix', { struct: [['labels', { array: 'VARCHAR' }], ['matrix', { array: { array: 'BIGINT' } }]] }],
-  ['roc_auc', 'DOUBLE'],
-  ['log_loss', 'DOUBLE'],
-  ['mean_absolute_error', 'DOUBLE'],
-  ['mean_squared_error', 'DOUBLE'],
-  ['root_mean_squared_error', 'DOUBLE'],
-  ['r2_score', 'DOUBLE'],
-  ['mean_absolute_percentage_error', 'DOUBLE'],
-  ['labeled_count', 'BIGINT'],
-  ['label_coverage', 'DOUBLE'],
-  ['request_count', 'BIGINT'],
-  ['error_rate', 'DOUBLE'],
-  ['latency_p50_ms', 'DOUBLE'],
-  ['latency_p99_ms', 'DOUBLE'],
-  ...RUN_COLUMNS,
-];
+export const PROFILE_COLUMNS = sqlColumns(METRICS_TABLE_COLUMNS.profile);
 
 /** Columns of `<endpoint>_drift_metrics`, in order. */
-export const DRIFT_COLUMNS: readonly (readonly [string, SqlType])[] = [
-  ...KEY_COLUMNS,
-  ['drift_type', 'VARCHAR'],
-  ['window_cmp', { struct: [['start', 'TIMESTAMP'], ['end', 'TIMESTAMP']] }],
-  ['count_delta', 'BIGINT'],
-  ['avg_delta', 'DOUBLE'],
-  ['percent_null_delta', 'DOUBLE'],
-  ['ks_test', TEST],
-  ['chi_squared_test', TEST],
-  ['js_distance', 'DOUBLE'],
-  ['wasserstein_distance', 'DOUBLE'],
-  ['population_stability_index', 'DOUBLE'],
-  ['tv_distance', 'DOUBLE'],
-  ['l_infinity_distance', 'DOUBLE'],
-  ['base_count', 'BIGINT'],
-  ['current_count', 'BIGINT'],
-  ['pvalue_adjusted', 'DOUBLE'],
-  ['verdict', 'VARCHAR'],
-  ...RUN_COLUMNS,
-];
+export const DRIFT_COLUMNS = sqlColumns(METRICS_TABLE_COLUMNS.drift);
 
 /** Columns of `<endpoint>_alerts`, in order. */
-export const ALERT_COLUMNS: readonly (readonly [string, SqlType])[] = [
-  ['window_start', 'TIMESTAMP'],
-  ['granularity', 'VARCHAR'],
-  ['model_id', 'VARCHAR'],
-  ['kind', 'VARCHAR'],
-  ['metric', 'VARCHAR'],
-  ['column_name', 'VARCHAR'],
-  ['value', 'DOUBLE'],
-  ['threshold', 'DOUBLE'],
-  ['message', 'VARCHAR'],
-  ...RUN_COLUMNS,
-];
+export const ALERT_COLUMNS = sqlColumns(METRICS_TABLE_COLUMNS.alerts);
+
+/** A metrics table's columns as the Markdown table of the README (a test keeps them equal). */
+export function metricsColumnsMarkdown(table: keyof typeof METRICS_TABLE_COLUMNS): string {
+  return columnsMarkdown(METRICS_TABLE_COLUMNS[table]);
+}
 
 /** The type in DuckDB's syntax or Athena's (Hive DDL). */
 export function renderType(d: Dialect, t: SqlType): string {
@@ -158,7 +88,7 @@ export function metricsStatements(d: Dialect, tables: MetricsTables, runId: stri
   ] as const;
   for (const [table, staged, columns] of sets) {
     out.push(createTable(d, table, columns));
-    const stagedColumns = columns.filter(([c]) => c !== 'computed_at' && c !== 'run_id');
+    const stagedColumns = columns.filter(([c]) => !RUN_COLUMNS.some((r) => r.name === c));
     out.push(createStaging(d, staged, stagedColumns));
     // The windows computed, as granularity and start: the key rows are replaced by.
     out.push(

@@ -2,12 +2,15 @@ import { isAbsolute, join } from 'node:path';
 import { type Granularity, monitoringSettings } from '../core/config/index.js';
 import { log } from '../core/log.js';
 import { type MetricsTables, metricsStatements } from '../core/metrics-sql.js';
+import { MetricDimension, RefreshMetric } from '../core/metric-names.js';
 import {
+  ALERT_KINDS,
   ALL_MODELS,
   type AlertRow,
   type CarriedWindow,
   type DriftRow,
   type MetricsOutput,
+  PUBLISHED_PROFILE_COLUMNS,
   type PredictionBatch,
   type ProfileRow,
   TABLE_COLUMN,
@@ -17,7 +20,7 @@ import {
   trafficKey,
   windowLength,
   windowStart,
-} from '../core/monitoring.js';
+} from '../core/monitoring/index.js';
 import { tableName } from '../core/names.js';
 import { type ColumnarResult, type MetricDatum, type QueryEngine, QueryError } from '../core/ports.js';
 import { literal } from '../core/refresh-sql.js';
@@ -164,44 +167,34 @@ async function baselineOf(deps: RefreshDeps, engine: QueryEngine, endpoint: stri
   return out;
 }
 
-/** Datapoints for alarms and dashboards: the all-models, unsliced rows of each window computed. */
+/**
+ * Datapoints for alarms and dashboards: the all-models, unsliced rows of each window computed.
+ * The profile columns published, and as what, are declared with the columns.
+ */
 export function metricData(endpoint: string, output: MetricsOutput, runAt: Date): MetricDatum[] {
   const data: MetricDatum[] = [];
   const at = (row: { window_start: string }) => new Date(`${row.window_start.replace(' ', 'T')}Z`);
-  const dims = (row: { granularity: string }, extra: Record<string, string> = {}) => ({ Endpoint: endpoint, Granularity: row.granularity, ...extra });
+  const dims = (row: { granularity: string }, extra: Record<string, string> = {}) => ({ [MetricDimension.endpoint]: endpoint, [MetricDimension.granularity]: row.granularity, ...extra });
   const whole = (r: { model_id: string; slice_key: string | null }) => r.model_id === ALL_MODELS && r.slice_key === null;
   for (const t of output.profile.filter((p: ProfileRow) => whole(p) && p.column_name === TABLE_COLUMN)) {
-    const push = (name: string, value: number | null | undefined, unit: MetricDatum['unit'] = 'None') => {
-      if (value !== null && value !== undefined && Number.isFinite(value)) data.push({ name, value, timestamp: at(t), dimensions: dims(t), unit });
-    };
-    push('Predictions', t.count, 'Count');
-    push('RequestCount', t.request_count, 'Count');
-    push('ErrorRate', t.error_rate);
-    push('LatencyP50', t.latency_p50_ms, 'Milliseconds');
-    push('LatencyP99', t.latency_p99_ms, 'Milliseconds');
-    push('LabelCoverage', t.label_coverage);
-    push('Accuracy', t.accuracy_score);
-    push('F1Macro', t.f1_score?.macro);
-    push('RocAuc', t.roc_auc);
-    push('LogLoss', t.log_loss);
-    push('MeanAbsoluteError', t.mean_absolute_error);
-    push('RootMeanSquaredError', t.root_mean_squared_error);
-    push('R2', t.r2_score);
-    push('MeanAbsolutePercentageError', t.mean_absolute_percentage_error);
+    for (const { column, metric } of PUBLISHED_PROFILE_COLUMNS) {
+      const value = metric.value ? metric.value(t[column]) : t[column];
+      if (typeof value === 'number' && Number.isFinite(value)) data.push({ name: metric.name, value, timestamp: at(t), dimensions: dims(t), unit: metric.unit });
+    }
   }
   const drifted = new Map<string, { row: DriftRow; n: number }>();
   for (const d of output.drift.filter(whole)) {
-    data.push({ name: 'JsDistance', value: d.js_distance ?? 0, timestamp: at(d), dimensions: dims(d, { DriftType: d.drift_type, Column: d.column_name }), unit: 'None' });
+    data.push({ name: RefreshMetric.jsDistance, value: d.js_distance ?? 0, timestamp: at(d), dimensions: dims(d, { [MetricDimension.driftType]: d.drift_type, [MetricDimension.column]: d.column_name }), unit: 'None' });
     const key = `${d.granularity}|${d.window_start}|${d.drift_type}`;
     const acc = drifted.get(key) ?? { row: d, n: 0 };
     if (d.verdict === 'DRIFT') acc.n += 1;
     drifted.set(key, acc);
   }
   // Alerts are stamped at the run, not the window: an alarm sees them whatever window they judge.
-  const kinds = ['drift', 'quality', 'error_rate', 'latency', 'volume'] as const;
-  data.push({ name: 'Alerts', value: output.alerts.length, timestamp: runAt, dimensions: { Endpoint: endpoint }, unit: 'Count' });
-  for (const kind of kinds) data.push({ name: 'Alerts', value: output.alerts.filter((a) => a.kind === kind).length, timestamp: runAt, dimensions: { Endpoint: endpoint, Kind: kind }, unit: 'Count' });
-  for (const { row, n } of drifted.values()) data.push({ name: 'DriftedColumns', value: n, timestamp: at(row), dimensions: dims(row, { DriftType: row.drift_type }), unit: 'Count' });
+  const endpointOnly = { [MetricDimension.endpoint]: endpoint };
+  data.push({ name: RefreshMetric.alerts, value: output.alerts.length, timestamp: runAt, dimensions: endpointOnly, unit: 'Count' });
+  for (const kind of ALERT_KINDS) data.push({ name: RefreshMetric.alerts, value: output.alerts.filter((a) => a.kind === kind).length, timestamp: runAt, dimensions: { ...endpointOnly, [MetricDimension.kind]: kind }, unit: 'Count' });
+  for (const { row, n } of drifted.values()) data.push({ name: RefreshMetric.driftedColumns, value: n, timestamp: at(row), dimensions: dims(row, { [MetricDimension.driftType]: row.drift_type }), unit: 'Count' });
   return data;
 }
 

@@ -16,8 +16,8 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../lambdas/core/metric-names.js';
-import { windowLength } from '../../lambdas/core/monitoring.js';
+import { METRICS_NAMESPACE, MetricDimension, RefreshMetric } from '../../lambdas/core/metric-names.js';
+import { ALERT_KINDS, windowLength } from '../../lambdas/core/monitoring/index.js';
 import { CaptureMetric } from '../../lambdas/core/spill.js';
 import { GRANULARITIES, type Config, type Granularity, monitoringSettings } from '../../lambdas/core/config/index.js';
 
@@ -62,12 +62,12 @@ export class MonitoringAlarms extends Construct {
     const granularity = [...settings.granularities].sort((a, b) => GRANULARITIES.indexOf(a) - GRANULARITIES.indexOf(b))[0] as Granularity;
     const period = Duration.millis(windowLength(granularity));
     const metric = (name: string, statistic: string, extra: Record<string, string> = {}) =>
-      new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { Endpoint: endpoint, Granularity: granularity, ...extra }, statistic, period });
+      new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { [MetricDimension.endpoint]: endpoint, [MetricDimension.granularity]: granularity, ...extra }, statistic, period });
     // The thresholds (monitoring.alerts) are applied by the metrics step, locally and on AWS
     // alike; each alert it raises counts in `Alerts`, stamped at the run, so an alert on an
     // old window (late labels) alarms now. One alarm per endpoint keeps the stack far from
     // CloudFormation's 500 resources however many endpoints there are.
-    const alerts = new Metric({ namespace: METRICS_NAMESPACE, metricName: 'Alerts', dimensionsMap: { Endpoint: endpoint }, statistic: 'Sum', period: alarmPeriod });
+    const alerts = new Metric({ namespace: METRICS_NAMESPACE, metricName: RefreshMetric.alerts, dimensionsMap: { [MetricDimension.endpoint]: endpoint }, statistic: 'Sum', period: alarmPeriod });
     const created = new Alarm(this, `${endpoint}-alerts`, {
       alarmName: `inference-tables-${environment}-${endpoint}-alerts`,
       alarmDescription: `The refresh raised alerts for ${endpoint} (drift, quality, error rate, latency or volume): see the ${endpoint.replaceAll('-', '_')}_alerts table`,
@@ -80,10 +80,13 @@ export class MonitoringAlarms extends Construct {
     });
     created.addAlarmAction(new SnsAction(this.topic));
     this.alarms.push(created);
-    const byKind = (kind: string) => new Metric({ namespace: METRICS_NAMESPACE, metricName: 'Alerts', dimensionsMap: { Endpoint: endpoint, Kind: kind }, statistic: 'Sum', period: alarmPeriod, label: kind });
+    const byKind = (kind: string) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName: RefreshMetric.alerts, dimensionsMap: { [MetricDimension.endpoint]: endpoint, [MetricDimension.kind]: kind }, statistic: 'Sum', period: alarmPeriod, label: kind });
+    // The dimensions of the per-column drift metrics, as SEARCH lists them (sorted).
+    const columnDimensions = [MetricDimension.column, MetricDimension.driftType, MetricDimension.endpoint, MetricDimension.granularity].sort().join(',');
     const search = (name: string) =>
       new MathExpression({
-        expression: `SEARCH('{${METRICS_NAMESPACE},Column,DriftType,Endpoint,Granularity} MetricName="${name}" Endpoint="${endpoint}" Granularity="${granularity}"', 'Maximum', ${period.toSeconds()})`,
+        expression: `SEARCH('{${METRICS_NAMESPACE},${columnDimensions}} MetricName="${name}" ${MetricDimension.endpoint}="${endpoint}" ${MetricDimension.granularity}="${granularity}"', 'Maximum', ${period.toSeconds()})`,
         label: '',
         period,
       });
@@ -92,17 +95,21 @@ export class MonitoringAlarms extends Construct {
       new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { Environment: environment, Endpoint: endpoint }, statistic: 'Sum', period: Duration.minutes(5), label: name });
     const widgets: IWidget[] = [
       new AlarmStatusWidget({ title: 'Alarm', alarms: [created], width: 8, height: 3 }),
-      new GraphWidget({ title: 'Alerts raised, by kind', left: ['drift', 'quality', 'error_rate', 'latency', 'volume'].map(byKind), width: 16, height: 3 }),
-      new GraphWidget({ title: 'Requests and predictions', left: [metric('RequestCount', 'Sum'), metric('Predictions', 'Sum')], width: 8 }),
-      new GraphWidget({ title: 'Latency (ms)', left: [metric('LatencyP50', 'Maximum'), metric('LatencyP99', 'Maximum')], width: 8 }),
-      new GraphWidget({ title: 'Error rate (5xx)', left: [metric('ErrorRate', 'Maximum')], width: 8 }),
+      new GraphWidget({ title: 'Alerts raised, by kind', left: ALERT_KINDS.map(byKind), width: 16, height: 3 }),
+      new GraphWidget({ title: 'Requests and predictions', left: [metric(RefreshMetric.requestCount, 'Sum'), metric(RefreshMetric.predictions, 'Sum')], width: 8 }),
+      new GraphWidget({ title: 'Latency (ms)', left: [metric(RefreshMetric.latencyP50, 'Maximum'), metric(RefreshMetric.latencyP99, 'Maximum')], width: 8 }),
+      new GraphWidget({ title: 'Error rate (5xx)', left: [metric(RefreshMetric.errorRate, 'Maximum')], width: 8 }),
       new GraphWidget({ title: 'Capture: retried, spilled, lost, redriven', left: Object.values(CaptureMetric).map(capture), width: 8 }),
-      new GraphWidget({ title: 'Drifted columns', left: [metric('DriftedColumns', 'Maximum', { DriftType: 'BASELINE' }), metric('DriftedColumns', 'Maximum', { DriftType: 'CONSECUTIVE' })], width: 8 }),
-      new GraphWidget({ title: 'JS distance per column', left: [search('JsDistance')], width: 8 }),
+      new GraphWidget({
+        title: 'Drifted columns',
+        left: (['BASELINE', 'CONSECUTIVE'] as const).map((type) => metric(RefreshMetric.driftedColumns, 'Maximum', { [MetricDimension.driftType]: type })),
+        width: 8,
+      }),
+      new GraphWidget({ title: 'JS distance per column', left: [search(RefreshMetric.jsDistance)], width: 8 }),
       new GraphWidget({
         title: 'Quality',
-        left: [metric('Accuracy', 'Minimum'), metric('F1Macro', 'Minimum'), metric('R2', 'Minimum'), metric('LabelCoverage', 'Minimum')],
-        right: [metric('RootMeanSquaredError', 'Maximum'), metric('LogLoss', 'Maximum')],
+        left: [RefreshMetric.accuracy, RefreshMetric.f1Macro, RefreshMetric.r2, RefreshMetric.labelCoverage].map((name) => metric(name, 'Minimum')),
+        right: [RefreshMetric.rootMeanSquaredError, RefreshMetric.logLoss].map((name) => metric(name, 'Maximum')),
         width: 8,
       }),
     ];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb, sqlString } from '../../lambdas/adapters/local/duckdb.js';
-import type { ColumnDrift } from '../../lambdas/core/monitoring.js';
+import type { ColumnDrift } from '../../lambdas/core/monitoring/index.js';
 import { cli } from '../helpers/cli.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'stats');

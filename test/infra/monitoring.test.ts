@@ -1,5 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { RefreshMetric } from '../../lambdas/core/metric-names.js';
+import { CaptureMetric } from '../../lambdas/core/spill.js';
 import { configWith, demoConfig } from '../helpers/config.js';
 import { only, synthesize } from '../helpers/stacks.js';
 
@@ -54,6 +56,18 @@ describe('monitoring: alarms, alerts topic, dashboards', () => {
     // The capture counters of the endpoint, as the functions publish them (environment and endpoint).
     const text = (iris?.Properties.DashboardBody['Fn::Join'][1] as unknown[]).filter((p) => typeof p === 'string').join('');
     for (const metric of ['CaptureRetried', 'CaptureSpilled', 'CaptureLost', 'CaptureRedriven']) expect(text, metric).toContain(`"${metric}","Endpoint","iris","Environment","${config.environment}"`);
+  });
+
+  it('alarms and draws only metrics the refresh and the capture path publish, by their shared names', () => {
+    const published = new Set<string>([...Object.values(RefreshMetric), ...Object.values(CaptureMetric)]);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: any }[];
+    for (const { Properties: p } of alarms.filter((a) => a.Properties.Namespace === 'InferenceTables')) expect(published).toContain(p.MetricName);
+    for (const d of Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as { Properties: any }[]) {
+      const text = (d.Properties.DashboardBody['Fn::Join'][1] as unknown[]).filter((p) => typeof p === 'string').join('');
+      const drawn = [...text.matchAll(/\["InferenceTables","(\w+)"/g), ...text.matchAll(/MetricName=\\"(\w+)\\"/g)].map((m) => m[1]);
+      expect(drawn.length).toBeGreaterThan(0);
+      for (const name of drawn) expect(published).toContain(name);
+    }
   });
 
   it('lets only the metrics step publish metrics, and only in the InferenceTables namespace', () => {

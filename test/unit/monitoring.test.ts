@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { monitoringSchema } from '../../lambdas/core/config/index.js';
 import { windowsOf } from '../../lambdas/workflow/metrics-step.js';
-import { batchOf, benjaminiHochberg, computeMetrics, profileValues, trafficKey, verdicts, windowStart } from '../../lambdas/core/monitoring.js';
+import { batchOf, benjaminiHochberg, computeMetrics, profileValues, trafficKey, verdicts, windowStart } from '../../lambdas/core/monitoring/index.js';
 
 const settings = monitoringSchema.parse({});
 

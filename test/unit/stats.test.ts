@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { type DriftStatistics, categoricalDrift, frequencies, numericDrift } from '../../lambdas/core/stats/drift.js';
+import { type DriftStatistics, categoricalDrift, numericDrift } from '../../lambdas/core/monitoring/index.js';
+import { frequencies } from '../../lambdas/core/stats/drift.js';
 import { ks2samp, kstwoSf } from '../../lambdas/core/stats/ks.js';
 import { classificationQuality, regressionQuality } from '../../lambdas/core/stats/quality.js';
 

@@ -3,7 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { type Config, GRANULARITIES, type Granularity } from '../../core/config/index.js';
-import { windowLength } from '../../core/monitoring.js';
+import { windowLength } from '../../core/monitoring/index.js';
 import { tableName } from '../../core/names.js';
 import { literal } from '../../core/refresh-sql.js';
 import { capturedEndpoints } from '../../workflow/steps.js';

@@ -1,30 +1,17 @@
 import gammainc from '@stdlib/math-base-special-gammainc';
-import { type TestResult, ks2samp } from './ks.js';
+import type { TestResult } from './ks.js';
 
 /**
- * Drift between a baseline and a current sample of one column, with the statistics of
- * Lakehouse Monitoring's drift table. Reference values: scipy (`ks_2samp`,
- * `wasserstein_distance`, `chi2_contingency` without continuity correction,
- * `distance.jensenshannon(base=2)`); the binning rules below are written in the README.
+ * The measures of drift between a baseline and a current sample of one column, and the
+ * binning they are taken over. Reference values: scipy (`ks_2samp`, `wasserstein_distance`,
+ * `chi2_contingency` without continuity correction, `distance.jensenshannon(base=2)`); the
+ * binning rules below are written in the README. Which measure applies to which column, and
+ * how each becomes a column of the drift table, is the drift-statistic registry's business
+ * (`monitoring/drift-statistics.ts`).
  */
 
 /** Proportions of an empty bin are raised to this before PSI takes logarithms (as Evidently does). */
 export const PSI_EMPTY_BIN = 1e-4;
-
-/** The statistics of one column's drift; the tests that do not apply to its type are null. */
-export interface DriftStatistics {
-  readonly kind: 'numeric' | 'categorical';
-  /** Non-null values compared, baseline and current. */
-  readonly base_count: number;
-  readonly current_count: number;
-  readonly ks_test: (TestResult & { readonly method: string }) | null;
-  readonly chi_squared_test: TestResult | null;
-  readonly wasserstein_distance: number | null;
-  readonly js_distance: number;
-  readonly population_stability_index: number;
-  readonly tv_distance: number | null;
-  readonly l_infinity_distance: number | null;
-}
 
 /** Sturges' rule on the pooled sample: ⌈log₂ n⌉ + 1 equal-width bins between its min and max. */
 export function sturgesBins(n: number): number {
@@ -43,10 +30,11 @@ export function binCounts(sorted: ArrayLike<number>, lo: number, hi: number, k: 
   return counts;
 }
 
-const proportions = (counts: readonly number[]) => {
+/** Each count's share of their total. */
+export function proportions(counts: readonly number[]): number[] {
   const total = counts.reduce((a, b) => a + b, 0);
   return counts.map((c) => c / total);
-};
+}
 
 /** Jensen–Shannon distance, base 2 (the square root of the divergence), of two distributions. */
 export function jsDistance(p: readonly number[], q: readonly number[]): number {
@@ -111,36 +99,36 @@ export function chiSquared(base: readonly number[], current: readonly number[]):
   return { statistic: stat, pvalue: gammainc(stat / 2, dof / 2, true, true) };
 }
 
-function ascending(values: Iterable<number>): Float64Array {
+/** Total variation distance ½ Σ |pᵢ − qᵢ| of two distributions. */
+export function tvDistance(p: readonly number[], q: readonly number[]): number {
+  let sum = 0;
+  for (let i = 0; i < p.length; i++) sum += Math.abs((p[i] as number) - (q[i] as number));
+  return sum / 2;
+}
+
+/** L∞ distance maxᵢ |pᵢ − qᵢ| of two distributions. */
+export function lInfinityDistance(p: readonly number[], q: readonly number[]): number {
+  let max = 0;
+  for (let i = 0; i < p.length; i++) max = Math.max(max, Math.abs((p[i] as number) - (q[i] as number)));
+  return max;
+}
+
+/** Values sorted ascending, NaN left out. */
+export function ascending(values: Iterable<number>): Float64Array {
   const out = Float64Array.from([...values].filter((v) => !Number.isNaN(v)));
   return out.sort();
 }
 
-/** Drift of a numeric column. Nulls and NaN are left out; both samples need a value. */
-export function numericDrift(baseValues: Iterable<number>, currentValues: Iterable<number>): DriftStatistics {
-  return numericDriftSorted(ascending(baseValues), ascending(currentValues));
-}
-
-/** {@link numericDrift} of samples already sorted ascending, without NaN. */
-export function numericDriftSorted(a: Float64Array, b: Float64Array): DriftStatistics {
+/**
+ * The proportions of two sorted numeric samples over the same bins: {@link sturgesBins} of
+ * the pooled sample, of equal width between its min and max.
+ */
+export function binnedProportions(a: Float64Array, b: Float64Array): { p: number[]; q: number[] } {
   if (a.length === 0 || b.length === 0) throw new RangeError('drift needs at least one value on each side');
   const lo = Math.min(a[0] as number, b[0] as number);
   const hi = Math.max(a[a.length - 1] as number, b[b.length - 1] as number);
   const k = sturgesBins(a.length + b.length);
-  const p = proportions(binCounts(a, lo, hi, k));
-  const q = proportions(binCounts(b, lo, hi, k));
-  return {
-    kind: 'numeric',
-    base_count: a.length,
-    current_count: b.length,
-    ks_test: ks2samp(a, b),
-    chi_squared_test: null,
-    wasserstein_distance: wasserstein(a, b),
-    js_distance: jsDistance(p, q),
-    population_stability_index: psi(p, q),
-    tv_distance: null,
-    l_infinity_distance: null,
-  };
+  return { p: proportions(binCounts(a, lo, hi, k)), q: proportions(binCounts(b, lo, hi, k)) };
 }
 
 /** Counts per category. */
@@ -150,33 +138,11 @@ export function frequencies(values: Iterable<string>): Map<string, number> {
   return out;
 }
 
-/** Drift of a categorical column from its counts per category (nulls left out). */
-export function categoricalDrift(base: ReadonlyMap<string, number>, current: ReadonlyMap<string, number>): DriftStatistics {
+/** The counts of two samples over the union of their categories, sorted. */
+export function alignedCounts(base: ReadonlyMap<string, number>, current: ReadonlyMap<string, number>): { base: number[]; current: number[] } {
   const categories = [...new Set([...base.keys(), ...current.keys()])].sort();
   const bc = categories.map((c) => base.get(c) ?? 0);
   const cc = categories.map((c) => current.get(c) ?? 0);
-  const nb = bc.reduce((x, y) => x + y, 0);
-  const nc = cc.reduce((x, y) => x + y, 0);
-  if (nb === 0 || nc === 0) throw new RangeError('drift needs at least one value on each side');
-  const p = proportions(bc);
-  const q = proportions(cc);
-  let tv = 0;
-  let linf = 0;
-  for (let i = 0; i < p.length; i++) {
-    const diff = Math.abs((p[i] as number) - (q[i] as number));
-    tv += diff;
-    linf = Math.max(linf, diff);
-  }
-  return {
-    kind: 'categorical',
-    base_count: nb,
-    current_count: nc,
-    ks_test: null,
-    chi_squared_test: chiSquared(bc, cc),
-    wasserstein_distance: null,
-    js_distance: jsDistance(p, q),
-    population_stability_index: psi(p, q),
-    tv_distance: tv / 2,
-    l_infinity_distance: linf,
-  };
+  if (bc.reduce((x, y) => x + y, 0) === 0 || cc.reduce((x, y) => x + y, 0) === 0) throw new RangeError('drift needs at least one value on each side');
+  return { base: bc, current: cc };
 }
