@@ -76,14 +76,6 @@ export class PayloadTooLargeError extends ScoringError {
   }
 }
 
-/** The caller is not authenticated (401). */
-export class UnauthenticatedError extends ScoringError {
-  public constructor(message = 'Missing or invalid credentials.') {
-    super('UNAUTHENTICATED', message);
-    this.name = 'UnauthenticatedError';
-  }
-}
-
 /** The model backend failed or answered something unusable (502). */
 export class BackendError extends ScoringError {
   public constructor(message: string, options?: ErrorOptions) {

@@ -111,8 +111,3 @@ export function parseStepInput<S extends RefreshStep>(step: S, input: unknown): 
   const issue = result.error.issues[0];
   throw new StepInputError(`${step} got an input it cannot use: ${fieldPath(issue?.path ?? []) || '(input)'}: ${issue?.message ?? 'invalid'}`, { cause: result.error });
 }
-
-/** The step whose function exports `handler`. */
-export function stepOfHandler(handler: string): RefreshStep | undefined {
-  return REFRESH_STEPS.find((s) => REFRESH_STEP_SPECS[s].handler === handler);
-}

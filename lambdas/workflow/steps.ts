@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { type Gzip, constants, createGzip, gunzipSync } from 'node:zlib';
+import { type Gzip, constants, createGzip } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import type { Config } from '../core/config/index.js';
 import type { EndpointRun, FailureInput, RefreshInput, UnpackTask } from '../core/refresh-steps.js';
@@ -265,12 +265,6 @@ export async function unpackTask(deps: RefreshDeps, task: UnpackTask): Promise<{
   await deps.store.put(`${prefix}rejects/${task.task}.jsonl.gz`, await rejects.end());
   await writeJson(deps.store, `${prefix}summaries/${task.task}.json`, summary);
   return { endpoint: task.endpoint, task: task.task, predictions: summary.predictions, rejected: summary.rejected };
-}
-
-/** Reads staged rows back (for tests and the local runner's report). */
-export function readJsonLines(bytes: Uint8Array): unknown[] {
-  const text = gunzipSync(bytes).toString('utf8');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
 }
 
 /** A table as the environment's SQL names it, with the location of its files. */

@@ -14,8 +14,6 @@ import { authenticate } from './local-auth.js';
 import { type BodyPace, BodyReaders, DEFAULT_BODY_PACE, type SlowBody, announcesBody } from './request-body.js';
 import { UserFacingError } from '../../shared/errors.js';
 
-export { authenticate } from './local-auth.js';
-
 /** Requests handled at once by default (API Gateway's stage throttling plays this part on AWS). */
 export const DEFAULT_MAX_IN_FLIGHT = localServerSchema.parse({}).max_in_flight;
 

@@ -14,4 +14,3 @@ export const deliverySchema = z.strictObject({
   /** How often spilled records are put back into the stream (the redrive schedule). */
   redrive_minutes: z.number().int().min(1).max(1440).default(15),
 });
-export type DeliverySettings = z.infer<typeof deliverySchema>;

@@ -14,7 +14,6 @@ export const apiKeySchema = z.strictObject({
   /** Requests allowed per period. */
   quota: z.strictObject({ limit: z.number().int().positive(), period: z.enum(['DAY', 'WEEK', 'MONTH']) }).optional(),
 });
-export type ApiKeySettings = z.infer<typeof apiKeySchema>;
 
 /**
  * How the environment is deployed to AWS (`cdk deploy`). The local stack ignores this part.

@@ -112,7 +112,6 @@ export const configSchema = baseConfigSchema.superRefine((cfg, ctx) => {
 
 /** A validated environment configuration. */
 export type Config = z.infer<typeof configSchema>;
-export type ConfigInput = z.input<typeof configSchema>;
 
 /** Raised when a configuration does not validate; the message names every bad field. */
 export class ConfigError extends UserFacingError {

@@ -53,7 +53,6 @@ export const backendSchema = z.discriminatedUnion('type', [
 export type Backend = z.infer<typeof backendSchema>;
 
 export const stageSchema = z.enum(['None', 'Staging', 'Production', 'Archived']);
-export type Stage = z.infer<typeof stageSchema>;
 
 export const modelVersionSchema = z.strictObject({
   version: z.string().regex(/^[1-9][0-9]*$/, 'must be a positive integer as a string'),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { MonitoringSettings } from '../config/index.js';
 import { alignedCounts, ascending, binnedProportions, chiSquared, frequencies, jsDistance, lInfinityDistance, proportions, psi, tvDistance, wasserstein } from '../stats/drift.js';
 import { ks2samp } from '../stats/ks.js';
-import { type MetricsColumn, type ShapeOf, column, shapeOf } from './columns.js';
+import { type MetricsColumn, type ShapeOf, column } from './columns.js';
 import { type Sample, sampleSize } from './profile.js';
 
 /**
@@ -154,9 +154,6 @@ export const DRIFT_STATISTIC_COLUMNS: readonly Statistic['column'][] = DRIFT_STA
 
 /** The statistics columns a drift row and a `drift` command row share. */
 export type DriftColumns = z.infer<z.ZodObject<ShapeOf<typeof DRIFT_STATISTIC_COLUMNS>>>;
-
-/** zod schema of the statistics columns (for checks of computed rows). */
-export const driftColumnsSchema = z.strictObject(shapeOf(DRIFT_STATISTIC_COLUMNS));
 
 /** The statistics of one column's drift, with its kind and sample sizes; those that do not apply are null. */
 export type DriftStatistics = { readonly kind: ColumnKind; readonly base_count: number; readonly current_count: number } & Readonly<DriftColumns>;
