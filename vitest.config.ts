@@ -14,8 +14,10 @@ export default defineConfig({
       include: ['lambdas/**/*.ts', 'lib/**/*.ts', 'bin/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
       // Code run in child processes and worker threads (the CLI's bin, unpack workers, the
-      // bundled functions) is not counted; the thresholds are the level measured with it so.
-      thresholds: { lines: 0, functions: 0, branches: 0, statements: 0 },
+      // bundled functions) is not counted. The thresholds are the level measured on
+      // 2026-11-30 (statements 93.6 %, branches 84.2 %, functions 92.7 %, lines 95.3 %),
+      // rounded down: a change that lowers it fails.
+      thresholds: { statements: 93, branches: 84, functions: 92, lines: 95 },
     },
   },
 });
