@@ -16,8 +16,8 @@ export default defineConfig({
       // Code run in child processes and worker threads (the CLI's bin, unpack workers, the
       // bundled functions) is not counted. The thresholds are the level measured on
       // 2026-11-30 (statements 93.6 %, branches 84.2 %, functions 92.7 %, lines 95.3 %),
-      // rounded down: a change that lowers it fails.
-      thresholds: { statements: 93, branches: 84, functions: 92, lines: 95 },
+      // less a point for paths that timing decides (retries, races): a change that lowers it fails.
+      thresholds: { statements: 92, branches: 83, functions: 91, lines: 94 },
     },
   },
 });
