@@ -130,7 +130,12 @@ export class InferenceTablesStack extends Stack {
       workgroupArn: this.queries.workgroupArn,
       logRetention,
     });
-    this.monitoring = new MonitoringAlarms(this, 'Monitoring', { config, endpoints: refreshed, key });
+    this.monitoring = new MonitoringAlarms(this, 'Monitoring', {
+      environment,
+      endpoints: refreshed.map((name) => ({ name, monitoring: monitoringSettings(config, name) })),
+      refreshMinutes: config.refresh.schedule_minutes,
+      key,
+    });
     this.redrive = new SpillRedrive(this, 'Redrive', { environment, configFile, redriveMinutes: config.delivery.redrive_minutes, storage: this.storage, streams: this.streams, topic: this.monitoring.topic, logRetention });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: this.scoring.api.url, description: 'Base URL of the scoring API' });

@@ -19,12 +19,17 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, MetricDimension, RefreshMetric } from '../../lambdas/core/metric-names.js';
 import { ALERT_KINDS, windowLength } from '../../lambdas/core/monitoring/index.js';
 import { CaptureMetric } from '../../lambdas/core/spill.js';
-import { GRANULARITIES, type Config, type Granularity, monitoringSettings } from '../../lambdas/core/config/index.js';
+import { GRANULARITIES, type Granularity, type MonitoringSettings } from '../../lambdas/core/config/index.js';
 
 /** Props of {@link MonitoringAlarms}. */
 export interface MonitoringAlarmsProps {
-  readonly config: Config;
-  readonly endpoints: readonly string[];
+  /** Environment name, in the topic's and alarms' names. */
+  readonly environment: string;
+  /** The monitored endpoints (and classic-route models), each with its monitoring settings. */
+  readonly endpoints: readonly { readonly name: string; readonly monitoring: MonitoringSettings }[];
+  /** Minutes between two refreshes: an alarm looks at that span (CloudWatch periods: up to a day). */
+  readonly refreshMinutes: number;
+  /** Encrypts the alerts topic; CloudWatch is allowed to use it to publish. */
   readonly key: IKey;
 }
 
@@ -41,23 +46,22 @@ export class MonitoringAlarms extends Construct {
 
   public constructor(scope: Construct, id: string, props: MonitoringAlarmsProps) {
     super(scope, id);
-    const { config } = props;
-    this.topic = new Topic(this, 'Alerts', { topicName: `inference-tables-${config.environment}-alerts`, masterKey: props.key, enforceSSL: true });
+    const { environment } = props;
+    this.topic = new Topic(this, 'Alerts', { topicName: `inference-tables-${environment}-alerts`, masterKey: props.key, enforceSSL: true });
     // CloudWatch publishes alarm notifications to the encrypted topic with this key.
     props.key.addToResourcePolicy(
       new PolicyStatement({ principals: [new ServicePrincipal('cloudwatch.amazonaws.com')], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'] }),
     );
-    const emails = new Set(props.endpoints.flatMap((e) => monitoringSettings(config, e).alerts.emails));
+    const emails = new Set(props.endpoints.flatMap((e) => e.monitoring.alerts.emails));
     for (const email of emails) this.topic.addSubscription(new EmailSubscription(email));
     // An alarm looks at the span between two refreshes (CloudWatch periods: up to a day).
-    const alarmPeriod = Duration.minutes(Math.min(config.refresh.schedule_minutes, 1440));
-    for (const endpoint of props.endpoints) {
-      const settings = monitoringSettings(config, endpoint);
-      if (settings.enabled) this.endpoint(config.environment, endpoint, settings, alarmPeriod);
+    const alarmPeriod = Duration.minutes(Math.min(props.refreshMinutes, 1440));
+    for (const { name, monitoring } of props.endpoints) {
+      if (monitoring.enabled) this.endpoint(environment, name, monitoring, alarmPeriod);
     }
   }
 
-  private endpoint(environment: string, endpoint: string, settings: ReturnType<typeof monitoringSettings>, alarmPeriod: Duration): void {
+  private endpoint(environment: string, endpoint: string, settings: MonitoringSettings, alarmPeriod: Duration): void {
     // Alarms and graphs follow the finest window computed.
     const granularity = [...settings.granularities].sort((a, b) => GRANULARITIES.indexOf(a) - GRANULARITIES.indexOf(b))[0] as Granularity;
     const period = Duration.millis(windowLength(granularity));
