@@ -5,6 +5,8 @@ import {
   CustomState,
   DefinitionBody,
   DistributedMap,
+  Choice,
+  Condition,
   Fail,
   JitterType,
   JsonPath,
@@ -94,12 +96,14 @@ export function buildRefreshDefinition(scope: Construct, props: RefreshDefinitio
   const recordFailure = step(scope, 'RecordFailure', fns.RecordFailure).next(new Fail(scope, 'RefreshFailed', { errorPath: '$.error', causePath: '$.cause' }));
 
   const plan = step(scope, 'Plan', fns.Plan);
+  // A task that fails for good leaves no summary; its endpoint's commit then fails alone.
+  const unpackTask = step(scope, 'UnpackTask', fns.UnpackTask).addCatch(new Pass(scope, 'UnpackTaskFailed'), { resultPath: '$.error' });
   const unpack = new DistributedMap(scope, 'Unpack', {
     itemsPath: '$.tasks',
     maxConcurrency: settings.max_concurrency,
     // Each task's rows are in the store; only counts come back, and they are not kept.
     resultPath: JsonPath.DISCARD,
-  }).itemProcessor(step(scope, 'UnpackTask', fns.UnpackTask));
+  }).itemProcessor(unpackTask);
 
   const statements = new MapState(scope, 'RunStatements', { itemsPath: '$.commit.statements', maxConcurrency: 1, resultPath: JsonPath.DISCARD }).itemProcessor(
     sqlState(scope, SQL_STEP, props),
@@ -107,17 +111,25 @@ export function buildRefreshDefinition(scope: Construct, props: RefreshDefinitio
   const metricStatements = new MapState(scope, 'RunMetricStatements', { itemsPath: '$.metrics.statements', maxConcurrency: 1, resultPath: JsonPath.DISCARD }).itemProcessor(
     sqlState(scope, METRICS_SQL_STEP, props),
   );
-  const commitOne = step(scope, 'PrepareCommit', fns.PrepareCommit, { resultPath: '$.commit' })
-    .next(statements)
-    .next(step(scope, 'ComputeMetrics', fns.ComputeMetrics, { resultPath: '$.metrics' }))
-    .next(metricStatements)
-    .next(step(scope, 'FinishEndpoint', fns.FinishEndpoint));
+  // One endpoint's failure is its own: recorded, and the next endpoint is committed.
+  const endpointFailed = step(scope, 'EndpointFailed', fns.EndpointFailed);
+  const caught = <T extends LambdaInvoke | MapState>(s: T): T => s.addCatch(endpointFailed, { resultPath: '$.error' }) as T;
+  const commitOne = caught(step(scope, 'PrepareCommit', fns.PrepareCommit, { resultPath: '$.commit' }))
+    .next(caught(statements))
+    .next(caught(step(scope, 'ComputeMetrics', fns.ComputeMetrics, { resultPath: '$.metrics' })))
+    .next(caught(metricStatements))
+    .next(caught(step(scope, 'FinishEndpoint', fns.FinishEndpoint)));
   // One endpoint at a time keeps the Athena load of a run flat.
   const commit = new MapState(scope, 'Commit', { itemsPath: '$.endpoints', maxConcurrency: 1, resultPath: '$.reports' }).itemProcessor(commitOne);
+  const close = step(scope, 'CloseRun', fns.CloseRun);
   const report = new Pass(scope, 'Report', { parameters: { 'run_id.$': '$.run_id', 'started_at.$': '$.started_at', 'reports.$': '$.reports' } });
+  // A run with a failed endpoint fails, naming it, after the others committed.
+  const outcome = new Choice(scope, 'AnyEndpointFailed')
+    .when(Condition.booleanEquals('$.failed', true), new Fail(scope, 'EndpointsFailed', { errorPath: '$.error', causePath: '$.cause' }))
+    .otherwise(report);
 
-  for (const s of [plan, unpack, commit]) s.addCatch(recordFailure, { resultPath: '$.error' });
-  return plan.next(unpack).next(commit).next(report);
+  for (const s of [plan, unpack, commit, close]) s.addCatch(recordFailure, { resultPath: '$.error' });
+  return plan.next(unpack).next(commit).next(close).next(outcome);
 }
 
 /** A run that takes longer is stopped (and can be run again: every step is idempotent). */

@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { type ColumnDrift, DRIFT_CELLS } from '../core/monitoring/index.js';
+import type { TableHealth } from '../core/health.js';
 import type { QueryResult } from '../core/ports.js';
 
 /** Output formats of `inference-tables query`. */
@@ -42,5 +43,12 @@ export function formatDrift(rows: readonly ColumnDrift[]): string {
     style: { head: [], border: [] },
   });
   for (const r of rows) table.push([r.column, r.kind, r.base_count, r.current_count, ...DRIFT_CELLS.map((c) => num(c.value(r), c.digits)), num(r.pvalue_adjusted), r.verdict]);
+  return `${table.toString()}\n`;
+}
+
+/** Renders the health of every endpoint's tables: one line per endpoint, then each check that is not well. */
+export function formatHealth(results: readonly TableHealth[]): string {
+  const table = new Table({ head: ['endpoint', 'status', 'what to do'], colWidths: [18, 10, 90], wordWrap: true, style: { head: [], border: [] } });
+  for (const h of results) table.push([h.endpoint, h.status, h.status === 'ACTIVE' ? 'nothing' : h.message]);
   return `${table.toString()}\n`;
 }

@@ -10,11 +10,12 @@ import { RedriveError, type RedriveOptions } from '../core/spill.js';
 import { PRODUCT_VERSION } from '../core/version.js';
 import { UserFacingError } from '../shared/errors.js';
 import { loadConfig } from '../wiring/config-file.js';
-import { environmentQueryEngine, redriveEnvironment, uploadToEnvironment } from '../wiring/deployed.js';
-import { openLocalQueryEngine, redriveDataFolder, startLocalStack, storeInDataFolder } from '../wiring/local.js';
+import { environmentQueryEngine, environmentStore, redriveEnvironment, uploadToEnvironment } from '../wiring/deployed.js';
+import { localStore, openLocalQueryEngine, redriveDataFolder, startLocalStack, storeInDataFolder } from '../wiring/local.js';
 import { type RefreshProgress, runLocalRefresh } from '../wiring/local-refresh.js';
 import { type EndpointReport, REPORTED_DISAGREEMENTS, capturedEndpoints } from '../workflow/steps.js';
-import { OUTPUT_FORMATS, type OutputFormat, formatDrift, formatResult } from './format.js';
+import { OUTPUT_FORMATS, type OutputFormat, formatDrift, formatHealth, formatResult } from './format.js';
+import { DoctorFindings, examine } from './doctor.js';
 
 /** Default folder of the local tables. */
 export const DEFAULT_DATA_DIR = '.inference-tables';
@@ -118,6 +119,22 @@ function program(out: (text: string) => void, world: CliWorld): Command {
       }
     });
   cli
+    .command('doctor')
+    .description("Check every endpoint's tables (files, schema, quarantine, last refresh, schedule), record the result the endpoint API reports, and say what to fix.")
+    .option('-d, --data-dir <dir>', 'folder of the tables', env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR)
+    .option('-c, --config <env|file>', 'environment configuration', 'local')
+    .option('-e, --env <name>', "check a deployed environment's tables, in its bucket")
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (opts: { dataDir: string; config: string; env?: string; format: 'table' | 'json' }) => {
+      const config = loadConfig(opts.env ?? opts.config);
+      const store = opts.env ? await environmentStore(config) : localStore(resolve(opts.dataDir));
+      const results = await examine(config, store);
+      out(opts.format === 'json' ? `${JSON.stringify(results, null, 2)}\n` : formatHealth(results));
+      const unwell = results.filter((h) => h.status !== 'ACTIVE');
+      if (unwell.length > 0) throw new DoctorFindings(`${unwell.length} of ${results.length} endpoints need attention: ${unwell.map((h) => `${h.endpoint} (${h.status})`).join(', ')}.`);
+    });
+
+  cli
     .command('refresh')
     .description('Run the refresh workflow now: unpack new captured requests into <endpoint>_unpacked and attach labels.')
     .option('--endpoint <name...>', 'only these endpoints (default: every captured endpoint)')
@@ -220,6 +237,7 @@ function describeRefresh(runId: string, reports: readonly EndpointReport[]): str
     }
     lines.push(`  ${r.endpoint}: ${r.files} files, ${r.requests} requests → ${r.predictions} predictions, ${r.rejected} rejected (kept in ${r.endpoint.replaceAll('-', '_')}_unpack_errors), ${r.skipped_status} non-2xx skipped${r.backlog ? `, ${r.backlog} files left for the next run` : ''}`);
     if (r.metric_windows > 0) lines.push(`    metrics of ${r.metric_windows} windows; ${r.alerts} alert${r.alerts === 1 ? '' : 's'}${r.alerts ? ` (see ${r.endpoint.replaceAll('-', '_')}_alerts)` : ''}`);
+    if (r.quarantined > 0) lines.push(`    ${r.quarantined} payload file${r.quarantined === 1 ? '' : 's'} could not be read and ${r.quarantined === 1 ? 'was' : 'were'} moved to the quarantine (see ${r.report}; inference-tables doctor lists them)`);
     for (const [what, n] of Object.entries(r.disagreements)) lines.push(`    signature disagreement: ${what} (${n}×)`);
     if (Object.keys(r.disagreements).length >= REPORTED_DISAGREEMENTS) lines.push(`    (the ${REPORTED_DISAGREEMENTS} most frequent; all of them in ${r.report})`);
   }

@@ -13,6 +13,9 @@ export const UNROUTED_ENDPOINT = 'unrouted';
 /** Prefix of the environment bucket where Athena writes query results (and the metrics step unloads). */
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
 
+/** Where files a refresh could not read are moved, under their table's key: out of every query, kept for a repair. */
+export const QUARANTINE_PREFIX = '_quarantine/';
+
 /** The kinds of table kept per endpoint. */
 export type TableKind = 'payload' | 'unpacked' | 'unpack_errors' | 'labels' | 'recompute_windows' | 'profile_metrics' | 'drift_metrics' | 'alerts';
 

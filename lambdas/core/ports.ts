@@ -33,7 +33,7 @@ export type BackendFactory = (backend: Backend) => ModelBackend;
 
 /** State of an endpoint's capture, reported in the Databricks `auto_capture_config` shape. */
 export interface CaptureStatus {
-  readonly status: 'ACTIVE' | 'DISABLED' | 'FAILED';
+  readonly status: 'ACTIVE' | 'DEGRADED' | 'DISABLED' | 'FAILED';
   readonly message: string;
 }
 

@@ -47,6 +47,20 @@ export const failureInputSchema = z.looseObject({
 });
 export type FailureInput = z.infer<typeof failureInputSchema>;
 
+/** What the catch of an endpoint's commit hands EndpointFailed: the endpoint's run and the error. */
+export const endpointFailureInputSchema = endpointRunSchema.extend({
+  error: z.looseObject({ Error: z.string().optional(), Cause: z.unknown().optional() }).optional(),
+});
+export type EndpointFailureInput = z.infer<typeof endpointFailureInputSchema>;
+
+/** The run's state after every endpoint's commit: one report per endpoint, failed or not. */
+export const closeRunInputSchema = z.looseObject({
+  run_id: z.string().min(1),
+  started_at: z.string().min(1),
+  reports: z.array(z.looseObject({ endpoint: z.string(), failed: z.boolean().optional(), error: z.string().optional(), cause: z.string().optional() })),
+});
+export type CloseRunInput = z.infer<typeof closeRunInputSchema>;
+
 /** What each Lambda-backed step is: its handler export, its function's limits, its input. */
 export interface RefreshStepSpec<S extends z.ZodType = z.ZodType> {
   /** Export of `lambdas/entry/refresh.ts` the step's function runs. */
@@ -66,6 +80,10 @@ export const REFRESH_STEP_SPECS = {
   // Lambda's limit: the metrics of the windows one run touched, a day's rows in memory.
   ComputeMetrics: { handler: 'metrics', timeoutMinutes: 15, memoryMb: 4096, input: endpointRunSchema },
   FinishEndpoint: { handler: 'finish', timeoutMinutes: 5, memoryMb: 512, input: endpointRunSchema },
+  // An endpoint whose commit failed: recorded, its watermarks unmoved, the others go on.
+  EndpointFailed: { handler: 'endpointFailure', timeoutMinutes: 1, memoryMb: 512, input: endpointFailureInputSchema },
+  // Whether the run failed anywhere: a run with a failed endpoint fails, after the others committed.
+  CloseRun: { handler: 'close', timeoutMinutes: 1, memoryMb: 512, input: closeRunInputSchema },
   RecordFailure: { handler: 'failure', timeoutMinutes: 1, memoryMb: 512, input: failureInputSchema },
 } as const satisfies Record<string, RefreshStepSpec>;
 

@@ -64,13 +64,24 @@ export interface UnpackSummary {
   /** Starts (epoch ms) of the UTC hours with new predictions: the metrics windows to recompute. */
   hours: number[];
   max_timestamp_ms: number;
+  /** Payload files that could not be read, moved aside (`_quarantine/`) with the reason. */
+  quarantined: QuarantinedFile[];
+}
+
+/** A payload file the unpack could not read, moved out of its table. */
+export interface QuarantinedFile {
+  /** Where it was (its key in the table). */
+  readonly key: string;
+  /** Where it is now. */
+  readonly quarantine: string;
+  readonly reason: string;
 }
 
 const HOUR = 3_600_000;
 
 /** An empty summary. */
 export function emptySummary(): UnpackSummary {
-  return { requests: 0, skipped_status: 0, predictions: 0, rejected: 0, features: {}, prediction_type: null, disagreements: {}, dates: [], hours: [], max_timestamp_ms: 0 };
+  return { requests: 0, skipped_status: 0, predictions: 0, rejected: 0, features: {}, prediction_type: null, disagreements: {}, dates: [], hours: [], max_timestamp_ms: 0, quarantined: [] };
 }
 
 /** Adds one summary into another (for the summaries of many tasks). */
@@ -85,6 +96,8 @@ export function addSummary(into: UnpackSummary, more: UnpackSummary): UnpackSumm
   into.dates = [...new Set([...into.dates, ...more.dates])].sort();
   into.hours = [...new Set([...into.hours, ...(more.hours ?? [])])].sort((a, b) => a - b);
   into.max_timestamp_ms = Math.max(into.max_timestamp_ms, more.max_timestamp_ms);
+  // Summaries staged by an earlier release have no list of quarantined files.
+  into.quarantined = [...(into.quarantined ?? []), ...(more.quarantined ?? [])];
   return into;
 }
 

@@ -10,6 +10,6 @@ import { awsRefreshDependencies } from '../wiring/aws.js';
  */
 const steps = stepsByHandler(bindSteps(awsRefreshDependencies()));
 
-export const { plan, unpack, prepare, metrics, finish, failure } = Object.fromEntries(Object.entries(steps).map(([name, run]) => [name, middy(run)])) as {
+export const { plan, unpack, prepare, metrics, finish, endpointFailure, close, failure } = Object.fromEntries(Object.entries(steps).map(([name, run]) => [name, middy(run)])) as {
   readonly [K in keyof typeof steps]: ReturnType<typeof middy<unknown, unknown>>;
 };

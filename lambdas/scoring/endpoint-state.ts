@@ -1,7 +1,11 @@
 import { type Config, type Endpoint, servedName } from '../core/config/index.js';
 import { stableId } from '../core/hash.js';
 import { environmentNames, tableName } from '../core/names.js';
-import type { CaptureSink } from '../core/ports.js';
+import type { TableHealth } from '../core/health.js';
+import type { CaptureSink, CaptureStatus } from '../core/ports.js';
+
+/** Reads the recorded health of an endpoint's tables (written by every refresh and by `doctor`). */
+export type HealthReader = (endpoint: string) => Promise<TableHealth | undefined>;
 
 /** Athena's name for the Glue Data Catalog, reported as the table's catalog. */
 export const CATALOG_NAME = 'AwsDataCatalog';
@@ -10,11 +14,9 @@ export const CATALOG_NAME = 'AwsDataCatalog';
  * An endpoint in the shape of Databricks' `GET /api/2.0/serving-endpoints/{name}`,
  * including `auto_capture_config` with the payload table's state.
  */
-export function describeEndpoint(config: Config, endpoint: Endpoint, sink: CaptureSink) {
+export async function describeEndpoint(config: Config, endpoint: Endpoint, sink: CaptureSink, health?: HealthReader) {
   const database = environmentNames(config.environment, config.database).database;
-  const capture = endpoint.capture.enabled
-    ? sink.status(endpoint.name)
-    : { status: 'DISABLED' as const, message: 'Capture is disabled for this endpoint in the configuration.' };
+  const capture = await payloadTableState(endpoint, sink, health);
   return {
     name: endpoint.name,
     id: stableId('endpoint', config.environment, endpoint.name),
@@ -41,4 +43,24 @@ export function describeEndpoint(config: Config, endpoint: Endpoint, sink: Captu
       },
     },
   };
+}
+
+/**
+ * The payload table's state: DISABLED when capture is off; FAILED when delivery fails;
+ * otherwise the health the last check recorded (DEGRADED or FAILED with the cause and the fix),
+ * else ACTIVE.
+ */
+async function payloadTableState(endpoint: Endpoint, sink: CaptureSink, health: HealthReader | undefined): Promise<CaptureStatus> {
+  if (!endpoint.capture.enabled) return { status: 'DISABLED', message: 'Capture is disabled for this endpoint in the configuration.' };
+  const delivery = sink.status(endpoint.name);
+  if (delivery.status === 'FAILED') return delivery;
+  let recorded: TableHealth | undefined;
+  try {
+    recorded = await health?.(endpoint.name);
+  } catch (error) {
+    return { status: delivery.status, message: `${delivery.message} The tables' health could not be read: ${(error as Error).message.slice(0, 160)}.` };
+  }
+  if (!recorded) return { status: delivery.status, message: `${delivery.message} No refresh has checked the tables yet.` };
+  if (recorded.status === 'ACTIVE') return { status: delivery.status, message: `${delivery.message} Tables checked at ${recorded.checked_at}.` };
+  return { status: recorded.status, message: `${recorded.message} (checked at ${recorded.checked_at})` };
 }

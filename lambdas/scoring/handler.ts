@@ -9,7 +9,7 @@ import type { BackendFactory, CaptureSink, ModelBackend } from '../core/ports.js
 import { parseScoringRequest } from '../core/protocol.js';
 import { parseRoute } from '../core/routes.js';
 import { Router } from '../core/routing.js';
-import { describeEndpoint } from './endpoint-state.js';
+import { type HealthReader, describeEndpoint } from './endpoint-state.js';
 import { bodyIsUtf8, bodyText, header } from './event.js';
 import { backendAnswerProblem } from './response-guard.js';
 import { type ScoringContext, captureAnswer, captureInvocations, internalError, mlflowErrors, traceRequests } from './middleware.js';
@@ -21,6 +21,8 @@ export interface ScoringDependencies {
   readonly backends: BackendFactory;
   /** Returned by `GET /version`. */
   readonly version: string;
+  /** The recorded health of the endpoints' tables, reported by the endpoint API. */
+  readonly health?: HealthReader;
   readonly now?: () => number;
 }
 
@@ -55,11 +57,11 @@ export function scoringFunction(deps: ScoringDependencies) {
         // MLflow answers the raw version string, labelled JSON but not quoted.
         return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: deps.version };
       case 'list-endpoints':
-        return json(200, { endpoints: deps.config.endpoints.map((e) => describeEndpoint(deps.config, e, deps.sink)) });
+        return json(200, { endpoints: await Promise.all(deps.config.endpoints.map((e) => describeEndpoint(deps.config, e, deps.sink, deps.health))) });
       case 'get-endpoint': {
         const endpoint = router.endpoint(route.name);
         if (!endpoint) throw new NotFoundError(`Endpoint '${route.name.slice(0, 128)}' does not exist.`, 'RESOURCE_DOES_NOT_EXIST');
-        return json(200, describeEndpoint(deps.config, endpoint, deps.sink));
+        return json(200, await describeEndpoint(deps.config, endpoint, deps.sink, deps.health));
       }
       case 'method-not-allowed':
         if (route.invocation) trace.target = router.captureTarget(route.invocation);

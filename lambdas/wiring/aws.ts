@@ -17,6 +17,7 @@ import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import type { RefreshDeps } from '../workflow/steps.js';
 import { createBackendFactory } from '../backends/factory.js';
 import { PRODUCT_VERSION } from '../core/version.js';
+import { readHealth } from '../core/health.js';
 import type { ScoringDependencies } from '../scoring/handler.js';
 import type { RedriveDependencies } from '../redrive/handler.js';
 import { ENV, EnvironmentError, requireEnv, requireJsonEnv } from '../shared/env.js';
@@ -70,8 +71,9 @@ export function awsScoringDependencies(env: NodeJS.ProcessEnv = process.env): Sc
   const config = bundledConfig(env);
   const streams = captureStreams(env);
   const metrics = new EmfPublisher({ Environment: config.environment });
-  const { sink } = awsCaptureSink(config, streams, requireEnv(ENV.dataBucket, env), metrics);
-  return { config, sink, backends: createBackendFactory(), version: PRODUCT_VERSION };
+  const { sink, spillStore } = awsCaptureSink(config, streams, requireEnv(ENV.dataBucket, env), metrics);
+  // The function may read the recorded health of the tables, and nothing else of the bucket.
+  return { config, sink, backends: createBackendFactory(), version: PRODUCT_VERSION, health: (endpoint) => readHealth(spillStore, endpoint) };
 }
 
 /**

@@ -73,3 +73,8 @@ export function environmentQueryEngine(config: Config): { engine: AthenaQueryEng
   const names = environmentNames(config.environment, config.database);
   return { engine: new AthenaQueryEngine(new AthenaClient(clientOptions(config)), { workgroup: names.workgroup, database: names.database }), workgroup: names.workgroup };
 }
+
+/** The environment's data bucket as the object store of its tables (what `doctor --env` reads). */
+export async function environmentStore(config: Config): Promise<S3ObjectStore> {
+  return new S3ObjectStore(new S3Client(clientOptions(config)), await deployedBucket(config));
+}

@@ -33,8 +33,8 @@ export interface LocalRefreshOptions {
   readonly definition: RefreshDefinitionSource;
   readonly endpoints?: readonly string[];
   readonly onProgress?: (p: RefreshProgress) => void;
-  /** Overrides a task state, to inject a failure in tests. */
-  readonly stepOverrides?: Partial<Record<TaskState, (input: unknown) => Promise<unknown>>>;
+  /** Overrides a task state, to inject a failure in tests; `original` runs the state as it would have run. */
+  readonly stepOverrides?: Partial<Record<TaskState, (input: unknown, original: (input: unknown) => Promise<unknown>) => Promise<unknown>>>;
   /** Folder baseline files are resolved from; default: the working directory. */
   readonly projectRoot?: string;
   /** Unpack tasks run at once, each on its own thread; default: the machine's cores. */
@@ -73,8 +73,11 @@ export async function runLocalRefresh(options: LocalRefreshOptions): Promise<Ref
         ...bindSteps(deps, { UnpackTask: (task) => pool.run(task) }),
         [SQL_STEP]: runSql,
         [METRICS_SQL_STEP]: runSql,
-        ...options.stepOverrides,
       };
+      for (const [state, override] of Object.entries(options.stepOverrides ?? {})) {
+        const original = tasks[state] as (input: unknown) => Promise<unknown>;
+        tasks[state] = (input) => override(input, original);
+      }
       const input = { endpoints: options.endpoints?.length ? [...options.endpoints] : null };
       return (await runStateMachine({ definition: options.definition(config), tasks, input, onProgress: options.onProgress })) as RefreshResult;
     } catch (error) {

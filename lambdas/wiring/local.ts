@@ -8,6 +8,7 @@ import { RedriveError, type RedriveOptions, type RedriveReport, SpillingSink, re
 import { type LocalServer, startLocalServer } from '../adapters/local/http-server.js';
 import { bodyPace } from '../adapters/local/request-body.js';
 import { createBackendFactory } from '../backends/factory.js';
+import { readHealth } from '../core/health.js';
 import { log } from '../core/log.js';
 import { PRODUCT_VERSION } from '../core/version.js';
 import { RefreshFailedError, type RefreshDefinitionSource } from '../core/refresh-steps.js';
@@ -67,7 +68,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   await redrive();
   const redriveTimer = setInterval(() => void redrive(), config.delivery.redrive_minutes * 60_000);
   redriveTimer.unref();
-  const handler = createScoringHandler({ config, sink, backends: createBackendFactory(), version: PRODUCT_VERSION });
+  const tables = new FileObjectStore(options.dataDir);
+  const handler = createScoringHandler({ config, sink, backends: createBackendFactory(), version: PRODUCT_VERSION, health: (endpoint) => readHealth(tables, endpoint) });
   const limits = [...config.endpoints.map((e) => e.capture.max_request_bytes), ...config.models.map((m) => m.capture.max_request_bytes), 16 * 1024 * 1024];
   let server: LocalServer;
   try {
@@ -148,4 +150,9 @@ export async function redriveDataFolder(config: Config, dataDir: string, options
   } finally {
     await stream.close();
   }
+}
+
+/** The data folder as the object store of the tables (what the refresh and `doctor` read). */
+export function localStore(dataDir: string): FileObjectStore {
+  return new FileObjectStore(dataDir);
 }

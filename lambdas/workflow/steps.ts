@@ -3,12 +3,13 @@ import { once } from 'node:events';
 import { type Gzip, constants, createGzip } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import type { Config } from '../core/config/index.js';
-import type { EndpointRun, FailureInput, RefreshInput, UnpackTask } from '../core/refresh-steps.js';
+import type { EndpointRun, RefreshInput, UnpackTask } from '../core/refresh-steps.js';
 import { UNROUTED_ENDPOINT, tableName } from '../core/names.js';
 import type { MetricsPublisher, ObjectStore, QueryEngine, StoredObject } from '../core/ports.js';
 import { type Dialect, type TableRef, commitStatements } from '../core/refresh-sql.js';
 import { type CapturedRow, PAYLOAD_COLUMNS_READ, type UnpackSummary, addSummary, emptySummary, unpackCapturedRows } from '../core/unpack-batch.js';
 import { type ColumnType, type FeatureColumn, declaredColumns, declaredSignature, featureColumnName, mergeColumns } from '../core/unpacked-schema.js';
+import { StoreReadError, quarantineFile, storeReader } from './quarantine.js';
 
 /**
  * The refresh workflow's steps, one function per state. They read and write through an object
@@ -33,7 +34,9 @@ export interface RefreshDeps {
   readonly publisher?: MetricsPublisher;
 }
 
-const ROOT = '_refresh';
+/** Where the workflow keeps its state, runs and failures in the store. */
+export const REFRESH_ROOT = '_refresh';
+const ROOT = REFRESH_ROOT;
 /** Files listed again behind the watermark: S3 stamps an object when its upload starts, so one can appear later than a newer one. */
 const LIST_MARGIN_MS = 15 * 60_000;
 
@@ -70,6 +73,8 @@ export interface EndpointReport {
   readonly skipped_status: number;
   readonly predictions: number;
   readonly rejected: number;
+  /** Payload files moved to the quarantine because they could not be read (the full report names them). */
+  readonly quarantined: number;
   readonly statements: number;
   readonly labels_checked: boolean;
   /** Windows whose metrics this run computed, and the alerts they raised. */
@@ -89,7 +94,9 @@ export const REPORTED_DISAGREEMENTS = 20;
 
 /** Where a run keeps an endpoint's staged files. */
 export const runPrefix = (runId: string, endpoint: string) => `${ROOT}/runs/${runId}/${endpoint}/`;
-const stateKey = (endpoint: string) => `${ROOT}/state/${endpoint}.json`;
+export const stateKey = (endpoint: string) => `${ROOT}/state/${endpoint}.json`;
+/** Where an endpoint's last failed commit is recorded, until one succeeds. */
+export const endpointFailureKey = (endpoint: string) => `${ROOT}/state/${endpoint}.failure.json`;
 
 /** The endpoints whose captured requests are unpacked: configured endpoints and classic-route models. */
 export function capturedEndpoints(config: Config): string[] {
@@ -248,10 +255,19 @@ export async function unpackTask(deps: RefreshDeps, task: UnpackTask): Promise<{
   const rejects = new GzipJsonLines();
   const summary = emptySummary();
   for (const f of manifest.files) {
-    const file = deps.store.reader({ ...f, lastModified: new Date(f.lastModified) });
+    const file = storeReader(deps.store, { ...f, lastModified: new Date(f.lastModified) });
     const date = /\/date=(\d{4}-\d{2}-\d{2})\//.exec(f.key)?.[1];
     if (!date) throw new Error(`Payload file ${f.key} is not in a date partition`);
-    const rows = (await parquetReadObjects({ file, columns: [...PAYLOAD_COLUMNS_READ] })) as Omit<CapturedRow, 'date'>[];
+    let rows: Omit<CapturedRow, 'date'>[];
+    try {
+      rows = (await parquetReadObjects({ file, columns: [...PAYLOAD_COLUMNS_READ] })) as Omit<CapturedRow, 'date'>[];
+    } catch (error) {
+      // The store failing is retried; a file that is not a readable payload file must not
+      // hold back every file and run after it: it leaves the table, with its reason.
+      if (error instanceof StoreReadError) throw error;
+      summary.quarantined.push(await quarantineFile(deps.store, f.key, `not a readable payload file: ${(error as Error).message.slice(0, 300)}`, task.run_id));
+      continue;
+    }
     const unpacked = unpackCapturedRows(
       rows.map((r) => ({ ...r, date })),
       signature,
@@ -277,7 +293,10 @@ export function tableRef(deps: RefreshDeps, name: string, location: string): Tab
 export async function prepareCommit(deps: RefreshDeps, run: EndpointRun): Promise<{ run_id: string; endpoint: string; statements: { sql: string }[] }> {
   const prefix = runPrefix(run.run_id, run.endpoint);
   const summary = emptySummary();
-  for (const o of await deps.store.list(`${prefix}summaries/`)) {
+  const summaries = await deps.store.list(`${prefix}summaries/`);
+  // A task that failed for good left no summary: committing without it would skip its files.
+  if (summaries.length < run.tasks) throw new Error(`${run.tasks - summaries.length} of ${run.tasks} unpack tasks of ${run.endpoint} failed; its files are taken again by the next run.`);
+  for (const o of summaries) {
     addSummary(summary, (await readJson<UnpackSummary>(deps.store, o.key)) as UnpackSummary);
   }
   const state = await readEndpointState(deps.store, run.endpoint);
@@ -346,6 +365,7 @@ export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promi
     last_date: commit.last_date,
   };
   await writeJson(deps.store, stateKey(run.endpoint), state);
+  await deps.store.delete([endpointFailureKey(run.endpoint)]);
   const full = {
     ...commit.summary,
     endpoint: run.endpoint,
@@ -371,6 +391,7 @@ export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promi
     skipped_status: summary.skipped_status,
     predictions: summary.predictions,
     rejected: summary.rejected,
+    quarantined: summary.quarantined?.length ?? 0,
     statements: commit.statements,
     labels_checked: commit.labels_checked,
     metric_windows: run.metrics?.windows ?? 0,
@@ -378,13 +399,4 @@ export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promi
     disagreements: Object.fromEntries(top),
     report: deps.store.location(reportKey),
   };
-}
-
-/** The catch of the workflow: records why the run failed. Watermarks stay where they were. */
-export async function recordFailure(deps: RefreshDeps, input: FailureInput): Promise<{ run_id: string | null; error: string; cause: string }> {
-  const cause = typeof input.error?.Cause === 'string' ? input.error.Cause : JSON.stringify(input.error?.Cause ?? null);
-  const failure = { run_id: input.run_id ?? null, error: input.error?.Error ?? 'Unknown', cause, at: (deps.now?.() ?? new Date()).toISOString() };
-  await writeJson(deps.store, `${ROOT}/last-failure.json`, failure);
-  if (input.run_id) await writeJson(deps.store, `${ROOT}/runs/${input.run_id}/failure.json`, failure);
-  return failure;
 }

@@ -4,6 +4,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ATHENA_RESULTS_PREFIX } from '../../lambdas/core/names.js';
+import { HEALTH_PREFIX } from '../../lambdas/core/health.js';
 import { bucketObjectsFinding } from './findings.js';
 import { SPILL_PREFIX } from '../../lambdas/core/spill.js';
 import { ENV } from '../../lambdas/shared/env.js';
@@ -101,6 +102,20 @@ export class CaptureStorage extends Construct {
     // SSE-KMS with a bucket key: S3 asks KMS for a data key on the writer's behalf.
     fn.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [this.key.keyArn] }));
     this.acknowledgeSpillKeys(fn);
+    fn.addEnvironment(ENV.dataBucket, this.bucket.bucketName);
+  }
+
+  /**
+   * Lets the scoring function read the recorded health of the tables (`_refresh/health/`), which
+   * the endpoint API reports, and nothing else of the bucket.
+   */
+  public grantHealthRead(fn: GrantableFunction): void {
+    fn.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects(`${HEALTH_PREFIX}*`)] }));
+    fn.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.key.keyArn] }));
+    Validations.of(fn.grantPrincipal as unknown as Construct).acknowledge({
+      id: bucketObjectsFinding(this.bucket, `${HEALTH_PREFIX}*`),
+      reason: "The health records of the environment's endpoints, one object each; the endpoints change with the config.",
+    });
     fn.addEnvironment(ENV.dataBucket, this.bucket.bucketName);
   }
 

@@ -10,7 +10,7 @@ import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type CfnStateMachine, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LABEL_COLUMNS } from '../../lambdas/core/refresh-sql.js';
-import { type TableKind, tableName } from '../../lambdas/core/names.js';
+import { QUARANTINE_PREFIX, type TableKind, tableName } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import type { RefreshSettings } from '../../lambdas/core/config/index.js';
 import { METRICS_NAMESPACE } from '../../lambdas/core/metric-names.js';
@@ -73,6 +73,9 @@ export class RefreshWorkflow extends Construct {
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: objects('*_payload/*', '*_labels/*', '_refresh/*') }));
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: objects('_refresh/*') }));
+    // A payload file the unpack cannot read is moved out of its table into the quarantine.
+    functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: objects(`${QUARANTINE_PREFIX}*`) }));
+    functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: objects('*_payload/*') }));
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
     const metricsRole = this.metricsRole(props, functionLogs);
     const make = (step: RefreshStep) =>
@@ -128,7 +131,7 @@ export class RefreshWorkflow extends Construct {
       }),
     );
 
-    this.acknowledgeObjects(bucket, functionRole, ['*_payload/*', '*_labels/*', '_refresh/*']);
+    this.acknowledgeObjects(bucket, functionRole, ['*_payload/*', '*_labels/*', '_refresh/*', `${QUARANTINE_PREFIX}*`]);
     this.acknowledgeObjects(bucket, metricsRole, [...METRICS_READ, 'athena-results/*', 'athena-results/unload/*']);
     Validations.of(metricsRole).acknowledge(
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray and CloudWatch PutMetricData accept only Resource "*"; PutMetricData is limited to the InferenceTables namespace by a condition.' },

@@ -83,6 +83,7 @@ export class ScoringApi extends Construct {
     this.alias = this.function.addAlias('live', { provisionedConcurrentExecutions: props.function.provisioned_concurrency });
     props.streams.grantPutRecords(this.function);
     props.storage.grantSpillWrite(this.function);
+    props.storage.grantHealthRead(this.function);
     grantBackends(role, props.backends);
 
     const integration = new LambdaIntegration(this.alias, {

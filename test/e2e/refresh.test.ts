@@ -129,10 +129,13 @@ describe('refresh: unpack and labels on the local stack', () => {
     await stack.stream.flush();
     const failing = runLocalRefresh({ config, dataDir: dir, endpoints: ['iris'], stepOverrides: { RunStatement: async () => Promise.reject(new Error('engine down')) } });
     await expect(failing).rejects.toThrow(RefreshFailedError);
+    await expect(failing).rejects.toThrow(/^Refresh failed: iris: engine down\./);
     expect(await readEndpointState(new FileObjectStore(dir), 'iris')).toEqual(before);
-    expect(JSON.parse(await readFile(join(dir, '_refresh', 'last-failure.json'), 'utf8'))).toMatchObject({ cause: expect.stringContaining('engine down') });
-    // The next run picks the request up.
+    // The endpoint's failure is recorded until one of its commits succeeds.
+    expect(JSON.parse(await readFile(join(dir, '_refresh', 'state', 'iris.failure.json'), 'utf8'))).toMatchObject({ endpoint: 'iris', cause: expect.stringContaining('engine down') });
+    // The next run picks the request up, and the failure record goes.
     expect((await iris()).reports[0]).toMatchObject({ predictions: 1 });
+    await expect(readFile(join(dir, '_refresh', 'state', 'iris.failure.json'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
   it('unpacks a chat request into one row: the user message and the answer', async () => {

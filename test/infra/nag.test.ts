@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { loadConfig } from '../../lambdas/wiring/config-file.js';
 import { ROOT } from '../helpers/config.js';
+import { REFRESH_STEPS } from '../../lambdas/core/refresh-steps.js';
 
 const TABLE_KINDS = ['payload', 'unpacked', 'unpack_errors', 'labels', 'recompute_windows', 'profile_metrics', 'drift_metrics', 'alerts'];
 
@@ -51,6 +52,7 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs] @ Scoring',
         'AwsSolutions-IAM5[Resource::*] @ Scoring/FunctionRole',
         'AwsSolutions-IAM5[Resource::<bucket>/_spill/*] @ Scoring/FunctionRole',
+        'AwsSolutions-IAM5[Resource::<bucket>/_refresh/health/*] @ Scoring/FunctionRole',
         'AwsSolutions-IAM5[Resource::*] @ Redrive/Role',
         'AwsSolutions-IAM5[Resource::<bucket>/_spill/*] @ Redrive/Role',
         'AwsSolutions-IAM5[Resource::<bucket>/*] @ CaptureStreams/DeliveryPolicy',
@@ -61,14 +63,14 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-IAM5[Resource::<bucket>/athena-results/*] @ Readers/Policy',
         'AwsSolutions-IAM5[Resource::*] @ Refresh/FunctionRole',
         'AwsSolutions-IAM5[Resource::*] @ Refresh/StateMachine/Role',
-        ...['*_payload/*', '*_labels/*', '_refresh/*'].map((p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/FunctionRole`),
+        ...['*_payload/*', '*_labels/*', '_refresh/*', '_quarantine/*'].map((p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/FunctionRole`),
         ...['_refresh/*', '*_labels/*', '*_unpacked/*', '*_unpack_errors/*', '*_recompute_windows/*', '*_profile_metrics/*', '*_drift_metrics/*', '*_alerts/*', 'athena-results/*'].map(
           (p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/StateMachine/Role`,
         ),
         'AwsSolutions-IAM5[Resource::*] @ Refresh/MetricsRole',
         ...['*_payload/*', '*_unpacked/*', '*_recompute_windows/*', '_refresh/*', 'athena-results/*', 'athena-results/unload/*'].map((p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/MetricsRole`),
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/inference_tables_dev/*] @ Refresh/MetricsRole',
-        ...['Plan', 'UnpackTask', 'PrepareCommit', 'ComputeMetrics', 'FinishEndpoint', 'RecordFailure'].map((f) => `AwsSolutions-IAM5[Resource::<Refresh${f}Function>:*] @ Refresh/StateMachine/Role`),
+        ...REFRESH_STEPS.map((f) => `AwsSolutions-IAM5[Resource::<Refresh${f}Function>:*] @ Refresh/StateMachine/Role`),
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/inference_tables_dev/*] @ Refresh/StateMachine/Role',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<state machine>:*] @ Refresh/StateMachine',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<state machine>/*:*] @ Refresh/StateMachine',

@@ -18,10 +18,13 @@ function statementsOf(fn: { Properties: any }): any[] {
 }
 
 describe('Spill and redrive on AWS', () => {
-  it('lets the scoring function write only under the spill prefix, and tells it the bucket', () => {
+  it('lets the scoring function write only under the spill prefix, read only the health records, and tells it the bucket', () => {
     const fn = scoringFunction(template);
     const s3 = statementsOf(fn).filter((s) => JSON.stringify(s.Action).includes('s3:'));
-    expect(s3).toEqual([expect.objectContaining({ Action: 's3:PutObject', Effect: 'Allow', Resource: spillObjects() })]);
+    expect(s3).toEqual([
+      expect.objectContaining({ Action: 's3:PutObject', Effect: 'Allow', Resource: spillObjects() }),
+      expect.objectContaining({ Action: 's3:GetObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [bucketArn(), '/_refresh/health/*']] } }),
+    ]);
     expect(statementsOf(fn)).toContainEqual(expect.objectContaining({ Action: 'kms:GenerateDataKey', Resource: keyArn() }));
     expect(fn.Properties.Environment.Variables[ENV.dataBucket]).toEqual({ Ref: bucketArn()['Fn::GetAtt'][0] });
   });

@@ -40,8 +40,8 @@ describe('refresh workflow', () => {
       }
     };
     walk(states as never);
-    // Six Lambda steps and the two SQL steps.
-    expect(tasks.length).toBe(8);
+    // The Lambda steps of the registry and the two SQL steps.
+    expect(tasks.length).toBe(REFRESH_STEPS.length + 2);
     for (const t of tasks) expect(t.Retry).toEqual([expect.objectContaining({ BackoffRate: 2, JitterStrategy: 'FULL' })]);
   });
 
@@ -54,7 +54,7 @@ describe('refresh workflow', () => {
       }
     };
     walk(deployedDefinition().States as Record<string, any>);
-    expect(tasks).toHaveLength(8);
+    expect(tasks).toHaveLength(REFRESH_STEPS.length + 2);
     for (const t of tasks) expect(t.TimeoutSeconds, t.Resource).toBeGreaterThan(0);
     const functions = template.findResources('AWS::Lambda::Function');
     for (const step of REFRESH_STEPS) {

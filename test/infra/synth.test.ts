@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_MAX_REQUEST_BYTES } from '../../lib/constructs/project-function.js';
+import { REFRESH_STEPS, REFRESH_STEP_SPECS } from '../../lambdas/core/refresh-steps.js';
 import { loadConfig } from '../../lambdas/wiring/config-file.js';
 import { captureRecordSchema } from '../../lambdas/core/capture-record.js';
 import { ENV } from '../../lambdas/shared/env.js';
@@ -80,10 +81,10 @@ describe.each(ENVIRONMENTS)('cdk synth -c env=%s', (env) => {
     for (const e of bundled.endpoints) expect(e.capture.max_request_bytes).toBeLessThanOrEqual(AWS_MAX_REQUEST_BYTES);
   });
 
-  it('gives the six refresh steps one bundle, which exports each step', async () => {
+  it('gives the refresh steps one bundle, which exports each step', async () => {
     const { resources, assetOf } = synthesized(dir);
     const steps = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function' && !['index.handler', 'index.redrive'].includes(r.Properties.Handler));
-    expect(steps.map((r) => r.Properties.Handler).sort()).toEqual(['index.failure', 'index.finish', 'index.metrics', 'index.plan', 'index.prepare', 'index.unpack']);
+    expect(steps.map((r) => r.Properties.Handler).sort()).toEqual(REFRESH_STEPS.map((s) => `index.${REFRESH_STEP_SPECS[s].handler}`).sort());
     expect(new Set(steps.map((r) => assetOf(r.Properties.Handler))).size).toBe(1);
     const asset = assetOf('index.plan');
     Object.assign(process.env, steps[0]!.Properties.Environment.Variables, { LAMBDA_TASK_ROOT: asset, AWS_REGION: 'eu-west-1' });

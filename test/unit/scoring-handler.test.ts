@@ -112,7 +112,7 @@ describe('Handler: scoring', () => {
     expect((await call(proxyEvent('GET', '/ping'))).body).toBe('\n');
     expect((await call(proxyEvent('GET', '/version'))).body).toBe('9.9.9');
     const state = JSON.parse((await call(proxyEvent('GET', '/api/2.0/serving-endpoints/iris'))).body);
-    expect(state.config.auto_capture_config.state.payload_table).toEqual({ name: 'iris_payload', status: 'ACTIVE', status_message: 'in memory' });
+    expect(state.config.auto_capture_config.state.payload_table).toEqual({ name: 'iris_payload', status: 'ACTIVE', status_message: 'in memory No refresh has checked the tables yet.' });
     expect(state.config.traffic_config.routes).toEqual([
       { served_model_name: 'iris-classifier-2', traffic_percentage: 90 },
       { served_model_name: 'iris-classifier-3', traffic_percentage: 10 },

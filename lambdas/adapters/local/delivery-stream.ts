@@ -163,7 +163,7 @@ export class LocalDeliveryStream implements CaptureSink {
 
   public status(endpoint: string): CaptureStatus {
     if (this.lastFailure) return { status: 'FAILED', message: `Last delivery failed and will be retried: ${this.lastFailure}` };
-    return { status: 'ACTIVE', message: `Delivering to ${join(this.options.dataDir, tableName(endpoint, 'payload'))} every ${this.options.bufferIntervalMs / 1000} s.` };
+    return { status: 'ACTIVE', message: `Delivering to ${tableName(endpoint, 'payload')} every ${this.options.bufferIntervalMs / 1000} s.` };
   }
 
   /** Delivers everything accepted so far. Deliveries never overlap. */

@@ -14,7 +14,6 @@ import { sqlIdent, sqlString } from './duckdb.js';
  */
 export const WAREHOUSE_FILE = 'warehouse.duckdb';
 
-
 function hasParquet(dir: string): boolean {
   return existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.parquet'));
 }
@@ -31,13 +30,16 @@ export function labelsViewSql(dataDir: string, endpoint: string, temporary = fal
   return `${create} SELECT ${cols.join(', ')}, CAST(NULL AS VARCHAR) AS uploaded WHERE false`;
 }
 
-/** A view over a payload table's files (`<name>/endpoint=…/date=…/*.parquet`); empty, with its columns, before the first file. */
-export function payloadViewSql(dataDir: string, name: string, temporary = false): string {
+/**
+ * A view over a payload table's files (`<name>/endpoint=…/date=…/*.parquet`, or the files
+ * given); empty, with its columns, before the first file.
+ */
+export function payloadViewSql(dataDir: string, name: string, temporary = false, files?: readonly string[]): string {
   const dir = join(dataDir, name);
   const create = `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(name)} AS`;
-  if (hasParquet(dir)) {
-    const glob = join(dir, '*', '*', '*.parquet');
-    return `${create} SELECT * FROM read_parquet(${sqlString(glob)},
+  if (files ? files.length > 0 : hasParquet(dir)) {
+    const source = files ? `[${files.map(sqlString).join(', ')}]` : sqlString(join(dir, '*', '*', '*.parquet'));
+    return `${create} SELECT * FROM read_parquet(${source},
       hive_partitioning = true, hive_types = {'endpoint': VARCHAR, 'date': VARCHAR}, union_by_name = true)`;
   }
   const types = new Map(parquetColumns().map((c) => [c.name, c.duckdbType]));
@@ -54,7 +56,36 @@ export async function openWarehouse(dataDir: string, endpoints: readonly string[
   for (const macro of ATHENA_MACROS) await connection.run(macro.replace('CREATE OR REPLACE MACRO', 'CREATE OR REPLACE TEMP MACRO'));
   for (const e of endpoints) {
     await connection.run(labelsViewSql(dataDir, e, true));
-    await connection.run(payloadViewSql(dataDir, tableName(e, 'payload'), true));
+    await payloadView(connection, dataDir, tableName(e, 'payload'));
   }
   return { instance, connection };
+}
+
+/**
+ * The refresh's view of a payload table. A file DuckDB cannot read fails the view of every
+ * file; the run's unpack moves such a file to the quarantine, so the view here leaves out the
+ * files that do not open, rather than stopping the run that repairs them.
+ */
+async function payloadView(connection: DuckDBConnection, dataDir: string, name: string): Promise<void> {
+  try {
+    await connection.run(payloadViewSql(dataDir, name, true));
+    return;
+  } catch (error) {
+    if (!/Invalid Input Error|IO Error/.test((error as Error).message)) throw error;
+  }
+  const dir = join(dataDir, name);
+  const files = readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.parquet'))
+    .map((f) => join(dir, f));
+  const readable: string[] = [];
+  for (const file of files) {
+    try {
+      await connection.run(`SELECT 1 FROM parquet_metadata(${sqlString(file)}) LIMIT 1`);
+      readable.push(file);
+    } catch {
+      // Left out here; the unpack moves it out of the table with its reason.
+    }
+  }
+  await connection.run(payloadViewSql(dataDir, name, true, readable));
 }

@@ -1,0 +1,25 @@
+import type { Config } from '../core/config/index.js';
+import type { TableHealth } from '../core/health.js';
+import type { ObjectStore } from '../core/ports.js';
+import { UserFacingError } from '../shared/errors.js';
+import { recordHealth } from '../workflow/health.js';
+import { capturedEndpoints } from '../workflow/steps.js';
+
+/** The check found tables that need attention (the command exits 1, after printing what to do). */
+export class DoctorFindings extends UserFacingError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'DoctorFindings';
+  }
+}
+
+/**
+ * `inference-tables doctor`: runs the health checks of every captured endpoint's tables,
+ * schedule included, and records each result where the endpoint API reads it.
+ */
+export async function examine(config: Config, store: ObjectStore): Promise<TableHealth[]> {
+  const deps = { config, store, dialect: 'duckdb' as const };
+  const results: TableHealth[] = [];
+  for (const endpoint of capturedEndpoints(config)) results.push(await recordHealth(deps, endpoint, { schedule: true }));
+  return results;
+}

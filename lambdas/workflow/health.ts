@@ -1,0 +1,117 @@
+import { parquetMetadataAsync, parquetSchema } from 'hyparquet';
+import { parquetColumns } from '../core/capture-record.js';
+import { type HealthCheck, type TableHealth, healthKey, tableHealth } from '../core/health.js';
+import { QUARANTINE_PREFIX, tableName } from '../core/names.js';
+import type { ObjectStore } from '../core/ports.js';
+import { quarantined, storeReader } from './quarantine.js';
+import { endpointFailureKey, readEndpointState, readJson, type RefreshDeps, stateKey, writeJson } from './steps.js';
+
+/**
+ * The checks of an endpoint's tables, run by every refresh (its last step) and by
+ * `inference-tables doctor`. Each names what it found and, when it is not well, the fix.
+ */
+
+const minutes = (ms: number) => Math.round(ms / 60_000);
+
+/** The payload table still holds the files the refresh took: a folder moved or deleted empties it. */
+async function payloadFiles(store: ObjectStore, endpoint: string, table: string): Promise<HealthCheck> {
+  const check = 'payload-files';
+  const state = await readEndpointState(store, endpoint);
+  if (state.files_through === 0 || !state.last_date) return { check, table, status: 'ACTIVE', message: `${table} has had no refresh yet.` };
+  // The newest partition a refresh read: cheap to list whatever the table's size.
+  const newest = await store.list(`${table}/endpoint=${endpoint}/date=${state.last_date}/`);
+  if (newest.some((o) => o.key.endsWith('.parquet'))) return { check, table, status: 'ACTIVE', message: `${table} holds the files of ${state.last_date}.` };
+  return {
+    check,
+    table,
+    status: 'FAILED',
+    message: `${table} holds no file of ${state.last_date}, though the refresh read files of that day: its files were moved or deleted, and queries of it miss them. Put them back under ${table}/ (on S3, restore the objects' previous versions); the next refresh checks again.`,
+  };
+}
+
+/** The newest payload file has the capture schema's columns. */
+async function payloadSchema(store: ObjectStore, endpoint: string, table: string): Promise<HealthCheck> {
+  const check = 'payload-schema';
+  const state = await readEndpointState(store, endpoint);
+  const files = state.last_date ? (await store.list(`${table}/endpoint=${endpoint}/date=${state.last_date}/`)).filter((o) => o.key.endsWith('.parquet')) : [];
+  const newest = files.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime())[0];
+  if (!newest) return { check, table, status: 'ACTIVE', message: `${table} has no file to check yet.` };
+  let columns: string[];
+  try {
+    columns = parquetSchema(await parquetMetadataAsync(storeReader(store, newest))).children.map((c) => c.element.name);
+  } catch (error) {
+    return { check, table, status: 'DEGRADED', message: `The newest file of ${table} cannot be read (${(error as Error).message.slice(0, 120)}); the next refresh moves it to ${QUARANTINE_PREFIX}.` };
+  }
+  const missing = parquetColumns()
+    .map((c) => c.name)
+    .filter((c) => !columns.includes(c));
+  if (missing.length === 0) return { check, table, status: 'ACTIVE', message: `${table}'s files have the capture schema's columns.` };
+  return {
+    check,
+    table,
+    status: 'FAILED',
+    message: `The newest file of ${table} lacks the capture schema's columns ${missing.join(', ')}: the table's schema was changed outside the product (the Glue table or the Firehose conversion). Redeploy the environment (cdk deploy) to restore it; files written meanwhile stay in the table.`,
+  };
+}
+
+/** No file of the table waits in the quarantine. */
+async function quarantine(store: ObjectStore, table: string): Promise<HealthCheck> {
+  const check = 'quarantine';
+  const files = await quarantined(store, `${table}/`);
+  if (files.length === 0) return { check, table, status: 'ACTIVE', message: `No file of ${table} is in quarantine.` };
+  const first = files[0] as (typeof files)[number];
+  return {
+    check,
+    table,
+    status: 'DEGRADED',
+    message: `${files.length} file${files.length === 1 ? '' : 's'} of ${table} could not be read and ${files.length === 1 ? 'is' : 'are'} in ${QUARANTINE_PREFIX}${table}/ (first: ${first.reason.slice(0, 160)}); their requests are in no table. Replace each with a readable copy or delete it there (and its .reason.json); the metrics of its day miss its requests until then.`,
+  };
+}
+
+/** The endpoint's last commit did not fail. */
+async function lastCommit(store: ObjectStore, endpoint: string, table: string): Promise<HealthCheck> {
+  const check = 'last-refresh';
+  const failure = await readJson<{ cause?: string; at?: string }>(store, endpointFailureKey(endpoint));
+  if (!failure) return { check, table, status: 'ACTIVE', message: `The last refresh of ${endpoint} succeeded.` };
+  return { check, table, status: 'DEGRADED', message: `The last refresh of ${endpoint} failed at ${failure.at ?? 'an unknown time'}: ${(failure.cause ?? 'unknown').slice(0, 300)}. The next run takes its files again; until then its unpacked and metrics tables lag.` };
+}
+
+/** A refresh ran recently enough for the schedule (only for `doctor`: the refresh that records health has just run). */
+async function freshness(deps: RefreshDeps, endpoint: string, table: string, now: Date): Promise<HealthCheck> {
+  const check = 'refresh-schedule';
+  const state = (await deps.store.list(stateKey(endpoint))).find((o) => o.key === stateKey(endpoint));
+  const every = deps.config.refresh.schedule_minutes;
+  if (!state) return { check, table, status: 'ACTIVE', message: `${endpoint} has had no refresh yet.` };
+  const age = now.getTime() - state.lastModified.getTime();
+  if (!deps.config.refresh.enabled || age <= 2 * every * 60_000 + 60_000) return { check, table, status: 'ACTIVE', message: `The last successful refresh of ${endpoint} was ${minutes(age)} min ago.` };
+  return {
+    check,
+    table,
+    status: 'DEGRADED',
+    message: `No successful refresh of ${endpoint} for ${minutes(age)} min, though one is scheduled every ${every} min: the schedule is not running or every run fails. Run inference-tables refresh to see why.`,
+  };
+}
+
+/**
+ * Runs the checks of an endpoint's tables.
+ * @param schedule also check that refreshes keep to the schedule (`doctor`; a refresh has just run otherwise)
+ */
+export async function checkEndpoint(deps: RefreshDeps, endpoint: string, options: { readonly schedule: boolean }): Promise<TableHealth> {
+  const now = deps.now?.() ?? new Date();
+  const table = tableName(endpoint, 'payload');
+  const checks = await Promise.all([
+    payloadFiles(deps.store, endpoint, table),
+    payloadSchema(deps.store, endpoint, table),
+    quarantine(deps.store, table),
+    lastCommit(deps.store, endpoint, table),
+    ...(options.schedule ? [freshness(deps, endpoint, table, now)] : []),
+  ]);
+  return tableHealth(endpoint, checks, now);
+}
+
+/** Runs the checks and records the result where the endpoint API reads it. */
+export async function recordHealth(deps: RefreshDeps, endpoint: string, options: { readonly schedule: boolean }): Promise<TableHealth> {
+  const health = await checkEndpoint(deps, endpoint, options);
+  await writeJson(deps.store, healthKey(endpoint), health);
+  return health;
+}
