@@ -49,6 +49,6 @@ export function formatDrift(rows: readonly ColumnDrift[]): string {
 /** Renders the health of every endpoint's tables: one line per endpoint, then each check that is not well. */
 export function formatHealth(results: readonly TableHealth[]): string {
   const table = new Table({ head: ['endpoint', 'status', 'what to do'], colWidths: [18, 10, 90], wordWrap: true, style: { head: [], border: [] } });
-  for (const h of results) table.push([h.endpoint, h.status, h.status === 'ACTIVE' ? 'nothing' : h.message]);
+  for (const h of results) table.push([h.endpoint, h.status, h.status === 'ACTIVE' ? h.checks.filter((c) => c.notice).map((c) => c.message).join(' ') || 'nothing' : h.message]);
   return `${table.toString()}\n`;
 }

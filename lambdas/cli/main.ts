@@ -13,7 +13,7 @@ import { loadConfig } from '../wiring/config-file.js';
 import { environmentQueryEngine, environmentStore, redriveEnvironment, uploadToEnvironment } from '../wiring/deployed.js';
 import { localStore, openLocalQueryEngine, redriveDataFolder, startLocalStack, storeInDataFolder } from '../wiring/local.js';
 import { type RefreshProgress, runLocalRefresh } from '../wiring/local-refresh.js';
-import { type EndpointReport, REPORTED_DISAGREEMENTS, capturedEndpoints } from '../workflow/steps.js';
+import { type EndpointReport, REPORTED_DISAGREEMENTS, capturedEndpoints, readEndpointState } from '../workflow/steps.js';
 import { OUTPUT_FORMATS, type OutputFormat, formatDrift, formatHealth, formatResult } from './format.js';
 import { DoctorFindings, examine } from './doctor.js';
 
@@ -197,7 +197,16 @@ function program(out: (text: string) => void, world: CliWorld): Command {
       const config = loadConfig(opts.env ?? opts.config);
       const known = capturedEndpoints(config);
       if (!known.includes(opts.endpoint)) throw new LabelsFileError(`unknown endpoint '${opts.endpoint}' in ${config.environment}; configured: ${known.join(', ')}`);
-      const labelsFile = await normalizeLabelsFile(resolve(file), opts.endpoint, { labelColumn: opts.labelColumn });
+      // Labels must read as the predictions' type, once a refresh has settled it.
+      const tables = opts.env ? await environmentStore(config) : localStore(resolve(opts.dataDir));
+      const predictionType = await readEndpointState(tables, opts.endpoint).then(
+        (state) => state.prediction_type,
+        (error: unknown) => {
+          process.stderr.write(`inference-tables: cannot read the type of ${opts.endpoint}'s predictions (${(error as Error).message}); the next refresh checks the labels instead.\n`);
+          return null;
+        },
+      );
+      const labelsFile = await normalizeLabelsFile(resolve(file), opts.endpoint, { labelColumn: opts.labelColumn, predictionType });
       let where: string;
       if (opts.env) {
         where = await uploadToEnvironment(config, labelsFile.key, labelsFile.body, 'application/vnd.apache.parquet');
@@ -237,6 +246,8 @@ function describeRefresh(runId: string, reports: readonly EndpointReport[]): str
     }
     lines.push(`  ${r.endpoint}: ${r.files} files, ${r.requests} requests → ${r.predictions} predictions, ${r.rejected} rejected (kept in ${r.endpoint.replaceAll('-', '_')}_unpack_errors), ${r.skipped_status} non-2xx skipped${r.backlog ? `, ${r.backlog} files left for the next run` : ''}`);
     if (r.metric_windows > 0) lines.push(`    metrics of ${r.metric_windows} windows; ${r.alerts} alert${r.alerts === 1 ? '' : 's'}${r.alerts ? ` (see ${r.endpoint.replaceAll('-', '_')}_alerts)` : ''}`);
+    if (r.labels_refused > 0) lines.push(`    ${r.labels_refused} label${r.labels_refused === 1 ? '' : 's'} cannot be read as the predictions' type and ${r.labels_refused === 1 ? 'is' : 'are'} kept out of ${r.endpoint.replaceAll('-', '_')}_unpacked (no good label was replaced; inference-tables doctor names them)`);
+    if (r.labels_unmatched > 0) lines.push(`    ${r.labels_unmatched} label${r.labels_unmatched === 1 ? '' : 's'} match no captured prediction (an id mistyped, a request not sampled, or not refreshed yet)`);
     if (r.quarantined > 0) lines.push(`    ${r.quarantined} payload file${r.quarantined === 1 ? '' : 's'} could not be read and ${r.quarantined === 1 ? 'was' : 'were'} moved to the quarantine (see ${r.report}; inference-tables doctor lists them)`);
     for (const [what, n] of Object.entries(r.disagreements)) lines.push(`    signature disagreement: ${what} (${n}×)`);
     if (Object.keys(r.disagreements).length >= REPORTED_DISAGREEMENTS) lines.push(`    (the ${REPORTED_DISAGREEMENTS} most frequent; all of them in ${r.report})`);

@@ -20,6 +20,8 @@ export const healthCheckSchema = z.strictObject({
   status: z.enum(HEALTH_STATUSES),
   /** The cause and the fix when not ACTIVE; what was found otherwise. */
   message: z.string(),
+  /** An ACTIVE finding worth telling (labels that match no prediction): shown with the status. */
+  notice: z.boolean().optional(),
 });
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
@@ -47,7 +49,9 @@ export function worse(a: HealthStatus, b: HealthStatus): HealthStatus {
 export function tableHealth(endpoint: string, checks: readonly HealthCheck[], at: Date): TableHealth {
   const status = checks.reduce<HealthStatus>((s, c) => worse(s, c.status), 'ACTIVE');
   const problems = checks.filter((c) => c.status !== 'ACTIVE');
-  const message = problems.length > 0 ? problems.map((c) => c.message).join(' ') : `Every check passed at ${at.toISOString()} (${checks.map((c) => c.check).join(', ')}).`;
+  const notices = checks.filter((c) => c.status === 'ACTIVE' && c.notice);
+  const passed = `Every check passed at ${at.toISOString()} (${checks.map((c) => c.check).join(', ')}).`;
+  const message = problems.length > 0 ? [...problems, ...notices].map((c) => c.message).join(' ') : [passed, ...notices.map((c) => c.message)].join(' ');
   return { endpoint, status, message, checked_at: at.toISOString(), checks: [...checks] };
 }
 

@@ -165,7 +165,12 @@ export function dayRanges(first: string, last: string, days = MAX_PARTITIONS_PER
   return out;
 }
 
-/** The latest label of each key uploaded up to the run's start; `newOnly` keeps keys with a label uploaded since the last run. */
+/**
+ * The latest label of each key uploaded up to the run's start; `newOnly` keeps keys with a
+ * label uploaded since the last run. Only labels of the predictions' type count: one that
+ * cannot be read as it (`setosa` for an integer class) never replaces a good label, and is
+ * counted by {@link labelChecksSql}.
+ */
 function latestLabels(plan: CommitPlan, newOnly: boolean): string {
   const cutoff = timestampLiteral(plan.startedAt);
   const since = timestampLiteral(plan.labelsAfter);
@@ -175,7 +180,30 @@ function latestLabels(plan: CommitPlan, newOnly: boolean): string {
   return `(SELECT client_request_id, row_index, label, labeled_at FROM (
     SELECT client_request_id, COALESCE(row_index, 0) AS row_index, label, COALESCE(labeled_at, uploaded_at) AS labeled_at,
       row_number() OVER (PARTITION BY client_request_id, COALESCE(row_index, 0) ORDER BY COALESCE(labeled_at, uploaded_at) DESC, uploaded_at DESC) AS rn
-    FROM ${plan.labels.sql} WHERE uploaded_at <= ${cutoff} AND client_request_id IS NOT NULL${fresh}) ranked WHERE rn = 1)`;
+    FROM ${plan.labels.sql} WHERE uploaded_at <= ${cutoff} AND client_request_id IS NOT NULL AND TRY_CAST(label AS ${plan.predictionType}) IS NOT NULL${fresh}) ranked WHERE rn = 1)`;
+}
+
+/** What the label checks read: the labels and unpacked tables, and the predictions' type. */
+export interface LabelCheckPlan {
+  readonly labels: TableRef;
+  readonly unpacked: TableRef;
+  readonly predictionType: string;
+}
+
+/** How many labels cannot be read as the predictions' type, and how many match no prediction. */
+export function labelChecksSql(plan: LabelCheckPlan): string {
+  return `SELECT count(*) FILTER (WHERE TRY_CAST(l.label AS ${plan.predictionType}) IS NULL) AS refused,
+  count(*) FILTER (WHERE TRY_CAST(l.label AS ${plan.predictionType}) IS NOT NULL AND u.client_request_id IS NULL) AS unmatched
+FROM ${plan.labels.sql} l
+LEFT JOIN (SELECT DISTINCT client_request_id FROM ${plan.unpacked.sql} WHERE client_request_id IS NOT NULL) u ON u.client_request_id = l.client_request_id
+WHERE l.client_request_id IS NOT NULL`;
+}
+
+/** A few labels that cannot be read as the predictions' type, to name in the report. */
+export function refusedLabelsSql(plan: LabelCheckPlan, limit = 5): string {
+  return `SELECT client_request_id, COALESCE(row_index, 0) AS row_index, label, CAST(uploaded_at AS VARCHAR) AS uploaded_at
+FROM ${plan.labels.sql} WHERE client_request_id IS NOT NULL AND TRY_CAST(label AS ${plan.predictionType}) IS NULL
+ORDER BY uploaded_at DESC, client_request_id LIMIT ${limit}`;
 }
 
 function mergePredictions(plan: CommitPlan, dates: readonly string[]): string {

@@ -36,7 +36,7 @@ export const endpointRunSchema = z.looseObject({
   /** New files left for the next run (the run is bounded by `max_tasks_per_run`). */
   backlog: z.number().int().min(0),
   /** What the metrics step did, once it ran (the state carries it to FinishEndpoint). */
-  metrics: z.looseObject({ windows: z.number(), alerts: z.number() }).optional(),
+  metrics: z.looseObject({ windows: z.number(), alerts: z.number(), labels_refused: z.number().optional(), labels_unmatched: z.number().optional() }).optional(),
 });
 export type EndpointRun = z.infer<typeof endpointRunSchema>;
 

@@ -61,6 +61,6 @@ async function payloadTableState(endpoint: Endpoint, sink: CaptureSink, health: 
     return { status: delivery.status, message: `${delivery.message} The tables' health could not be read: ${(error as Error).message.slice(0, 160)}.` };
   }
   if (!recorded) return { status: delivery.status, message: `${delivery.message} No refresh has checked the tables yet.` };
-  if (recorded.status === 'ACTIVE') return { status: delivery.status, message: `${delivery.message} Tables checked at ${recorded.checked_at}.` };
+  if (recorded.status === 'ACTIVE') return { status: delivery.status, message: `${delivery.message} ${recorded.message}` };
   return { status: recorded.status, message: `${recorded.message} (checked at ${recorded.checked_at})` };
 }

@@ -3,6 +3,7 @@ import { parquetColumns } from '../core/capture-record.js';
 import { type HealthCheck, type TableHealth, healthKey, tableHealth } from '../core/health.js';
 import { QUARANTINE_PREFIX, tableName } from '../core/names.js';
 import type { ObjectStore } from '../core/ports.js';
+import { readLabelFindings } from './label-checks.js';
 import { quarantined, storeReader } from './quarantine.js';
 import { endpointFailureKey, readEndpointState, readJson, type RefreshDeps, stateKey, writeJson } from './steps.js';
 
@@ -92,6 +93,27 @@ async function freshness(deps: RefreshDeps, endpoint: string, table: string, now
   };
 }
 
+/** No label is refused for its type; labels that match no prediction are told, not feared. */
+async function labels(deps: RefreshDeps, endpoint: string): Promise<HealthCheck> {
+  const check = 'labels';
+  const table = tableName(endpoint, 'labels');
+  const found = await readLabelFindings(deps, endpoint);
+  if (!found) return { check, table, status: 'ACTIVE', message: `No labels of ${endpoint} checked yet.` };
+  const unmatched =
+    found.unmatched > 0
+      ? `${found.unmatched} label${found.unmatched === 1 ? '' : 's'} of ${endpoint} match no captured prediction (an id mistyped, a request not sampled, or not refreshed yet).`
+      : '';
+  if (found.refused === 0) return { check, table, status: 'ACTIVE', message: unmatched || `Every label of ${endpoint} fits its predictions.`, ...(unmatched ? { notice: true } : {}) };
+  const latest = found.examples[0];
+  const example = latest ? ` (latest: ${JSON.stringify(latest.label)} for ${latest.client_request_id} row ${latest.row_index}, uploaded ${latest.uploaded_at})` : '';
+  return {
+    check,
+    table,
+    status: 'DEGRADED',
+    message: `${found.refused} label${found.refused === 1 ? '' : 's'} of ${endpoint} cannot be read as ${found.prediction_type}, the type of its predictions${example}; they are kept out of ${tableName(endpoint, 'unpacked')} and replaced no good label, so model quality leaves them out. Upload corrected labels for those ids. ${unmatched}`.trim(),
+  };
+}
+
 /**
  * Runs the checks of an endpoint's tables.
  * @param schedule also check that refreshes keep to the schedule (`doctor`; a refresh has just run otherwise)
@@ -104,6 +126,7 @@ export async function checkEndpoint(deps: RefreshDeps, endpoint: string, options
     payloadSchema(deps.store, endpoint, table),
     quarantine(deps.store, table),
     lastCommit(deps.store, endpoint, table),
+    labels(deps, endpoint),
     ...(options.schedule ? [freshness(deps, endpoint, table, now)] : []),
   ]);
   return tableHealth(endpoint, checks, now);

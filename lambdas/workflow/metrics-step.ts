@@ -27,6 +27,7 @@ import { literal } from '../core/refresh-sql.js';
 import { SampleFileError, readSampleFile } from '../core/sample-file.js';
 import { type ColumnType, type FeatureColumn, featureColumnName } from '../core/unpacked-schema.js';
 import type { EndpointRun } from '../core/refresh-steps.js';
+import { checkLabels } from './label-checks.js';
 import { GzipJsonLines, type RefreshDeps, readJson, runPrefix, tableRef } from './steps.js';
 
 /**
@@ -44,6 +45,8 @@ interface CommitRecord {
   readonly summary: { readonly dates: readonly string[]; readonly hours?: readonly number[] };
   readonly columns: FeatureColumn[] | null;
   readonly prediction_type: ColumnType | null;
+  /** Labels arrived since the last run. */
+  readonly labels_checked?: boolean;
 }
 
 const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
@@ -199,21 +202,29 @@ export function metricData(endpoint: string, output: MetricsOutput, runAt: Date)
 }
 
 /** Step: computes and stages an endpoint's metrics; returns the statements that store them. */
-export async function computeEndpointMetrics(deps: RefreshDeps, run: EndpointRun): Promise<{ run_id: string; endpoint: string; statements: { sql: string }[]; alerts: number; windows: number }> {
+export async function computeEndpointMetrics(
+  deps: RefreshDeps,
+  run: EndpointRun,
+): Promise<{ run_id: string; endpoint: string; statements: { sql: string }[]; alerts: number; windows: number; labels_refused?: number; labels_unmatched?: number }> {
   const none = { run_id: run.run_id, endpoint: run.endpoint, statements: [], alerts: 0, windows: 0 };
   const settings = monitoringSettings(deps.config, run.endpoint);
   const prefix = runPrefix(run.run_id, run.endpoint);
   const commit = await readJson<CommitRecord>(deps.store, `${prefix}commit.json`);
-  if (!settings.enabled || !commit?.columns || !commit.prediction_type) return none;
+  if (!commit?.columns || !commit.prediction_type) return none;
   const engine = deps.engine;
   if (!engine) throw new Error('the metrics step needs a query engine');
+  // Labels that cannot be joined are counted whenever labels arrived, monitored or not.
+  const labels = commit.labels_checked ? await checkLabels(deps, engine, run.endpoint, commit.prediction_type) : undefined;
+  const labelCounts = labels ? { labels_refused: labels.refused, labels_unmatched: labels.unmatched } : {};
+  if (!settings.enabled) return { ...none, ...labelCounts };
+  const unchanged = { ...none, ...labelCounts };
   const unpacked = tableRef(deps, tableName(run.endpoint, 'unpacked'), '').sql;
   const recompute = tableRef(deps, tableName(run.endpoint, 'recompute_windows'), '').sql;
   // Hours with new predictions, and hours whose labels changed in this run.
   const relabelled = await engine.query(`SELECT DISTINCT to_unixtime(window_start) * 1000 AS h FROM ${recompute} WHERE run_id = ${literal(run.run_id)}`);
   const wholeDays = (commit.summary.hours ? [] : commit.summary.dates).flatMap((d) => Array.from({ length: 24 }, (_, i) => Date.parse(`${d}T00:00:00Z`) + i * HOUR));
   const hours = [...new Set([...(commit.summary.hours ?? []), ...wholeDays, ...relabelled.rows.map((r) => Number(r.h))])].sort((a, b) => a - b);
-  if (hours.length === 0) return none;
+  if (hours.length === 0) return unchanged;
   const windows = windowsOf(settings.granularities, hours);
   const from = dayOf(Math.min(...[...windows.entries()].flatMap(([g, st]) => st.map((x) => x - windowLength(g)))));
   const to = dayOf(Math.max(...[...windows.entries()].flatMap(([g, st]) => st.map((x) => x + windowLength(g)))) - 1);
@@ -278,5 +289,12 @@ export async function computeEndpointMetrics(deps: RefreshDeps, run: EndpointRun
     staged: { profile: stagedRef('profile'), drift: stagedRef('drift'), alerts: stagedRef('alerts') },
   };
   const computedAt = run.started_at.replace('T', ' ').replace('Z', '');
-  return { run_id: run.run_id, endpoint: run.endpoint, statements: metricsStatements(deps.dialect, tables, run.run_id, computedAt).map((sql) => ({ sql })), alerts: output.alerts.length, windows: new Set(output.profile.map((p) => `${p.granularity}|${p.window_start}`)).size };
+  return {
+    run_id: run.run_id,
+    endpoint: run.endpoint,
+    statements: metricsStatements(deps.dialect, tables, run.run_id, computedAt).map((sql) => ({ sql })),
+    alerts: output.alerts.length,
+    windows: new Set(output.profile.map((p) => `${p.granularity}|${p.window_start}`)).size,
+    ...labelCounts,
+  };
 }

@@ -80,6 +80,9 @@ export interface EndpointReport {
   /** Windows whose metrics this run computed, and the alerts they raised. */
   readonly metric_windows: number;
   readonly alerts: number;
+  /** Labels (of all uploads) that cannot be read as the predictions' type, and labels that match no prediction; counted when labels arrived. */
+  readonly labels_refused: number;
+  readonly labels_unmatched: number;
   /** The most frequent signature disagreements (all of them are in the full report). */
   readonly disagreements: Record<string, number>;
   /** Key of the full report: every disagreement, the columns, the dates. */
@@ -396,6 +399,8 @@ export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promi
     labels_checked: commit.labels_checked,
     metric_windows: run.metrics?.windows ?? 0,
     alerts: run.metrics?.alerts ?? 0,
+    labels_refused: run.metrics?.labels_refused ?? 0,
+    labels_unmatched: run.metrics?.labels_unmatched ?? 0,
     disagreements: Object.fromEntries(top),
     report: deps.store.location(reportKey),
   };

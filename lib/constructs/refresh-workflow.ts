@@ -23,7 +23,7 @@ import { ProjectFunction } from './project-function.js';
 export const REFRESH_TABLE_KINDS = ['unpacked', 'unpack_errors', 'labels', 'recompute_windows', 'profile_metrics', 'drift_metrics', 'alerts'] as const satisfies readonly TableKind[];
 
 /** What the metrics step reads: the endpoints' tables (and baseline tables) and its run's files. */
-const METRICS_READ = ['*_payload/*', '*_unpacked/*', '*_recompute_windows/*', '_refresh/*'];
+const METRICS_READ = ['*_payload/*', '*_unpacked/*', '*_recompute_windows/*', '*_labels/*', '_refresh/*'];
 
 /** Props of {@link RefreshWorkflow}. */
 export interface RefreshWorkflowProps {

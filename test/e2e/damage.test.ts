@@ -14,6 +14,7 @@ import { ROOT, demoConfig } from '../helpers/config.js';
 import { runLocalRefresh, startLocalStack } from '../helpers/local.js';
 import { queryRows } from '../helpers/query.js';
 import { cli } from '../helpers/cli.js';
+import { normalizeLabelsFile } from '../../lambdas/adapters/local/labels-file.js';
 
 const config = demoConfig();
 let dir: string;
@@ -100,7 +101,7 @@ describe('a payload table whose folder was moved', () => {
     await rm(join(dir, '_quarantine'), { recursive: true, force: true });
     const healed = await cli('doctor', '--data-dir', dir);
     expect(healed.code).toBe(0);
-    expect(await payloadTable('iris')).toMatchObject({ status: 'ACTIVE', status_message: expect.stringMatching(/^Delivering to iris_payload every 0 s\. Tables checked at /) });
+    expect(await payloadTable('iris')).toMatchObject({ status: 'ACTIVE', status_message: expect.stringMatching(/^Delivering to iris_payload every 0 s\. Every check passed at /) });
   });
 });
 
@@ -129,5 +130,37 @@ describe('an endpoint whose commit fails', () => {
     const next = await runLocalRefresh({ config, dataDir: dir, projectRoot: ROOT, unpackThreads: 1 });
     expect(next.reports.find((r) => r.endpoint === 'iris')).toMatchObject({ files: 1, predictions: 1 });
     expect(await count("SELECT count(*) FROM iris_unpacked WHERE client_request_id = 'after-1'")).toBe(1);
+  });
+});
+
+describe('a bad label file', () => {
+  it('is refused at upload, naming the rows; one that got in anyway never replaces a good label, and is counted and named', async () => {
+    const labels = async (name: string, rows: string) => {
+      const path = join(dir, name);
+      await writeFile(path, `client_request_id,label\n${rows}`);
+      return path;
+    };
+    const good = await cli('labels', 'upload', await labels('good.csv', 'good-0,0\ngood-1,0\nnobody-0,1\n'), '--endpoint', 'iris', '--data-dir', dir);
+    expect(good.code).toBe(0);
+    await runLocalRefresh({ config, dataDir: dir, projectRoot: ROOT, unpackThreads: 1 });
+    expect(await count("SELECT count(*) FROM iris_unpacked WHERE client_request_id IN ('good-0', 'good-1') AND label = 0")).toBe(2);
+
+    // The predictions are integers: 'setosa' is refused before anything is stored.
+    const bad = await cli('labels', 'upload', await labels('bad.csv', 'good-1,1\ngood-0,setosa\n'), '--endpoint', 'iris', '--data-dir', dir);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('1 label cannot be read as BIGINT, the type of iris\'s predictions: row 2 ("setosa")');
+
+    // Uploaded before the type was known (or written by hand), it is left out at refresh.
+    const sneaked = await normalizeLabelsFile(await labels('sneaked.csv', 'good-0,setosa\n'), 'iris', { now: new Date(Date.now() + 1000) });
+    // Same day as the upload above: its partition folder exists.
+    await writeFile(join(dir, sneaked.key), sneaked.body);
+    const result = await runLocalRefresh({ config, dataDir: dir, projectRoot: ROOT, unpackThreads: 1 });
+    expect(result.reports.find((r) => r.endpoint === 'iris')).toMatchObject({ labels_refused: 1, labels_unmatched: 1 });
+    // The good label stands.
+    expect(await count("SELECT count(*) FROM iris_unpacked WHERE client_request_id = 'good-0' AND label = 0")).toBe(1);
+    const table = await payloadTable('iris');
+    expect(table.status).toBe('DEGRADED');
+    expect(table.status_message).toMatch(/^1 label of iris cannot be read as BIGINT, the type of its predictions \(latest: "setosa" for good-0 row 0, uploaded [^)]+\); they are kept out of iris_unpacked and replaced no good label/);
+    expect(table.status_message).toContain('1 label of iris match no captured prediction');
   });
 });

@@ -68,7 +68,7 @@ describe('cdk-nag AwsSolutions', () => {
           (p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/StateMachine/Role`,
         ),
         'AwsSolutions-IAM5[Resource::*] @ Refresh/MetricsRole',
-        ...['*_payload/*', '*_unpacked/*', '*_recompute_windows/*', '_refresh/*', 'athena-results/*', 'athena-results/unload/*'].map((p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/MetricsRole`),
+        ...['*_payload/*', '*_unpacked/*', '*_recompute_windows/*', '*_labels/*', '_refresh/*', 'athena-results/*', 'athena-results/unload/*'].map((p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/MetricsRole`),
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/inference_tables_dev/*] @ Refresh/MetricsRole',
         ...REFRESH_STEPS.map((f) => `AwsSolutions-IAM5[Resource::<Refresh${f}Function>:*] @ Refresh/StateMachine/Role`),
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/inference_tables_dev/*] @ Refresh/StateMachine/Role',

@@ -236,6 +236,8 @@ describe('labels upload --env', () => {
   it("puts the Parquet labels under the endpoint's prefix of the bucket the workgroup writes to", async () => {
     athena.on(GetWorkGroupCommand).resolves({ WorkGroup: { Name: 'inference-tables-dev', Configuration: { ResultConfiguration: { OutputLocation: 's3://dev-data/athena-results/' } } } });
     s3.on(PutObjectCommand).resolves({});
+    // No refresh has recorded the endpoint's state yet: the predictions' type is not known.
+    s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} }));
     const run = await cli('labels', 'upload', file, '--endpoint', 'iris', '--env', 'dev');
     expect(run).toMatchObject({ code: 0, err: '' });
     expect(athena).toHaveReceivedCommandWith(GetWorkGroupCommand, { WorkGroup: 'inference-tables-dev' });

@@ -38,10 +38,11 @@ const READERS: Readonly<Record<string, (path: string) => string>> = {
  * Reads a labels file (CSV, JSON lines or Parquet) and rewrites it with the labels table's
  * columns: `client_request_id` (required), `row_index` (0 when absent, for one-row requests),
  * the label (column `label`, or the one named), `labeled_at` when present (else the upload
- * time orders labels of one key: the latest wins), the upload time and the file's name.
- * @throws LabelsFileError naming what is missing
+ * time orders labels of one key: the latest wins), the upload time and the file's name. When
+ * the predictions' type is known, a label that cannot be read as it is refused, with its row.
+ * @throws LabelsFileError naming what is missing or what does not fit
  */
-export async function normalizeLabelsFile(path: string, endpoint: string, options: { labelColumn?: string; now?: Date } = {}): Promise<NormalizedLabels> {
+export async function normalizeLabelsFile(path: string, endpoint: string, options: { labelColumn?: string; now?: Date; predictionType?: string | null } = {}): Promise<NormalizedLabels> {
   if (!existsSync(path)) throw new LabelsFileError(`${path}: no such file`);
   const extension = extname(path).toLowerCase();
   const reader = READERS[extension];
@@ -70,6 +71,7 @@ export async function normalizeLabelsFile(path: string, endpoint: string, option
     const counts = await connection.runAndReadAll(`SELECT count(*) FILTER (WHERE client_request_id IS NOT NULL), count(*) FILTER (WHERE client_request_id IS NULL) FROM src`);
     const [rows, skipped] = (counts.getRows()[0] as bigint[]).map(Number) as [number, number];
     if (rows === 0) throw new LabelsFileError(`${path} has no row with a client_request_id`);
+    if (options.predictionType) await refuseMistyped(connection, path, endpoint, label, options.predictionType);
     await connection.run(
       `COPY (SELECT CAST(client_request_id AS VARCHAR) AS client_request_id, ${rowIndex} AS row_index, ${label} AS label,
          ${labeledAt} AS labeled_at, ${uploadedAt} AS uploaded_at, ${sqlString(basename(path))} AS source_file
@@ -87,4 +89,21 @@ export async function normalizeLabelsFile(path: string, endpoint: string, option
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/** Refuses a file whose labels do not read as the predictions' type (the refresh would leave them out), naming the rows. */
+async function refuseMistyped(connection: Awaited<ReturnType<typeof openDuckDb>>['connection'], path: string, endpoint: string, label: string, type: string): Promise<void> {
+  const bad = (
+    await connection.runAndReadAll(
+      `SELECT n, l FROM (SELECT row_number() OVER () AS n, ${label} AS l, client_request_id FROM src) WHERE client_request_id IS NOT NULL AND l IS NOT NULL AND TRY_CAST(l AS ${type}) IS NULL ORDER BY n`,
+    )
+  ).getRows() as [bigint, string][];
+  if (bad.length === 0) return;
+  const shown = bad
+    .slice(0, 5)
+    .map(([n, l]) => `row ${n} (${JSON.stringify(l)})`)
+    .join(', ');
+  throw new LabelsFileError(
+    `${path}: ${bad.length} label${bad.length === 1 ? '' : 's'} cannot be read as ${type}, the type of ${endpoint}'s predictions: ${shown}${bad.length > 5 ? ', …' : ''} (rows counted from the first data row). Nothing was uploaded; fix them and upload the file again.`,
+  );
 }
