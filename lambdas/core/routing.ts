@@ -29,10 +29,24 @@ export class Router {
   private readonly models: Map<string, RegisteredModel>;
   /** Served entities of each endpoint, resolved once. */
   private readonly served = new Map<string, { entity: ServedEntity; traffic: number }[]>();
+  /** Capture settings by endpoint and by model, with the redaction that applies on every path to them. */
+  private readonly captureOf = new Map<string, CaptureSettings>();
+  private readonly modelCaptureOf = new Map<string, CaptureSettings>();
+  private readonly unrouted: CaptureSettings;
 
   public constructor(config: Config) {
     this.endpoints = new Map(config.endpoints.map((e) => [e.name, e]));
     this.models = new Map(config.models.map((m) => [m.name, m]));
+    // Redaction follows the data, not the route: the project's paths everywhere; an endpoint's
+    // also on the classic route of each model it serves; every path on unrouted calls, which
+    // may be a mistyped name of any endpoint.
+    const union = (...lists: readonly (readonly string[])[]) => [...new Set(lists.flat())];
+    for (const e of config.endpoints) this.captureOf.set(e.name, { ...e.capture, redact_paths: union(config.redact_paths, e.capture.redact_paths) });
+    for (const m of config.models) {
+      const servers = config.endpoints.filter((e) => e.served_entities.some((s) => s.entity_name === m.name));
+      this.modelCaptureOf.set(m.name, { ...m.capture, redact_paths: union(config.redact_paths, m.capture.redact_paths, ...servers.map((e) => e.capture.redact_paths)) });
+    }
+    this.unrouted = { ...UNROUTED_SETTINGS, redact_paths: union(config.redact_paths, ...config.endpoints.map((e) => e.capture.redact_paths), ...config.models.map((m) => m.capture.redact_paths)) };
     for (const endpoint of config.endpoints) {
       this.served.set(
         endpoint.name,
@@ -65,8 +79,9 @@ export class Router {
     const name = route.kind === 'invoke-endpoint' ? route.endpoint : route.model;
     const known = route.kind === 'invoke-endpoint' ? this.endpoints.get(name) : this.models.get(name);
     const requestedName = name.length > 128 ? `${name.slice(0, 128)}…` : name;
-    if (!known) return { endpoint: UNROUTED_ENDPOINT, requestedName, settings: UNROUTED_SETTINGS };
-    return { endpoint: name, requestedName, settings: known.capture };
+    if (!known) return { endpoint: UNROUTED_ENDPOINT, requestedName, settings: this.unrouted };
+    const settings = (route.kind === 'invoke-endpoint' ? this.captureOf : this.modelCaptureOf).get(name) as CaptureSettings;
+    return { endpoint: name, requestedName, settings };
   }
 
   /**

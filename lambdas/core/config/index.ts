@@ -31,6 +31,11 @@ const baseConfigSchema = z.strictObject({
   environment: nameSchema,
   /** Glue database of the environment's tables. */
   database: z.string().regex(/^[a-z0-9_]{1,255}$/).optional(),
+  /**
+   * JSONPath expressions redacted on every capture path, whatever the endpoint: added to each
+   * endpoint's and model's own `capture.redact_paths`.
+   */
+  redact_paths: z.array(z.string().startsWith('$')).default([]),
   delivery: deliverySchema.prefault({}),
   models: z.array(registeredModelSchema).default([]),
   endpoints: z.array(endpointSchema).default([]),
