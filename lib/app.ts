@@ -135,6 +135,8 @@ export class InferenceTablesStack extends Stack {
       endpoints: refreshed.map((name) => ({ name, monitoring: monitoringSettings(config, name) })),
       refreshMinutes: config.refresh.schedule_minutes,
       key,
+      refresh: { stateMachine: this.refresh.stateMachine, scheduled: config.refresh.enabled },
+      deliveryStreams: [...this.streams.streamNames.values()].flat(),
     });
     this.redrive = new SpillRedrive(this, 'Redrive', { environment, configFile, redriveMinutes: config.delivery.redrive_minutes, storage: this.storage, streams: this.streams, topic: this.monitoring.topic, logRetention });
 

@@ -22,6 +22,8 @@ export const healthCheckSchema = z.strictObject({
   message: z.string(),
   /** An ACTIVE finding worth telling (labels that match no prediction): shown with the status. */
   notice: z.boolean().optional(),
+  /** How many things the check found wrong (files in quarantine, refused labels), for metrics. */
+  count: z.number().int().min(0).optional(),
 });
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 

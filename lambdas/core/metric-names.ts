@@ -41,6 +41,17 @@ export const RefreshMetric = {
 /** One of the refresh's metrics. */
 export type RefreshMetricName = (typeof RefreshMetric)[keyof typeof RefreshMetric];
 
+/**
+ * The health of an endpoint's tables, published by every refresh's last step per `Endpoint`
+ * (`lambdas/workflow/run-outcome.ts`) and alarmed on (`lib/constructs/monitoring-alarms.ts`).
+ */
+export const HealthMetric = {
+  /** 0 ACTIVE, 1 DEGRADED, 2 FAILED. */
+  tableHealth: 'TableHealth',
+  /** Payload files waiting in the quarantine. */
+  quarantinedFiles: 'QuarantinedFiles',
+} as const;
+
 /** Dimensions of the refresh's metrics. */
 export const MetricDimension = {
   endpoint: 'Endpoint',

@@ -49,6 +49,8 @@ export function awsRefreshDependencies(env: NodeJS.ProcessEnv = process.env): Re
     dialect: 'athena',
     database,
     ...(workgroup ? { engine: new AthenaQueryEngine(new AthenaClient({}), { workgroup, database, unload }), publisher: new CloudWatchPublisher(new CloudWatchClient({})) } : {}),
+    // Through the function's log (embedded metric format): no API call, no permission.
+    healthPublisher: new EmfPublisher({}),
     // Baseline files are bundled beside the configuration.
     projectRoot: env.LAMBDA_TASK_ROOT ?? process.cwd(),
   };

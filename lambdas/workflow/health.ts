@@ -59,12 +59,13 @@ async function payloadSchema(store: ObjectStore, endpoint: string, table: string
 async function quarantine(store: ObjectStore, table: string): Promise<HealthCheck> {
   const check = 'quarantine';
   const files = await quarantined(store, `${table}/`);
-  if (files.length === 0) return { check, table, status: 'ACTIVE', message: `No file of ${table} is in quarantine.` };
+  if (files.length === 0) return { check, table, status: 'ACTIVE', message: `No file of ${table} is in quarantine.`, count: 0 };
   const first = files[0] as (typeof files)[number];
   return {
     check,
     table,
     status: 'DEGRADED',
+    count: files.length,
     message: `${files.length} file${files.length === 1 ? '' : 's'} of ${table} could not be read and ${files.length === 1 ? 'is' : 'are'} in ${QUARANTINE_PREFIX}${table}/ (first: ${first.reason.slice(0, 160)}); their requests are in no table. Replace each with a readable copy or delete it there (and its .reason.json); the metrics of its day miss its requests until then.`,
   };
 }

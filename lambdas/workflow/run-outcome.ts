@@ -1,4 +1,6 @@
+import { HEALTH_STATUSES } from '../core/health.js';
 import { log } from '../core/log.js';
+import { HealthMetric, MetricDimension } from '../core/metric-names.js';
 import type { CloseRunInput, EndpointFailureInput, FailureInput } from '../core/refresh-steps.js';
 import { recordHealth } from './health.js';
 import { REFRESH_ROOT, type RefreshDeps, endpointFailureKey, runPrefix, writeJson } from './steps.js';
@@ -51,9 +53,16 @@ export async function endpointFailed(deps: RefreshDeps, input: EndpointFailureIn
  * and says whether an endpoint failed (the definition then fails the run, naming it).
  */
 export async function closeRun(deps: RefreshDeps, input: CloseRunInput): Promise<{ run_id: string; started_at: string; reports: unknown[]; failed: boolean; error?: string; cause?: string }> {
+  const now = deps.now?.() ?? new Date();
   for (const r of input.reports) {
     try {
-      await recordHealth(deps, r.endpoint, { schedule: false });
+      const health = await recordHealth(deps, r.endpoint, { schedule: false });
+      const quarantine = health.checks.find((c) => c.check === 'quarantine');
+      const dimensions = { [MetricDimension.endpoint]: r.endpoint };
+      await deps.healthPublisher?.publish([
+        { name: HealthMetric.tableHealth, value: HEALTH_STATUSES.indexOf(health.status), timestamp: now, dimensions, unit: 'None' },
+        { name: HealthMetric.quarantinedFiles, value: quarantine?.count ?? 0, timestamp: now, dimensions, unit: 'Count' },
+      ]);
     } catch (error) {
       // The run's outcome stands; the health stays as the last check recorded it, and doctor tells.
       log('error', 'could not record the health of an endpoint', { run: input.run_id, endpoint: r.endpoint, error });

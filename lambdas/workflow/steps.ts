@@ -32,6 +32,8 @@ export interface RefreshDeps {
   readonly projectRoot?: string;
   /** Publishes each refresh's metrics for alarms (CloudWatch on AWS). */
   readonly publisher?: MetricsPublisher;
+  /** Publishes the health of the tables after each run (embedded metric format on AWS). */
+  readonly healthPublisher?: MetricsPublisher;
 }
 
 /** Where the workflow keeps its state, runs and failures in the store. */

@@ -8,15 +8,17 @@ import {
   MathExpression,
   Metric,
   TreatMissingData,
+  type IMetric,
   type IWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, MetricDimension, RefreshMetric } from '../../lambdas/core/metric-names.js';
+import { HealthMetric, METRICS_NAMESPACE, MetricDimension, RefreshMetric } from '../../lambdas/core/metric-names.js';
 import { ALERT_KINDS, windowLength } from '../../lambdas/core/monitoring/index.js';
 import { CaptureMetric } from '../../lambdas/core/spill.js';
 import { GRANULARITIES, type Granularity, type MonitoringSettings } from '../../lambdas/core/config/index.js';
@@ -31,7 +33,22 @@ export interface MonitoringAlarmsProps {
   readonly refreshMinutes: number;
   /** Encrypts the alerts topic; CloudWatch is allowed to use it to publish. */
   readonly key: IKey;
+  /**
+   * The refresh state machine: its failed and timed-out executions alarm, and so does a
+   * missing successful run when the schedule is on.
+   * @default no refresh alarms
+   */
+  readonly refresh?: { readonly stateMachine: IStateMachine; readonly scheduled: boolean };
+  /**
+   * The capture streams (Firehose delivery stream names): records their Parquet conversion
+   * refuses (written under `errors/`) alarm.
+   * @default no conversion alarm
+   */
+  readonly deliveryStreams?: readonly string[];
 }
+
+/** CloudWatch alarms take at most 10 metrics in one expression. */
+const METRICS_PER_ALARM = 10;
 
 /**
  * An alarm and a dashboard per endpoint, and the alerts topic, over the metrics each refresh
@@ -58,6 +75,83 @@ export class MonitoringAlarms extends Construct {
     const alarmPeriod = Duration.minutes(Math.min(props.refreshMinutes, 1440));
     for (const { name, monitoring } of props.endpoints) {
       if (monitoring.enabled) this.endpoint(environment, name, monitoring, alarmPeriod);
+      this.tables(environment, name, alarmPeriod);
+    }
+    if (props.refresh) this.refresh(environment, props.refresh, props.refreshMinutes);
+    this.conversions(environment, props.deliveryStreams ?? []);
+  }
+
+  private alarm(id: string, props: { name: string; description: string; metric: IMetric; threshold: number; missing: TreatMissingData; below?: boolean }): Alarm {
+    const created = new Alarm(this, id, {
+      alarmName: props.name,
+      alarmDescription: props.description,
+      metric: props.metric,
+      threshold: props.threshold,
+      comparisonOperator: props.below ? ComparisonOperator.LESS_THAN_THRESHOLD : ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: props.missing,
+    });
+    created.addAlarmAction(new SnsAction(this.topic));
+    this.alarms.push(created);
+    return created;
+  }
+
+  /** The health of an endpoint's tables, as the last run recorded it (quarantined files, failed refresh, schema, labels). */
+  private tables(environment: string, endpoint: string, period: Duration): void {
+    this.alarm(`${endpoint}-tables`, {
+      name: `inference-tables-${environment}-${endpoint}-tables`,
+      description: `The tables of ${endpoint} are DEGRADED or FAILED: run inference-tables doctor --env ${environment} for the cause and the fix.`,
+      metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: HealthMetric.tableHealth, dimensionsMap: { [MetricDimension.endpoint]: endpoint }, statistic: 'Maximum', period }),
+      threshold: 1,
+      // No run, no figure: the missing-refresh alarm says so.
+      missing: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Runs that fail or time out, and a schedule with no successful run for two intervals. */
+  private refresh(environment: string, refresh: NonNullable<MonitoringAlarmsProps['refresh']>, minutes: number): void {
+    const period = Duration.minutes(Math.min(minutes, 1440));
+    this.alarm('refresh-failed', {
+      name: `inference-tables-${environment}-refresh-failed`,
+      description: 'A refresh run failed: its error names the endpoint or the step (inference-tables doctor, or the execution in Step Functions).',
+      metric: refresh.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+      threshold: 1,
+      missing: TreatMissingData.NOT_BREACHING,
+    });
+    this.alarm('refresh-timed-out', {
+      name: `inference-tables-${environment}-refresh-timed-out`,
+      description: 'A refresh run timed out: a step hung, or a run had far more to do than usual.',
+      metric: refresh.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
+      threshold: 1,
+      missing: TreatMissingData.NOT_BREACHING,
+    });
+    if (!refresh.scheduled) return;
+    // A schedule that stopped leaves no data point: missing data breaches here.
+    this.alarm('refresh-missing', {
+      name: `inference-tables-${environment}-refresh-missing`,
+      description: `No refresh run succeeded for two intervals of ${minutes} min: the schedule stopped, or every run fails.`,
+      metric: refresh.stateMachine.metricSucceeded({ period: Duration.minutes(Math.min(2 * minutes, 1440)), statistic: 'Sum' }),
+      threshold: 1,
+      below: true,
+      missing: TreatMissingData.BREACHING,
+    });
+  }
+
+  /** Records the capture streams' Parquet conversion refused (a schema changed outside the product, a record it cannot read). */
+  private conversions(environment: string, streams: readonly string[]): void {
+    for (let i = 0; i < streams.length; i += METRICS_PER_ALARM) {
+      const group = streams.slice(i, i + METRICS_PER_ALARM);
+      const metrics = Object.fromEntries(
+        group.map((name, j) => [`s${j}`, new Metric({ namespace: 'AWS/Firehose', metricName: 'FailedConversion.Records', dimensionsMap: { DeliveryStreamName: name }, statistic: 'Sum', period: Duration.minutes(5) })]),
+      );
+      const suffix = streams.length > METRICS_PER_ALARM ? `-${i / METRICS_PER_ALARM + 1}` : '';
+      this.alarm(`conversion-failed${suffix}`, {
+        name: `inference-tables-${environment}-conversion-failed${suffix}`,
+        description: 'Firehose wrote captured records under errors/ instead of the payload tables (its Parquet conversion refused them): the Glue table or the records changed; redeploy, then replay the error records.',
+        metric: new MathExpression({ expression: Object.keys(metrics).join(' + '), usingMetrics: metrics, period: Duration.minutes(5), label: 'records refused' }),
+        threshold: 1,
+        missing: TreatMissingData.NOT_BREACHING,
+      });
     }
   }
 

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { RefreshMetric } from '../../lambdas/core/metric-names.js';
+import { RefreshMetric, HealthMetric } from '../../lambdas/core/metric-names.js';
 import { CaptureMetric } from '../../lambdas/core/spill.js';
 import { configWith, demoConfig } from '../helpers/config.js';
 import { only, synthesize } from '../helpers/stacks.js';
@@ -59,7 +59,7 @@ describe('monitoring: alarms, alerts topic, dashboards', () => {
   });
 
   it('alarms and draws only metrics the refresh and the capture path publish, by their shared names', () => {
-    const published = new Set<string>([...Object.values(RefreshMetric), ...Object.values(CaptureMetric)]);
+    const published = new Set<string>([...Object.values(RefreshMetric), ...Object.values(HealthMetric), ...Object.values(CaptureMetric)]);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: any }[];
     for (const { Properties: p } of alarms.filter((a) => a.Properties.Namespace === 'InferenceTables')) expect(published).toContain(p.MetricName);
     for (const d of Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as { Properties: any }[]) {
@@ -68,6 +68,23 @@ describe('monitoring: alarms, alerts topic, dashboards', () => {
       expect(drawn.length).toBeGreaterThan(0);
       for (const name of drawn) expect(published).toContain(name);
     }
+  });
+
+  it('alarms when a table is unwell, a run fails or times out, no run succeeds for two intervals, or Firehose refuses records', () => {
+    const alarms = new Map(
+      (Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: any }[]).map((a) => [String(a.Properties.AlarmName).replace(`inference-tables-${config.environment}-`, ''), a.Properties]),
+    );
+    for (const endpoint of ['iris', 'chat', 'iris-classifier', 'echo']) {
+      expect(alarms.get(`${endpoint}-tables`), endpoint).toMatchObject({ Namespace: 'InferenceTables', MetricName: 'TableHealth', Statistic: 'Maximum', Threshold: 1, Dimensions: [{ Name: 'Endpoint', Value: endpoint }] });
+    }
+    expect(alarms.get('refresh-failed')).toMatchObject({ Namespace: 'AWS/States', MetricName: 'ExecutionsFailed', Threshold: 1 });
+    expect(alarms.get('refresh-timed-out')).toMatchObject({ Namespace: 'AWS/States', MetricName: 'ExecutionsTimedOut', Threshold: 1 });
+    // A stopped schedule leaves no data point: missing data breaches.
+    expect(alarms.get('refresh-missing')).toMatchObject({ Namespace: 'AWS/States', MetricName: 'ExecutionsSucceeded', Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching', Period: 2 * config.refresh.schedule_minutes * 60 });
+    const conversion = alarms.get('conversion-failed');
+    const used = (conversion.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions: { Value: string }[] } } }[]).filter((m) => m.MetricStat);
+    expect(used.map((m) => m.MetricStat?.Metric.MetricName)).toEqual(Array(used.length).fill('FailedConversion.Records'));
+    expect(used.map((m) => m.MetricStat?.Metric.Dimensions[0]?.Value).sort()).toEqual(['chat', 'echo', 'iris', 'iris-classifier', 'unrouted'].map((e) => `inference-tables-${config.environment}-${e}`).sort());
   });
 
   it('lets only the metrics step publish metrics, and only in the InferenceTables namespace', () => {

@@ -51,7 +51,7 @@ describe('Spill and redrive on AWS', () => {
   it('alarms on records lost, spilled and retried in bulk, and on a failed redrive, notifying the alerts topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
       .map((a) => a.Properties)
-      .filter((p) => !p.AlarmName.endsWith('-alerts'));
+      .filter((p) => /-(capture-\w+|redrive-failed)$/.test(p.AlarmName));
     const byName = new Map(alarms.map((p) => [p.AlarmName.replace('inference-tables-dev-', ''), p]));
     expect([...byName.keys()].sort()).toEqual(['capture-lost', 'capture-retried', 'capture-spilled', 'redrive-failed']);
     for (const [name, metric, threshold] of [

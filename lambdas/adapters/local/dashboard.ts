@@ -11,6 +11,7 @@ import { CaptureMetric, SPILL_PREFIX } from '../../core/spill.js';
 import type { CaptureCounters } from './capture-counters.js';
 import { ERROR_OUTPUT_DIR } from './parquet-delivery.js';
 import { FileObjectStore } from './file-object-store.js';
+import { readHealth } from '../../core/health.js';
 import { LocalQueryEngine } from './query-engine.js';
 
 /**
@@ -180,8 +181,8 @@ export function dashboardRoutes(options: {
       const granularity = (url.searchParams.get('granularity') ?? '1 hour') as Granularity;
       if (!endpoints.includes(endpoint)) return Promise.resolve(json(404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: `Unknown endpoint '${endpoint.slice(0, 64)}'; known: ${endpoints.join(', ')}` }));
       if (!GRANULARITIES.includes(granularity)) return Promise.resolve(json(400, { error_code: 'INVALID_PARAMETER_VALUE', message: `granularity must be one of ${GRANULARITIES.join(', ')}` }));
-      return Promise.all([dashboardSeries(options.dataDir, options.config, endpoint, granularity), captureHealth(options.dataDir, endpoint, options.counters)]).then(
-        ([s, capture]) => json(200, { ...s, capture }),
+      return Promise.all([dashboardSeries(options.dataDir, options.config, endpoint, granularity), captureHealth(options.dataDir, endpoint, options.counters), readHealth(new FileObjectStore(options.dataDir), endpoint)]).then(
+        ([s, capture, tables]) => json(200, { ...s, capture, tables: tables ?? null }),
         (error: unknown) => json(503, { error_code: 'TEMPORARILY_UNAVAILABLE', message: `The metrics tables cannot be read now: ${(error as Error).message}` }),
       );
     }
@@ -215,6 +216,7 @@ function page(endpoints: readonly string[]): string {
  <div class="chart" id="chart-quality"><h2>Quality (and share labelled)</h2></div>
 </div>
 <p id="capture"></p>
+<p id="tables"></p>
 <h2>Alerts</h2>
 <table id="alerts"><thead><tr><th>window</th><th>kind</th><th>message</th></tr></thead><tbody></tbody></table>
 <script src="/dashboard/uplot.js"></script>
@@ -254,6 +256,10 @@ async function load() {
   $('capture').textContent = 'Capture: ' + c.spilled_waiting + ' records spilled and waiting for redrive, ' + c.set_aside + ' set aside under errors/ with their reason; since start: '
     + c.since_start.spilled + ' spilled, ' + c.since_start.redriven + ' redriven, ' + c.since_start.lost + ' lost.';
   $('capture').className = c.spilled_waiting + c.since_start.lost > 0 ? 'warn' : '';
+  // The health the last refresh or doctor recorded: quarantined files, failed refreshes, refused and unmatched labels.
+  const t = data.tables;
+  $('tables').textContent = t ? 'Tables: ' + t.status + ' (checked ' + t.checked_at + '). ' + t.message : 'Tables: not checked yet; the first refresh checks them.';
+  $('tables').className = t && t.status !== 'ACTIVE' ? 'warn' : '';
   const body = $('alerts').querySelector('tbody');
   body.replaceChildren(...data.alerts.map((a) => { const tr = document.createElement('tr'); for (const v of [a.window_start, a.kind, a.message]) { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); } return tr; }));
   document.body.dataset.loaded = 'true';
