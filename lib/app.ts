@@ -3,7 +3,7 @@ import { type App, Annotations, CfnOutput, Stack, type StackProps, Stage, Valida
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { UNROUTED_ENDPOINT, environmentNames, tableName } from '../lambdas/core/names.js';
+import { QUARANTINE_PREFIX, UNROUTED_ENDPOINT, environmentNames, tableName } from '../lambdas/core/names.js';
 import { type Config, monitoringSettings } from '../lambdas/core/config/index.js';
 import { writeDeployedConfig } from './constructs/project-function.js';
 import { CaptureStorage } from './constructs/capture-storage.js';
@@ -57,15 +57,18 @@ export class InferenceTablesStack extends Stack {
     const names = environmentNames(config.environment, config.database);
     const logRetention = settings.log_retention_days as RetentionDays;
 
-    this.storage = new CaptureStorage(this, 'Storage', { environment: config.environment, dataRetentionDays: settings.data_retention_days });
-    const { bucket, key } = this.storage;
-
     // Endpoints and classic-route models each have a payload table; `unrouted` catches the rest.
     const captured = [
       ...config.endpoints.map((e) => ({ name: e.name, streams: e.capture.streams })),
       ...config.models.map((m) => ({ name: m.name, streams: m.capture.streams })),
       { name: UNROUTED_ENDPOINT, streams: 1 },
     ].map((c) => ({ ...c, tableName: tableName(c.name, 'payload') }));
+    this.storage = new CaptureStorage(this, 'Storage', {
+      environment: config.environment,
+      dataRetentionDays: settings.data_retention_days,
+      expiringPrefixes: [...captured.map((c) => `${c.tableName}/`), 'errors/', QUARANTINE_PREFIX],
+    });
+    const { bucket, key } = this.storage;
     this.catalog = new PayloadCatalog(this, 'Catalog', {
       databaseName: names.database,
       endpoints: captured.map((c) => c.name),

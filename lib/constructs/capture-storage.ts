@@ -17,6 +17,13 @@ export interface CaptureStorageProps {
   readonly environment: string;
   /** Days captured data is kept before it expires. */
   readonly dataRetentionDays: number;
+  /**
+   * Prefixes of the plain files that expire after `dataRetentionDays`: the payload tables, the
+   * delivery error output and the quarantine. Nothing else expires by lifecycle: the Iceberg
+   * tables (unpacked, metrics) keep data and metadata their snapshots reference, labels are
+   * ground truth, and the workflow's state and the spill are read back.
+   */
+  readonly expiringPrefixes: readonly string[];
 }
 
 /** Prefix of Athena query results inside the data bucket (named once, for the functions too). */
@@ -84,12 +91,9 @@ export class CaptureStorage extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'data-bucket/',
       lifecycleRules: [
-        {
-          id: 'expire-captured-data',
-          expiration: Duration.days(props.dataRetentionDays),
-          noncurrentVersionExpiration: Duration.days(7),
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
+        // Old versions of any object (overwritten or deleted) go after a week, everywhere.
+        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        ...props.expiringPrefixes.map((prefix) => ({ id: `expire-${prefix.replace(/\/$/, '').replace(/[^A-Za-z0-9-]/g, '-')}`, prefix, expiration: Duration.days(props.dataRetentionDays) })),
         { id: 'expire-query-results', prefix: ATHENA_RESULTS_PREFIX, expiration: Duration.days(ATHENA_RESULTS_DAYS) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

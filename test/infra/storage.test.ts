@@ -50,12 +50,16 @@ describe('Storage: key and data bucket', () => {
     expect(dataBucket().Properties.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: logs.logicalId }, LogFilePrefix: 'data-bucket/' });
   });
 
-  it('expires captured data after the configured retention and old versions after a week', () => {
-    const rules = dataBucket().Properties.LifecycleConfiguration.Rules;
-    expect(rules).toContainEqual(
-      expect.objectContaining({ Id: 'expire-captured-data', Status: 'Enabled', ExpirationInDays: 90, NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+  it('expires payload files, error output and quarantine after the configured retention, old versions after a week, and nothing else', () => {
+    const rules = dataBucket().Properties.LifecycleConfiguration.Rules as { Id: string; Prefix?: string; ExpirationInDays?: number; NoncurrentVersionExpiration?: unknown }[];
+    expect(rules).toContainEqual(expect.objectContaining({ Id: 'expire-old-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 7 } }));
+    expect(rules.find((r) => r.Id === 'expire-old-versions')?.ExpirationInDays).toBeUndefined();
+    const expiring = rules.filter((r) => r.ExpirationInDays !== undefined);
+    expect(expiring.map((r) => [r.Prefix, r.ExpirationInDays]).sort()).toEqual(
+      [...['chat', 'echo', 'iris', 'iris_classifier', 'unrouted'].map((t) => [`${t}_payload/`, 90]), ['errors/', 90], ['_quarantine/', 90], ['athena-results/', 30]].sort(),
     );
-    expect(rules).toContainEqual(expect.objectContaining({ Id: 'expire-query-results', Prefix: 'athena-results/', ExpirationInDays: 30 }));
+    // Every expiring rule has a prefix: the Iceberg tables' data and metadata, labels, state and spill never expire by lifecycle.
+    for (const r of expiring) expect(r.Prefix, r.Id).toMatch(/^(\w+_payload|errors|_quarantine|athena-results)\/$/);
   });
 
   it('lets CloudWatch Logs of this account use the key for its log groups only', () => {
