@@ -86,6 +86,8 @@ export interface ProjectFunctionProps {
   readonly role: IRole;
   /** Where the function logs: see {@link ProjectFunction.logGroup}. */
   readonly logGroup: ILogGroup;
+  /** The environment's key: it encrypts the function's environment variables (stream and bucket names). */
+  readonly key: IKey;
   /** The environment's configuration file, bundled as `config.json` (see {@link writeDeployedConfig}). */
   readonly configFile: string;
   /**
@@ -97,8 +99,9 @@ export interface ProjectFunctionProps {
 
 /**
  * The house defaults of every function of the product: Node.js 24 on arm64, X-Ray tracing,
- * an encrypted log group, source maps, the environment's configuration bundled beside the
- * code (an environment variable names it), and esbuild bundling without Docker.
+ * an encrypted log group, environment variables encrypted with the environment's key, source
+ * maps, the environment's configuration bundled beside the code (an environment variable
+ * names it), and esbuild bundling without Docker.
  */
 export class ProjectFunction extends NodejsFunction {
   /** A log group for functions, encrypted with the environment's key, removed with the stack. */
@@ -122,6 +125,7 @@ export class ProjectFunction extends NodejsFunction {
       role: props.role,
       logGroup: props.logGroup,
       environment: { [ENV.configFile]: 'config.json', NODE_OPTIONS: '--enable-source-maps' },
+      environmentEncryption: props.key,
       bundling: bundling(props.configFile, props.files ?? []),
     });
     Validations.of(props.role).acknowledge({

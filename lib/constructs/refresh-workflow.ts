@@ -7,7 +7,7 @@ import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
-import { type CfnStateMachine, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { type CfnStateMachine, CustomerManagedEncryptionConfiguration, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LABEL_COLUMNS } from '../../lambdas/core/refresh-sql.js';
 import { QUARANTINE_PREFIX, type TableKind, tableName } from '../../lambdas/core/names.js';
@@ -88,6 +88,7 @@ export class RefreshWorkflow extends Construct {
         role: step === 'ComputeMetrics' ? metricsRole : functionRole,
         logGroup: functionLogs,
         configFile: props.configFile,
+        key,
         // Every step gets the same bundle (baseline files included), built once.
         files: props.baselineFiles,
       });
@@ -104,6 +105,8 @@ export class RefreshWorkflow extends Construct {
       stateMachineName: `inference-tables-${environment}-refresh`,
       definitionBody: refreshDefinitionBody(buildRefreshDefinition(this, { functions: this.functions, workgroup: props.workgroupName, database: props.databaseName, settings: props.refresh })),
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
+      // The definition and the execution history (which holds step inputs) with the environment's key.
+      encryptionConfiguration: new CustomerManagedEncryptionConfiguration(key),
       tracingEnabled: true,
       timeout: REFRESH_TIMEOUT,
     });

@@ -79,6 +79,7 @@ export class ScoringApi extends Construct {
       role,
       logGroup: functionLogs,
       configFile: props.configFile,
+      key: props.key,
     });
     this.alias = this.function.addAlias('live', { provisionedConcurrentExecutions: props.function.provisioned_concurrency });
     props.streams.grantPutRecords(this.function);

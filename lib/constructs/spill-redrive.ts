@@ -56,6 +56,7 @@ export class SpillRedrive extends Construct {
       role,
       logGroup: logs,
       configFile: props.configFile,
+      key: props.storage.key,
     });
     props.streams.grantPutRecords(this.function);
     props.storage.grantSpillRedrive(this.function);

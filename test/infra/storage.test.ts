@@ -75,4 +75,14 @@ describe('Storage: key and data bucket', () => {
     expect(groups.length).toBeGreaterThan(0);
     for (const g of groups) expect(g.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId(), 'Arn'] });
   });
+
+  it('encrypts every function environment and the state machine with the key', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    const ours = functions.filter((f) => f.Properties.Environment);
+    expect(ours.length).toBeGreaterThan(0);
+    for (const f of ours) expect(f.Properties.KmsKeyArn).toEqual({ 'Fn::GetAtt': [keyId(), 'Arn'] });
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines).toHaveLength(1);
+    for (const m of machines) expect(m.Properties.EncryptionConfiguration).toMatchObject({ Type: 'CUSTOMER_MANAGED_KMS_KEY', KmsKeyId: { 'Fn::GetAtt': [keyId(), 'Arn'] } });
+  });
 });
