@@ -4,7 +4,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { QUARANTINE_PREFIX, UNROUTED_ENDPOINT, environmentNames, tableName } from '../lambdas/core/names.js';
-import { type Config, monitoringSettings } from '../lambdas/core/config/index.js';
+import { type Config, monitoringSettings, retentionDays } from '../lambdas/core/config/index.js';
 import { writeDeployedConfig } from './constructs/project-function.js';
 import { CaptureStorage } from './constructs/capture-storage.js';
 import { CaptureStreams, FIREHOSE_MIN_BUFFER_MB, FIREHOSE_MIN_BUFFER_SECONDS } from './constructs/capture-streams.js';
@@ -56,6 +56,7 @@ export class InferenceTablesStack extends Stack {
     const settings = config.deployment;
     const names = environmentNames(config.environment, config.database);
     const logRetention = settings.log_retention_days as RetentionDays;
+    const retention = retentionDays(config);
 
     // Endpoints and classic-route models each have a payload table; `unrouted` catches the rest.
     const captured = [
@@ -66,7 +67,11 @@ export class InferenceTablesStack extends Stack {
     this.storage = new CaptureStorage(this, 'Storage', {
       environment: config.environment,
       dataRetentionDays: settings.data_retention_days,
-      expiringPrefixes: [...captured.map((c) => `${c.tableName}/`), 'errors/', QUARANTINE_PREFIX],
+      expiringPrefixes: [
+        ...[...captured.map((c) => `${c.tableName}/`), 'errors/'].map((prefix) => ({ prefix, days: retention.payload })),
+        ...captured.filter((c) => c.name !== UNROUTED_ENDPOINT).map((c) => ({ prefix: `${tableName(c.name, 'labels')}/`, days: retention.labels })),
+        { prefix: QUARANTINE_PREFIX, days: retention.quarantine },
+      ],
     });
     const { bucket, key } = this.storage;
     this.catalog = new PayloadCatalog(this, 'Catalog', {

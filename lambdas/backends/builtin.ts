@@ -1,6 +1,6 @@
 import { predictEcho } from '../core/models/echo.js';
 import { predictIris } from '../core/models/iris.js';
-import type { BackendRequest, BackendResponse, ModelBackend } from '../core/ports.js';
+import type { BackendProbe, BackendRequest, BackendResponse, ModelBackend } from '../core/ports.js';
 
 /** A model that runs inside the proxy, so the demo needs no other server. */
 export class BuiltinBackend implements ModelBackend {
@@ -9,5 +9,10 @@ export class BuiltinBackend implements ModelBackend {
   public async invoke(request: BackendRequest): Promise<BackendResponse> {
     const output = this.model === 'iris' ? predictIris(request.parsed) : predictEcho(request.parsed, request.requestId);
     return { status: 200, body: JSON.stringify(output), contentType: 'application/json' };
+  }
+
+  /** Always ready: the model is part of the proxy. */
+  public async probe(): Promise<BackendProbe> {
+    return { ready: true, message: `The builtin model ${this.model} runs inside the proxy.` };
   }
 }

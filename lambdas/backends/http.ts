@@ -1,7 +1,10 @@
+import { BACKEND_FIX, displayUrl } from '../core/backend-health.js';
 import { BackendError, BackendTimeoutError } from '../core/errors.js';
-import type { BackendRequest, BackendResponse, ModelBackend } from '../core/ports.js';
+import type { BackendProbe, BackendRequest, BackendResponse, ModelBackend } from '../core/ports.js';
 
 const MAX_ERROR_EXCERPT = 500;
+/** A readiness check is a health check: short, whatever the model's `timeout_ms`. */
+const PROBE_TIMEOUT_MS = 2_000;
 
 /**
  * Any HTTP server that speaks the MLflow scoring protocol (`mlflow models serve`, a
@@ -10,12 +13,35 @@ const MAX_ERROR_EXCERPT = 500;
  */
 export class HttpBackend implements ModelBackend {
   private readonly url: string;
+  private readonly pingUrl: string;
 
   public constructor(
     baseUrl: string,
     private readonly timeoutMs: number,
   ) {
-    this.url = `${baseUrl.replace(/\/+$/, '')}/invocations`;
+    const base = baseUrl.replace(/\/+$/, '');
+    this.url = `${base}/invocations`;
+    this.pingUrl = `${base}/ping`;
+  }
+
+  /** `GET /ping`, which MLflow's scoring server answers 200 once its model is loaded: 2xx is ready. */
+  public async probe(signal: AbortSignal): Promise<BackendProbe> {
+    const shown = `The backend ${displayUrl(this.url)}`;
+    let status: number;
+    try {
+      const response = await fetch(this.pingUrl, { signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) });
+      status = response.status;
+      // Read to the end so the connection goes back to the pool.
+      await response.arrayBuffer();
+    } catch (error) {
+      if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+        return { ready: false, message: `${shown} did not answer GET /ping within ${PROBE_TIMEOUT_MS} ms: check that the model server is running and not overloaded, or fix backend.url in the configuration.` };
+      }
+      return { ready: false, message: `${shown} could not be reached (${reachFailure(error)}): ${BACKEND_FIX.http}.` };
+    }
+    if (status >= 200 && status < 300) return { ready: true, message: `${shown} answered GET /ping with ${status}.` };
+    if (status === 404) return { ready: false, message: `${shown} answered GET /ping with 404: it is not an MLflow scoring server (which answers /ping); fix backend.url in the configuration.` };
+    return { ready: false, message: `${shown} answered GET /ping with ${status}, not ready: wait for the model server to load its model (its log says why not), or fix backend.url in the configuration.` };
   }
 
   public async invoke(request: BackendRequest): Promise<BackendResponse> {
@@ -40,4 +66,11 @@ export class HttpBackend implements ModelBackend {
     }
     return { status: response.status, body, contentType: response.headers.get('content-type') ?? 'application/json' };
   }
+}
+
+/** Why fetch could not reach a server: its cause (`connect ECONNREFUSED 127.0.0.1:5000`) rather than `fetch failed`. */
+function reachFailure(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  const message = cause instanceof Error ? cause.message : (error as Error).message;
+  return String(message).slice(0, 160);
 }

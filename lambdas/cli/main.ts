@@ -12,6 +12,7 @@ import { UserFacingError } from '../shared/errors.js';
 import { loadConfig } from '../wiring/config-file.js';
 import { environmentQueryEngine, environmentStore, redriveEnvironment, uploadToEnvironment } from '../wiring/deployed.js';
 import { localStore, openLocalQueryEngine, redriveDataFolder, startLocalStack, storeInDataFolder } from '../wiring/local.js';
+import { type MaintenanceReport, runLocalMaintenance } from '../wiring/local-maintenance.js';
 import { type RefreshProgress, runLocalRefresh } from '../wiring/local-refresh.js';
 import { type EndpointReport, REPORTED_DISAGREEMENTS, capturedEndpoints, readEndpointState } from '../workflow/steps.js';
 import { OUTPUT_FORMATS, type OutputFormat, formatDrift, formatHealth, formatResult } from './format.js';
@@ -147,6 +148,17 @@ function program(out: (text: string) => void, world: CliWorld): Command {
     });
 
   cli
+    .command('compact')
+    .description('Compact the local payload tables (the small files the refresh has read become one file per partition, atomically) and apply the retention; the server does it every local.compact_minutes.')
+    .option('-d, --data-dir <dir>', 'folder of the tables', env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR)
+    .option('-c, --config <env|file>', 'environment configuration', 'local')
+    .option('--now', 'delete the files replaced by earlier compactions without waiting local.compact_grace_minutes (no query may be reading them)')
+    .action(async (opts: { dataDir: string; config: string; now?: boolean }) => {
+      const report = await runLocalMaintenance({ config: loadConfig(opts.config), dataDir: resolve(opts.dataDir), ...(opts.now ? { graceMs: 0 } : {}) });
+      out(describeMaintenance(report));
+    });
+
+  cli
     .command('drift')
     .description('Drift of every column two files share (CSV or Parquet): KS, chi-squared, JS, Wasserstein, PSI, TV and L-infinity, with a verdict.')
     .requiredOption('--baseline <file>', 'the reference sample (.csv or .parquet)')
@@ -253,6 +265,20 @@ function describeRefresh(runId: string, reports: readonly EndpointReport[]): str
     if (Object.keys(r.disagreements).length >= REPORTED_DISAGREEMENTS) lines.push(`    (the ${REPORTED_DISAGREEMENTS} most frequent; all of them in ${r.report})`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function describeMaintenance(report: MaintenanceReport): string {
+  const lines: string[] = [];
+  for (const t of report.compaction) {
+    const what = t.partitions > 0 ? `${t.replaced} files (${t.rows} rows) compacted into ${t.partitions} file${t.partitions === 1 ? '' : 's'}` : 'nothing to compact';
+    lines.push(`  ${t.table}: ${what}${t.deleted > 0 ? `; ${t.deleted} replaced files deleted` : ''}`);
+    if (t.unreadable.length > 0) lines.push(`    ${t.unreadable.length} files cannot be read and were left in place (the next refresh quarantines them): ${t.unreadable.slice(0, 3).join(', ')}`);
+  }
+  const { payload, labels, quarantine } = report.retention;
+  if (payload.length + labels.length + quarantine.length > 0) {
+    lines.push(`  retention: ${payload.length} payload and error partitions, ${labels.length} label uploads and ${quarantine.length} quarantined files past their retention removed`);
+  }
+  return `compact:\n${lines.length > 0 ? lines.join('\n') : '  no payload tables yet'}\n`;
 }
 
 function describeStats(stats: QueryStats): string {

@@ -26,6 +26,18 @@ export interface BackendResponse {
  */
 export interface ModelBackend {
   invoke(request: BackendRequest): Promise<BackendResponse>;
+  /**
+   * Asks the backend whether it is ready to answer, where it has a way to tell (an HTTP
+   * server's `/ping`, a Lambda function's state). It resolves, never throws, and gives up
+   * when `signal` aborts. Backends without one are judged by their calls alone.
+   */
+  probe?(signal: AbortSignal): Promise<BackendProbe>;
+}
+
+/** What a backend's probe found; `message` names the cause and the fix when not ready. */
+export interface BackendProbe {
+  readonly ready: boolean;
+  readonly message: string;
 }
 
 /** Builds the backend for a model version's configuration. */

@@ -74,6 +74,11 @@ export class Router {
     return this.endpoints.get(name);
   }
 
+  /** The served entities of an endpoint with their traffic percentage, as resolved at start; none for an unknown name. */
+  public servedEntities(endpointName: string): readonly { readonly entity: ServedEntity; readonly traffic: number }[] {
+    return this.served.get(endpointName) ?? [];
+  }
+
   /** Capture target of an invocation route; unknown names are captured as `unrouted`. */
   public captureTarget(route: { kind: 'invoke-endpoint'; endpoint: string } | { kind: 'invoke-model'; model: string }): CaptureTarget {
     const name = route.kind === 'invoke-endpoint' ? route.endpoint : route.model;

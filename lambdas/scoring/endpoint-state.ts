@@ -1,3 +1,4 @@
+import type { DeploymentState } from '../core/backend-health.js';
 import { type Config, type Endpoint, servedName } from '../core/config/index.js';
 import { stableId } from '../core/hash.js';
 import { environmentNames, tableName } from '../core/names.js';
@@ -7,26 +8,35 @@ import type { CaptureSink, CaptureStatus } from '../core/ports.js';
 /** Reads the recorded health of an endpoint's tables (written by every refresh and by `doctor`). */
 export type HealthReader = (endpoint: string) => Promise<TableHealth | undefined>;
 
+/** The deployment state of a served entity of an endpoint (backend probe and recent calls). */
+export type DeploymentReader = (endpoint: string, served: string) => Promise<DeploymentState>;
+
 /** Athena's name for the Glue Data Catalog, reported as the table's catalog. */
 export const CATALOG_NAME = 'AwsDataCatalog';
 
 /**
  * An endpoint in the shape of Databricks' `GET /api/2.0/serving-endpoints/{name}`,
- * including `auto_capture_config` with the payload table's state.
+ * including `auto_capture_config` with the payload table's state. Each served entity's
+ * `state.deployment` is what `deployment` reads (ready when not given); the endpoint is
+ * READY when a served entity with traffic is, else NOT_READY.
  */
-export async function describeEndpoint(config: Config, endpoint: Endpoint, sink: CaptureSink, health?: HealthReader) {
+export async function describeEndpoint(config: Config, endpoint: Endpoint, sink: CaptureSink, health?: HealthReader, deployment?: DeploymentReader) {
   const database = environmentNames(config.environment, config.database).database;
-  const capture = await payloadTableState(endpoint, sink, health);
+  const [capture, states] = await Promise.all([
+    payloadTableState(endpoint, sink, health),
+    Promise.all(endpoint.served_entities.map((e) => deployment?.(endpoint.name, servedName(e)) ?? { deployment: 'DEPLOYMENT_READY' as const })),
+  ]);
+  const ready = endpoint.served_entities.some((e, i) => e.traffic_percentage > 0 && states[i]?.deployment === 'DEPLOYMENT_READY');
   return {
     name: endpoint.name,
     id: stableId('endpoint', config.environment, endpoint.name),
-    state: { ready: 'READY', config_update: 'NOT_UPDATING' },
+    state: { ready: ready ? 'READY' : 'NOT_READY', config_update: 'NOT_UPDATING' },
     config: {
-      served_entities: endpoint.served_entities.map((e) => ({
+      served_entities: endpoint.served_entities.map((e, i) => ({
         name: servedName(e),
         entity_name: e.entity_name,
         entity_version: e.entity_version,
-        state: { deployment: 'DEPLOYMENT_READY' },
+        state: states[i],
       })),
       traffic_config: {
         routes: endpoint.served_entities.map((e) => ({ served_model_name: servedName(e), traffic_percentage: e.traffic_percentage })),

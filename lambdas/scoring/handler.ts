@@ -1,15 +1,16 @@
 import { performance } from 'node:perf_hooks';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { BackendHealth, entityKey } from '../core/backend-health.js';
 import type { Config } from '../core/config/index.js';
-import { BackendError, InvalidRequestError, NotFoundError, PayloadTooLargeError, ScoringError, asError } from '../core/errors.js';
+import { BackendError, BackendTimeoutError, InvalidRequestError, NotFoundError, PayloadTooLargeError, ScoringError, asError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { LoggingErrorCode } from '../core/capture.js';
 import type { BackendFactory, CaptureSink, ModelBackend } from '../core/ports.js';
 import { parseScoringRequest } from '../core/protocol.js';
 import { parseRoute } from '../core/routes.js';
-import { Router } from '../core/routing.js';
-import { type HealthReader, describeEndpoint } from './endpoint-state.js';
+import { Router, type ServedEntity } from '../core/routing.js';
+import { type DeploymentReader, type HealthReader, describeEndpoint } from './endpoint-state.js';
 import { bodyIsUtf8, bodyText, header } from './event.js';
 import { backendAnswerProblem } from './response-guard.js';
 import { type ScoringContext, captureAnswer, captureInvocations, internalError, mlflowErrors, traceRequests } from './middleware.js';
@@ -23,7 +24,18 @@ export interface ScoringDependencies {
   readonly version: string;
   /** The recorded health of the endpoints' tables, reported by the endpoint API. */
   readonly health?: HealthReader;
+  /** The served entities' backend health (probes and recent calls), reported by the endpoint API. A new one when not given. */
+  readonly backendHealth?: BackendHealth;
   readonly now?: () => number;
+}
+
+/** Whether a thrown value is the backend failing; false for anything else, a hostile value included. */
+function isBackendFailure(error: unknown): error is BackendError | BackendTimeoutError {
+  try {
+    return error instanceof BackendError || error instanceof BackendTimeoutError;
+  } catch {
+    return false;
+  }
 }
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
@@ -39,11 +51,19 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
  */
 export function scoringFunction(deps: ScoringDependencies) {
   const router = new Router(deps.config);
+  const health = deps.backendHealth ?? new BackendHealth();
+  // One backend per model version, shared by the calls and the probes.
   const backends = new Map<string, ModelBackend>();
-  const backendOf = (key: string, make: () => ModelBackend) => {
+  const backendOf = (entity: ServedEntity) => {
+    const key = `${entity.modelName}/${entity.modelVersion}`;
     let b = backends.get(key);
-    if (!b) backends.set(key, (b = make()));
+    if (!b) backends.set(key, (b = deps.backends(entity.backend)));
     return b;
+  };
+  const deployment: DeploymentReader = async (endpoint, served) => {
+    const entity = router.servedEntities(endpoint).find((e) => e.entity.servedName === served)?.entity;
+    if (!entity) return { deployment: 'DEPLOYMENT_FAILED', deployment_state_message: `Served entity '${served}' is not in the configuration.` };
+    return health.deployment(entityKey(endpoint, served), entity.backend, () => backendOf(entity));
   };
 
   return async (event: APIGatewayProxyEvent, context: ScoringContext): Promise<APIGatewayProxyResult> => {
@@ -57,11 +77,11 @@ export function scoringFunction(deps: ScoringDependencies) {
         // MLflow answers the raw version string, labelled JSON but not quoted.
         return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: deps.version };
       case 'list-endpoints':
-        return json(200, { endpoints: await Promise.all(deps.config.endpoints.map((e) => describeEndpoint(deps.config, e, deps.sink, deps.health))) });
+        return json(200, { endpoints: await Promise.all(deps.config.endpoints.map((e) => describeEndpoint(deps.config, e, deps.sink, deps.health, deployment))) });
       case 'get-endpoint': {
         const endpoint = router.endpoint(route.name);
         if (!endpoint) throw new NotFoundError(`Endpoint '${route.name.slice(0, 128)}' does not exist.`, 'RESOURCE_DOES_NOT_EXIST');
-        return json(200, await describeEndpoint(deps.config, endpoint, deps.sink, deps.health));
+        return json(200, await describeEndpoint(deps.config, endpoint, deps.sink, deps.health, deployment));
       }
       case 'method-not-allowed':
         if (route.invocation) trace.target = router.captureTarget(route.invocation);
@@ -97,13 +117,19 @@ export function scoringFunction(deps: ScoringDependencies) {
     trace.clientRequestId = parsed.clientRequestId;
 
     const entity = trace.entity;
-    const backend = backendOf(`${entity.modelName}/${entity.modelVersion}`, () => deps.backends(entity.backend));
+    const backend = backendOf(entity);
+    // The endpoint API reports the served entities of endpoints; a classic-route call is none.
+    const healthKey = route.kind === 'invoke-endpoint' ? entityKey(route.endpoint, entity.servedName) : undefined;
     const started = performance.now();
     try {
       const answer = await backend.invoke({ body: parsed.forwardBody, contentType: parsed.contentType, parsed, requestId: trace.requestId });
       const problem = backendAnswerProblem(answer);
       if (problem) throw new BackendError(`Model backend answered something that is not an HTTP answer: ${problem}.`);
+      if (healthKey) health.recordSuccess(healthKey);
       return { statusCode: answer.status, headers: { 'content-type': answer.contentType }, body: answer.body };
+    } catch (error) {
+      if (healthKey && isBackendFailure(error)) health.recordFailure(healthKey, error.message);
+      throw error;
     } finally {
       trace.executionTimeMs = Math.round(performance.now() - started);
     }

@@ -16,6 +16,7 @@ import { SpillingSink } from '../core/spill.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import type { RefreshDeps } from '../workflow/steps.js';
 import { createBackendFactory } from '../backends/factory.js';
+import { BackendHealth } from '../core/backend-health.js';
 import { PRODUCT_VERSION } from '../core/version.js';
 import { readHealth } from '../core/health.js';
 import type { ScoringDependencies } from '../scoring/handler.js';
@@ -75,7 +76,15 @@ export function awsScoringDependencies(env: NodeJS.ProcessEnv = process.env): Sc
   const metrics = new EmfPublisher({ Environment: config.environment });
   const { sink, spillStore } = awsCaptureSink(config, streams, requireEnv(ENV.dataBucket, env), metrics);
   // The function may read the recorded health of the tables, and nothing else of the bucket.
-  return { config, sink, backends: createBackendFactory(), version: PRODUCT_VERSION, health: (endpoint) => readHealth(spillStore, endpoint) };
+  // Backend health is per function instance: each judges from its own calls and probes.
+  return {
+    config,
+    sink,
+    backends: createBackendFactory(),
+    version: PRODUCT_VERSION,
+    health: (endpoint) => readHealth(spillStore, endpoint),
+    backendHealth: new BackendHealth(),
+  };
 }
 
 /**

@@ -8,10 +8,12 @@ import { RedriveError, type RedriveOptions, type RedriveReport, SpillingSink, re
 import { type LocalServer, startLocalServer } from '../adapters/local/http-server.js';
 import { bodyPace } from '../adapters/local/request-body.js';
 import { createBackendFactory } from '../backends/factory.js';
+import { BackendHealth } from '../core/backend-health.js';
 import { readHealth } from '../core/health.js';
 import { log } from '../core/log.js';
 import { PRODUCT_VERSION } from '../core/version.js';
 import { RefreshFailedError, type RefreshDefinitionSource } from '../core/refresh-steps.js';
+import { runLocalMaintenance } from './local-maintenance.js';
 import { runLocalRefresh } from './local-refresh.js';
 import { type ScoringHandler, createScoringHandler } from '../scoring/handler.js';
 import type { ScoringContext } from '../scoring/middleware.js';
@@ -28,6 +30,10 @@ export interface LocalStackOptions {
   readonly bufferIntervalSeconds?: number;
   /** Runs the refresh workflow on the configured schedule (the local EventBridge Scheduler). Default: `refresh.enabled`. */
   readonly scheduleRefresh?: boolean;
+  /** Runs the maintenance (compaction, retention) every `local.compact_minutes`. Default: when that is above 0. */
+  readonly scheduleMaintenance?: boolean;
+  /** How long a backend probe's result is reused by the endpoint API, in ms. Default: 15 s. */
+  readonly backendProbeTtlMs?: number;
   /** The synthesized refresh definition the scheduled runs execute (`localRefreshDefinition` of `lib/refresh-definition.ts`, given by the entry point). */
   readonly refreshDefinition: RefreshDefinitionSource;
 }
@@ -69,7 +75,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const redriveTimer = setInterval(() => void redrive(), config.delivery.redrive_minutes * 60_000);
   redriveTimer.unref();
   const tables = new FileObjectStore(options.dataDir);
-  const handler = createScoringHandler({ config, sink, backends: createBackendFactory(), version: PRODUCT_VERSION, health: (endpoint) => readHealth(tables, endpoint) });
+  const handler = createScoringHandler({
+    config,
+    sink,
+    backends: createBackendFactory(),
+    version: PRODUCT_VERSION,
+    health: (endpoint) => readHealth(tables, endpoint),
+    backendHealth: new BackendHealth({ probeTtlMs: options.backendProbeTtlMs }),
+  });
   const limits = [...config.endpoints.map((e) => e.capture.max_request_bytes), ...config.models.map((m) => m.capture.max_request_bytes), 16 * 1024 * 1024];
   let server: LocalServer;
   try {
@@ -90,19 +103,37 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     throw error;
   }
   let running: Promise<unknown> | undefined;
+  const compact = async () => {
+    try {
+      const report = await runLocalMaintenance({ config, dataDir: options.dataDir });
+      for (const t of report.compaction.filter((x) => x.partitions > 0 || x.deleted > 0 || x.unreadable.length > 0)) log('info', 'scheduled compaction', { ...t });
+      const { payload, labels, quarantine } = report.retention;
+      if (payload.length + labels.length + quarantine.length > 0) log('info', 'retention applied', { payload: payload.length, labels: labels.length, quarantine: quarantine.length });
+    } catch (error) {
+      log('error', 'scheduled compaction failed; the tables are as they were', { error: (error as Error).message });
+    }
+  };
+  const maintain = () => {
+    if (running) return; // a run still going: this tick is skipped
+    running = compact().finally(() => (running = undefined));
+  };
   const refresh = () => {
     if (running) return; // a run still going: this tick is skipped, as a scheduler with no overlap would
     running = runLocalRefresh({ config, dataDir: options.dataDir, definition: options.refreshDefinition })
-      .then((r) => {
+      .then(async (r) => {
         for (const e of r.reports.filter((x) => x.files > 0)) {
           log('info', 'scheduled refresh', { run: r.run_id, endpoint: e.endpoint, predictions: e.predictions, rejected: e.rejected });
         }
+        // The files the refresh has just read may be compacted now.
+        if (config.local.compact_minutes > 0) await compact();
       })
       .catch((error: unknown) => log('error', 'scheduled refresh failed; watermarks unchanged', { error: error instanceof RefreshFailedError ? error.message : String(error) }))
       .finally(() => (running = undefined));
   };
   const timer = (options.scheduleRefresh ?? config.refresh.enabled) ? setInterval(refresh, config.refresh.schedule_minutes * 60_000) : undefined;
   timer?.unref();
+  const maintenanceTimer = (options.scheduleMaintenance ?? config.local.compact_minutes > 0) ? setInterval(maintain, config.local.compact_minutes * 60_000) : undefined;
+  maintenanceTimer?.unref();
   return {
     handler,
     stream,
@@ -111,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     server,
     close: async () => {
       clearInterval(timer);
+      clearInterval(maintenanceTimer);
       clearInterval(redriveTimer);
       await server.close();
       await stream.close();

@@ -9,7 +9,11 @@ import type { MetricsPublisher, ObjectStore, QueryEngine, StoredObject } from '.
 import { type Dialect, type TableRef, commitStatements } from '../core/refresh-sql.js';
 import { type CapturedRow, PAYLOAD_COLUMNS_READ, type UnpackSummary, addSummary, emptySummary, unpackCapturedRows } from '../core/unpack-batch.js';
 import { type ColumnType, type FeatureColumn, declaredColumns, declaredSignature, featureColumnName, mergeColumns } from '../core/unpacked-schema.js';
+import { REFRESH_ROOT, endpointFailureKey, runPrefix, stateKey } from './paths.js';
 import { StoreReadError, quarantineFile, storeReader } from './quarantine.js';
+import { consumeReplay, readReplay } from './replay.js';
+
+export { REFRESH_ROOT, endpointFailureKey, runPrefix, stateKey };
 
 /**
  * The refresh workflow's steps, one function per state. They read and write through an object
@@ -36,11 +40,8 @@ export interface RefreshDeps {
   readonly healthPublisher?: MetricsPublisher;
 }
 
-/** Where the workflow keeps its state, runs and failures in the store. */
-export const REFRESH_ROOT = '_refresh';
-const ROOT = REFRESH_ROOT;
 /** Files listed again behind the watermark: S3 stamps an object when its upload starts, so one can appear later than a newer one. */
-const LIST_MARGIN_MS = 15 * 60_000;
+export const LIST_MARGIN_MS = 15 * 60_000;
 
 /** Watermarks and schema of one endpoint, kept between runs. */
 export interface EndpointState {
@@ -97,11 +98,6 @@ export interface EndpointReport {
  */
 export const REPORTED_DISAGREEMENTS = 20;
 
-/** Where a run keeps an endpoint's staged files. */
-export const runPrefix = (runId: string, endpoint: string) => `${ROOT}/runs/${runId}/${endpoint}/`;
-export const stateKey = (endpoint: string) => `${ROOT}/state/${endpoint}.json`;
-/** Where an endpoint's last failed commit is recorded, until one succeeds. */
-export const endpointFailureKey = (endpoint: string) => `${ROOT}/state/${endpoint}.failure.json`;
 
 /** The endpoints whose captured requests are unpacked: configured endpoints and classic-route models. */
 export function capturedEndpoints(config: Config): string[] {
@@ -158,6 +154,19 @@ async function newPayloadFiles(deps: RefreshDeps, state: EndpointState, now: Dat
     .sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime() || a.key.localeCompare(b.key));
 }
 
+/** The files `repair` listed to read again that are not new anyway, and the listed keys that are gone. */
+async function replayFiles(deps: RefreshDeps, endpoint: string, fresh: readonly StoredObject[]): Promise<{ keys: string[]; files: StoredObject[]; gone: string[] }> {
+  const keys = await readReplay(deps.store, endpoint);
+  if (keys.length === 0) return { keys, files: [], gone: [] };
+  const partitions = [...new Set(keys.map((k) => k.slice(0, k.lastIndexOf('/') + 1)))];
+  const listed = (await Promise.all(partitions.map((p) => deps.store.list(p)))).flat();
+  const wanted = new Set(keys);
+  const isNew = new Set(fresh.map((f) => f.key));
+  const found = listed.filter((o) => wanted.has(o.key));
+  const present = new Set(found.map((o) => o.key));
+  return { keys, files: found.filter((o) => !isNew.has(o.key)), gone: keys.filter((k) => !present.has(k) && !isNew.has(k)) };
+}
+
 /**
  * Cuts files, in order, into tasks of at most `maxFiles` files and `maxBytes` bytes; a file
  * larger than `maxBytes` makes a task of its own.
@@ -195,7 +204,10 @@ export async function planRefresh(deps: RefreshDeps, input: RefreshInput): Promi
   const tasks: UnpackTask[] = [];
   for (const endpoint of wanted) {
     const state = await readEndpointState(deps.store, endpoint);
-    const all = await newPayloadFiles(deps, state, now);
+    const fresh = await newPayloadFiles(deps, state, now);
+    const replay = await replayFiles(deps, endpoint, fresh);
+    // Files to read again first (they are behind the watermark, so they do not move it).
+    const all = [...replay.files, ...fresh];
     const groups = taskGroups(all, perTask, mibPerTask * 2 ** 20).slice(0, Math.max(0, maxTasks - tasks.length));
     // Files are in watermark order, so the files taken are a prefix of them and the rest wait.
     const files = groups.flat();
@@ -210,7 +222,11 @@ export async function planRefresh(deps: RefreshDeps, input: RefreshInput): Promi
     // The watermark this run moves to once its commit succeeds.
     const through = files.length > 0 ? Math.max(state.files_through, ...files.map((f) => f.lastModified.getTime())) : state.files_through;
     const recent = [...state.recent_files, ...files.map((f) => ({ key: f.key, t: f.lastModified.getTime() }))].filter((f) => f.t >= through - LIST_MARGIN_MS);
-    await writeJson(deps.store, `${prefix}plan.json`, { files_through: through, recent_files: recent });
+    const taken = new Set(files.map((f) => f.key));
+    // Done once this run succeeds: the listed files it reads (as new or again), and those gone.
+    const gone = new Set(replay.gone);
+    const replayed = replay.keys.filter((k) => taken.has(k) || gone.has(k));
+    await writeJson(deps.store, `${prefix}plan.json`, { files_through: through, recent_files: recent, replayed });
     endpoints.push({ run_id: runId, started_at: now.toISOString(), endpoint, files: files.length, tasks: count, backlog: all.length - files.length });
   }
   return { run_id: runId, started_at: now.toISOString(), endpoints, tasks };
@@ -352,7 +368,7 @@ export async function prepareCommit(deps: RefreshDeps, run: EndpointRun): Promis
 /** Step 4: moves the endpoint's watermarks, records the report, removes the staged files. */
 export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promise<EndpointReport> {
   const prefix = runPrefix(run.run_id, run.endpoint);
-  const plan = await readJson<{ files_through: number; recent_files: { key: string; t: number }[] }>(deps.store, `${prefix}plan.json`);
+  const plan = await readJson<{ files_through: number; recent_files: { key: string; t: number }[]; replayed?: string[] }>(deps.store, `${prefix}plan.json`);
   const commit = await readJson<{ summary: UnpackSummary; columns: FeatureColumn[] | null; prediction_type: ColumnType | null; first_date: string | null; last_date: string | null; labels_checked: boolean; statements: number }>(
     deps.store,
     `${prefix}commit.json`,
@@ -370,6 +386,7 @@ export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promi
     last_date: commit.last_date,
   };
   await writeJson(deps.store, stateKey(run.endpoint), state);
+  await consumeReplay(deps.store, run.endpoint, plan.replayed ?? []);
   await deps.store.delete([endpointFailureKey(run.endpoint)]);
   const full = {
     ...commit.summary,

@@ -15,15 +15,16 @@ type GrantableFunction = IGrantable & { addEnvironment(key: string, value: strin
 /** Props of {@link CaptureStorage}. */
 export interface CaptureStorageProps {
   readonly environment: string;
-  /** Days captured data is kept before it expires. */
+  /** Days the server access logs are kept. */
   readonly dataRetentionDays: number;
   /**
-   * Prefixes of the plain files that expire after `dataRetentionDays`: the payload tables, the
-   * delivery error output and the quarantine. Nothing else expires by lifecycle: the Iceberg
-   * tables (unpacked, metrics) keep data and metadata their snapshots reference, labels are
-   * ground truth, and the workflow's state and the spill are read back.
+   * Prefixes of the plain files that expire, each after its kind's retention (`retention` of
+   * the configuration): the payload tables and the delivery error output, the labels, the
+   * quarantine. Nothing else expires by lifecycle: the Iceberg tables (unpacked, metrics) keep
+   * data and metadata their snapshots reference (the refresh trims them), and the workflow's
+   * state and the spill are read back.
    */
-  readonly expiringPrefixes: readonly string[];
+  readonly expiringPrefixes: readonly { readonly prefix: string; readonly days: number }[];
 }
 
 /** Prefix of Athena query results inside the data bucket (named once, for the functions too). */
@@ -93,7 +94,7 @@ export class CaptureStorage extends Construct {
       lifecycleRules: [
         // Old versions of any object (overwritten or deleted) go after a week, everywhere.
         { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) },
-        ...props.expiringPrefixes.map((prefix) => ({ id: `expire-${prefix.replace(/\/$/, '').replace(/[^A-Za-z0-9-]/g, '-')}`, prefix, expiration: Duration.days(props.dataRetentionDays) })),
+        ...props.expiringPrefixes.map(({ prefix, days }) => ({ id: `expire-${prefix.replace(/\/$/, '').replace(/[^A-Za-z0-9-]/g, '-')}`, prefix, expiration: Duration.days(days) })),
         { id: 'expire-query-results', prefix: ATHENA_RESULTS_PREFIX, expiration: Duration.days(ATHENA_RESULTS_DAYS) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

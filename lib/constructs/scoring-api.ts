@@ -179,7 +179,7 @@ function resourceAt(root: IResource, path: string): IResource {
   return node;
 }
 
-/** Lets the function invoke exactly the Lambda functions and SageMaker endpoints it routes to. */
+/** Lets the function invoke exactly the Lambda functions and SageMaker endpoints it routes to, and read the functions' state. */
 function grantBackends(role: Role, backends: readonly Backend[]): void {
   const stack = Stack.of(role);
   const functions = new Set<string>();
@@ -196,7 +196,11 @@ function grantBackends(role: Role, backends: readonly Backend[]): void {
       endpoints.add(stack.formatArn({ service: 'sagemaker', region: backend.region ?? stack.region, resource: 'endpoint', resourceName: backend.endpoint_name.toLowerCase() }));
     }
   }
-  if (functions.size > 0) role.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...functions] }));
+  if (functions.size > 0) {
+    role.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...functions] }));
+    // The endpoint API reports each function's state (GetFunctionConfiguration), read-only.
+    role.addToPolicy(new PolicyStatement({ actions: ['lambda:GetFunctionConfiguration'], resources: [...functions] }));
+  }
   if (endpoints.size > 0) role.addToPolicy(new PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [...endpoints] }));
 }
 

@@ -4,11 +4,12 @@
  * gave, refreshed, and appended to by the current stack, whose next refresh unpacks the new
  * requests beside the old rows.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, demoConfig } from '../helpers/config.js';
+import { ROOT, configWith, demoConfig } from '../helpers/config.js';
+import { runLocalMaintenance } from '../../lambdas/wiring/local-maintenance.js';
 import { runLocalRefresh, startLocalStack } from '../helpers/local.js';
 import { queryRows } from '../helpers/query.js';
 
@@ -67,5 +68,24 @@ describe('the data folder of release 6a8e4a9', () => {
     expect(await figure("SELECT count(*) FROM iris_unpacked WHERE client_request_id LIKE 'release-%'")).toBe(24);
     expect(await figure('SELECT count(label) FROM iris_unpacked')).toBe(18);
     expect(await figure('SELECT count(*) FROM iris_profile_metrics')).toBeGreaterThanOrEqual(98);
+  });
+
+  it('is compacted with the new files: the old files gain the columns added since, every row read once, nothing unpacked again', async () => {
+    const before = await queryRows(dir, config, 'SELECT * FROM iris_payload ORDER BY request_id');
+    const table = join(dir, 'iris_payload');
+    const files = (await readdir(table, { recursive: true })).filter((f) => f.endsWith('.parquet'));
+    expect(files.length).toBeGreaterThan(1);
+    // Old enough to be compacted; the fixture's dates kept whatever today is.
+    for (const f of files) await utimes(join(table, f), new Date(), new Date(Date.now() - 3 * 3_600_000));
+    const kept = configWith((raw) => (raw.retention = { payload_days: 36_500, labels_days: 36_500 }));
+    await runLocalMaintenance({ config: kept, dataDir: dir, graceMs: 0 });
+    await runLocalMaintenance({ config: kept, dataDir: dir, graceMs: 0 });
+    const after = (await readdir(table, { recursive: true })).filter((f) => f.endsWith('.parquet'));
+    expect(after.length).toBeLessThan(files.length);
+    expect(after.every((f) => f.includes('compacted-'))).toBe(true);
+    expect(await queryRows(dir, config, 'SELECT * FROM iris_payload ORDER BY request_id')).toEqual(before);
+    const result = await runLocalRefresh({ config, dataDir: dir, projectRoot: ROOT, unpackThreads: 1 });
+    expect(result.reports.find((r) => r.endpoint === 'iris')).toMatchObject({ files: 0 });
+    expect(await figure('SELECT count(*) FROM iris_unpacked')).toBe(34);
   });
 });

@@ -141,6 +141,19 @@ describe('Serving: the scoring function', () => {
     expect(dev.some((s) => /lambda:Invoke|sagemaker:/.test(JSON.stringify(s.Action)))).toBe(false);
   });
 
+  it('may read the state of exactly the Lambda functions it invokes, for the endpoint API', () => {
+    const config = configWith((c) => {
+      c.models[0].versions[0].backend = { type: 'lambda', function_name: 'iris-v1:live' };
+    });
+    const statements = Object.values(synthesize(config).template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const actions = (s: { Action: string | string[] }) => [s.Action].flat();
+    const invoke = statements.find((s) => actions(s).includes('lambda:InvokeFunction'));
+    const read = statements.find((s) => actions(s).includes('lambda:GetFunctionConfiguration'));
+    expect(read.Resource).toEqual(invoke.Resource);
+    expect(JSON.stringify(read.Resource)).toMatch(/:function:iris-v1:live"/);
+    expect(statements.filter((s) => JSON.stringify(s.Action).includes('lambda:GetFunction'))).toHaveLength(1);
+  });
+
   it('has no statement with a * action, and * resources only where IAM has no resource type (X-Ray, log delivery, metrics)', () => {
     for (const template of [dev, prod]) {
       const statements = [

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { environment, only } from '../helpers/stacks.js';
+import { configWith } from '../helpers/config.js';
+import { environment, only, synthesize } from '../helpers/stacks.js';
 
 const { template } = environment('dev');
 const keyId = () => only(template, 'AWS::KMS::Key').logicalId;
@@ -56,10 +57,23 @@ describe('Storage: key and data bucket', () => {
     expect(rules.find((r) => r.Id === 'expire-old-versions')?.ExpirationInDays).toBeUndefined();
     const expiring = rules.filter((r) => r.ExpirationInDays !== undefined);
     expect(expiring.map((r) => [r.Prefix, r.ExpirationInDays]).sort()).toEqual(
-      [...['chat', 'echo', 'iris', 'iris_classifier', 'unrouted'].map((t) => [`${t}_payload/`, 90]), ['errors/', 90], ['_quarantine/', 90], ['athena-results/', 30]].sort(),
+      [
+        ...['chat', 'echo', 'iris', 'iris_classifier', 'unrouted'].map((t) => [`${t}_payload/`, 90]),
+        ...['chat', 'echo', 'iris', 'iris_classifier'].map((t) => [`${t}_labels/`, 90]),
+        ['errors/', 90],
+        ['_quarantine/', 30],
+        ['athena-results/', 30],
+      ].sort(),
     );
-    // Every expiring rule has a prefix: the Iceberg tables' data and metadata, labels, state and spill never expire by lifecycle.
-    for (const r of expiring) expect(r.Prefix, r.Id).toMatch(/^(\w+_payload|errors|_quarantine|athena-results)\/$/);
+    // Every expiring rule has a prefix: the Iceberg tables' data and metadata, state and spill never expire by lifecycle.
+    for (const r of expiring) expect(r.Prefix, r.Id).toMatch(/^(\w+_payload|\w+_labels|errors|_quarantine|athena-results)\/$/);
+  });
+
+  it('gives each kind its own retention from the configuration', () => {
+    const { template: custom } = synthesize(configWith((raw) => (raw.retention = { payload_days: 400, labels_days: 1000, quarantine_days: 14 })));
+    const bucket = only(custom, 'AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } });
+    const days = new Map((bucket.Properties.LifecycleConfiguration.Rules as { Prefix?: string; ExpirationInDays?: number }[]).map((r) => [r.Prefix, r.ExpirationInDays]));
+    expect([days.get('iris_payload/'), days.get('errors/'), days.get('iris_labels/'), days.get('_quarantine/')]).toEqual([400, 400, 1000, 14]);
   });
 
   it('lets CloudWatch Logs of this account use the key for its log groups only', () => {

@@ -52,3 +52,54 @@ describe('Backend: MLflow HTTP server', () => {
     await expect(call('{"inputs": [1]}', 1000, 'http://127.0.0.1:9')).rejects.toBeInstanceOf(BackendError);
   });
 });
+
+describe('Backend probe: MLflow HTTP server', () => {
+  /** A server answering `/ping` with `status`, or never when `status` is 0. */
+  async function pingServer(status: number) {
+    const s = createServer((req, res) => {
+      if (status === 0) return;
+      res.writeHead(req.url === '/ping' ? status : 404, { 'content-type': 'application/json' }).end('\n');
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return { server: s, url: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
+  }
+  const probe = (url: string, signal = new AbortController().signal) => new HttpBackend(url, 25_000).probe(signal);
+
+  it('is ready while GET /ping answers 200, and not ready, with the URL and the fix, once the server is stopped', async () => {
+    // Prepare
+    const { server: s, url } = await pingServer(200);
+    // Act
+    const up = await probe(`${url}/`);
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+    const down = await probe(`${url}/`);
+    // Assess
+    expect(up).toEqual({ ready: true, message: `The backend ${url}/invocations answered GET /ping with 200.` });
+    expect(down.ready).toBe(false);
+    expect(down.message).toMatch(new RegExp(`^The backend ${url}/invocations could not be reached \\(connect ECONNREFUSED [^)]+\\): start the model server or fix backend\\.url in the configuration\\.$`));
+  });
+
+  it('is not ready while /ping answers anything but 2xx', async () => {
+    const { server: s, url } = await pingServer(503);
+    try {
+      expect(await probe(url)).toMatchObject({ ready: false, message: expect.stringContaining('answered GET /ping with 503, not ready') });
+      expect(await probe(`${url}/nothing-here`)).toMatchObject({ ready: false, message: expect.stringContaining('answered GET /ping with 404: it is not an MLflow scoring server') });
+    } finally {
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
+    }
+  });
+
+  it('gives up when its signal aborts', async () => {
+    const { server: s, url } = await pingServer(0);
+    try {
+      const controller = new AbortController();
+      const result = probe(url, controller.signal);
+      controller.abort();
+      expect(await result).toMatchObject({ ready: false, message: expect.stringContaining('did not answer GET /ping within') });
+    } finally {
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
+    }
+  });
+});

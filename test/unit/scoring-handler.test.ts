@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBackendFactory } from '../../lambdas/backends/factory.js';
+import { BackendError } from '../../lambdas/core/errors.js';
 import { createScoringHandler } from '../../lambdas/scoring/handler.js';
 import type { ScoringContext } from '../../lambdas/scoring/middleware.js';
 import { configWith, demoConfig } from '../helpers/config.js';
@@ -119,6 +120,15 @@ describe('Handler: scoring', () => {
     ]);
   });
 
+  it('reports every served entity of the demo ready, and the endpoint READY, in the get and list routes', async () => {
+    const { call } = setup();
+    const state = JSON.parse((await call(proxyEvent('GET', '/api/2.0/serving-endpoints/iris'))).body);
+    expect(state.state).toEqual({ ready: 'READY', config_update: 'NOT_UPDATING' });
+    expect(state.config.served_entities.map((e: { state: unknown }) => e.state)).toEqual([{ deployment: 'DEPLOYMENT_READY' }, { deployment: 'DEPLOYMENT_READY' }]);
+    const list = JSON.parse((await call(proxyEvent('GET', '/api/2.0/serving-endpoints'))).body);
+    expect(list.endpoints.map((e: { state: { ready: string } }) => e.state.ready)).toEqual(['READY', 'READY']);
+  });
+
   it('reports disabled capture in the endpoint state', async () => {
     const { call } = setup(configWith((c) => (c.endpoints[0].capture.enabled = false)));
     const state = JSON.parse((await call(proxyEvent('GET', '/api/2.0/serving-endpoints/iris'))).body);
@@ -176,5 +186,57 @@ describe('Handler: as the Lambda entry point, it never throws', () => {
     expect(response.statusCode).toBe(500);
     expect(JSON.parse(response.body)).toEqual({ error_code: 'INTERNAL_ERROR', message: expect.stringMatching(/^Internal error\. Request id: [0-9a-f-]{36}\.$/) });
     expect(sink.records).toEqual([]);
+  });
+});
+
+describe('Handler: served entity state from the backend calls', () => {
+  /** A handler whose backends (no probe, as SageMaker's) fail while `failing` is set; a `bad` input is the model's own 400. */
+  function passive() {
+    const state = { failing: true };
+    const handler = createScoringHandler({
+      config: demoConfig(),
+      sink: new MemorySink(),
+      version: 't',
+      backends: () => ({
+        invoke: async (request) => {
+          if (request.body.includes('bad')) return { status: 400, body: '{"error_code":"BAD_REQUEST"}', contentType: 'application/json' };
+          if (state.failing) throw new BackendError('Model backend answered 500: Traceback, File "/opt/model/predict.py"');
+          return { status: 200, body: '{"predictions":[0]}', contentType: 'application/json' };
+        },
+      }),
+    });
+    const call = (event: ReturnType<typeof proxyEvent>) => handler(event, { ...context } as ScoringContext);
+    const score = (served: string, body: unknown = { inputs: [[1, 2, 3, 4]] }) => call(invoke(`/serving-endpoints/iris/served-models/${served}/invocations`, body));
+    const describeIris = async () => JSON.parse((await call(proxyEvent('GET', '/api/2.0/serving-endpoints/iris'))).body);
+    return { state, score, describeIris };
+  }
+
+  it('fails an entity after 3 failed calls in a row, the endpoint NOT_READY once no entity with traffic is ready, READY after a success', async () => {
+    // Prepare
+    const { state, score, describeIris } = passive();
+    // Act
+    for (let i = 0; i < 3; i++) await score('iris-classifier-2');
+    const oneFailed = await describeIris();
+    for (let i = 0; i < 3; i++) await score('iris-classifier-3');
+    const bothFailed = await describeIris();
+    state.failing = false;
+    await score('iris-classifier-3');
+    const recovered = await describeIris();
+    // Assess
+    expect(oneFailed.config.served_entities.map((e: { state: { deployment: string } }) => e.state.deployment)).toEqual(['DEPLOYMENT_FAILED', 'DEPLOYMENT_READY']);
+    expect(oneFailed.state.ready).toBe('READY');
+    expect(bothFailed.state.ready).toBe('NOT_READY');
+    expect(bothFailed.config.served_entities[0].state.deployment_state_message).toMatch(/^The builtin model iris failed on the last 3 calls \(Model backend answered 500; /);
+    expect(JSON.stringify(bothFailed)).not.toContain('/opt/model');
+    expect(recovered.config.served_entities.map((e: { state: { deployment: string } }) => e.state.deployment)).toEqual(['DEPLOYMENT_FAILED', 'DEPLOYMENT_READY']);
+    expect(recovered.state.ready).toBe('READY');
+  });
+
+  it("counts the model's own 4xx as the backend answering", async () => {
+    const { score, describeIris } = passive();
+    for (let i = 0; i < 2; i++) await score('iris-classifier-2');
+    await score('iris-classifier-2', { inputs: ['bad'] });
+    await score('iris-classifier-2');
+    expect((await describeIris()).config.served_entities[0].state.deployment).toBe('DEPLOYMENT_READY');
   });
 });

@@ -7,7 +7,7 @@ import { athenaToLocalSql } from '../../core/sql-dialect.js';
 import type { Config } from '../../core/config/index.js';
 import { ATHENA_MACROS } from './athena-functions.js';
 import { openDuckDb, sqlIdent, sqlString } from './duckdb.js';
-import { WAREHOUSE_FILE, labelsViewSql, payloadViewSql } from './warehouse.js';
+import { WAREHOUSE_FILE, labelsViewSql, readablePayloadViewSql } from './warehouse.js';
 
 /** How long to wait for a refresh that holds the warehouse. */
 const WAREHOUSE_WAIT_MS = 30_000;
@@ -55,7 +55,7 @@ export class LocalQueryEngine implements QueryEngine {
         if (entry.isDirectory() && TABLE_DIR.test(entry.name)) names.add(entry.name);
       }
     }
-    for (const name of names) await connection.run(payloadViewSql(dataDir, name));
+    for (const name of names) await connection.run(readablePayloadViewSql(dataDir, name));
     for (const endpoint of new Set([...(config?.endpoints ?? []).map((e) => e.name), ...(config?.models ?? []).map((m) => m.name)])) {
       await connection.run(labelsViewSql(dataDir, endpoint));
       names.add(tableName(endpoint, 'labels'));

@@ -6,6 +6,7 @@ import { LABEL_COLUMNS } from '../../core/refresh-sql.js';
 import { tableName } from '../../core/names.js';
 import { ATHENA_MACROS } from './athena-functions.js';
 import { sqlIdent, sqlString } from './duckdb.js';
+import { CompactionManifestError, visiblePayloadPaths } from './payload-files.js';
 
 /**
  * The local stand-in for the Iceberg tables the refresh workflow writes on AWS
@@ -32,19 +33,40 @@ export function labelsViewSql(dataDir: string, endpoint: string, temporary = fal
 
 /**
  * A view over a payload table's files (`<name>/endpoint=…/date=…/*.parquet`, or the files
- * given); empty, with its columns, before the first file.
+ * given); empty, with its columns, before the first file. A compacted table is read through
+ * its visible files (the files a compaction replaced are left out until they are deleted).
  */
-export function payloadViewSql(dataDir: string, name: string, temporary = false, files?: readonly string[]): string {
+export function payloadViewSql(dataDir: string, name: string, temporary = false, given?: readonly string[]): string {
   const dir = join(dataDir, name);
   const create = `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(name)} AS`;
+  const files = given ?? visiblePayloadPaths(dir);
   if (files ? files.length > 0 : hasParquet(dir)) {
     const source = files ? `[${files.map(sqlString).join(', ')}]` : sqlString(join(dir, '*', '*', '*.parquet'));
     return `${create} SELECT * FROM read_parquet(${source},
       hive_partitioning = true, hive_types = {'endpoint': VARCHAR, 'date': VARCHAR}, union_by_name = true)`;
   }
+  return emptyPayloadViewSql(name, temporary);
+}
+
+/**
+ * {@link payloadViewSql}, except that a table whose compaction manifest cannot be read gets a
+ * view that fails with the cause and the fix when it is read: the other tables stay readable
+ * (and only that endpoint's refresh steps fail).
+ */
+export function readablePayloadViewSql(dataDir: string, name: string, temporary = false): string {
+  try {
+    return payloadViewSql(dataDir, name, temporary);
+  } catch (error) {
+    if (!(error instanceof CompactionManifestError)) throw error;
+    return emptyPayloadViewSql(name, temporary, `error(${sqlString(error.message)}) IS NULL`);
+  }
+}
+
+/** A payload view with the table's columns and no row; `where` may raise an error instead. */
+function emptyPayloadViewSql(name: string, temporary: boolean, where = 'false'): string {
   const types = new Map(parquetColumns().map((c) => [c.name, c.duckdbType]));
   const cols = payloadColumns.map((c) => `CAST(NULL AS ${types.get(c.name) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
-  return `${create} SELECT ${cols.join(', ')} WHERE false`;
+  return `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(name)} AS SELECT ${cols.join(', ')} WHERE ${where}`;
 }
 
 /** Opens the warehouse for writing, with the Athena functions and the labels views of `endpoints`. */
@@ -68,16 +90,18 @@ export async function openWarehouse(dataDir: string, endpoints: readonly string[
  */
 async function payloadView(connection: DuckDBConnection, dataDir: string, name: string): Promise<void> {
   try {
-    await connection.run(payloadViewSql(dataDir, name, true));
+    await connection.run(readablePayloadViewSql(dataDir, name, true));
     return;
   } catch (error) {
     if (!/Invalid Input Error|IO Error/.test((error as Error).message)) throw error;
   }
   const dir = join(dataDir, name);
-  const files = readdirSync(dir, { recursive: true })
-    .map(String)
-    .filter((f) => f.endsWith('.parquet'))
-    .map((f) => join(dir, f));
+  const files =
+    visiblePayloadPaths(dir) ??
+    readdirSync(dir, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.parquet'))
+      .map((f) => join(dir, f));
   const readable: string[] = [];
   for (const file of files) {
     try {

@@ -7,6 +7,7 @@ import { localServerSchema } from './local.js';
 import { endpointSchema, nameSchema, registeredModelSchema, servedName } from './models.js';
 import { type MonitoringSettings, monitoringSchema } from './monitoring.js';
 import { refreshSchema } from './refresh.js';
+import { retentionSchema } from './retention.js';
 import { UserFacingError } from '../../shared/errors.js';
 
 /**
@@ -25,6 +26,7 @@ export * from './local.js';
 export * from './models.js';
 export * from './monitoring.js';
 export * from './refresh.js';
+export * from './retention.js';
 
 const baseConfigSchema = z.strictObject({
   /** Environment name: `local`, `dev`, `prod`, … */
@@ -40,6 +42,7 @@ const baseConfigSchema = z.strictObject({
   models: z.array(registeredModelSchema).default([]),
   endpoints: z.array(endpointSchema).default([]),
   refresh: refreshSchema.prefault({}),
+  retention: retentionSchema.prefault({}),
   deployment: deploymentSchema.prefault({}),
   local: localServerSchema.prefault({}),
 });

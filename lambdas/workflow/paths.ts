@@ -1,0 +1,9 @@
+/** Where the refresh workflow keeps its state, runs and failures in the store. */
+export const REFRESH_ROOT = '_refresh';
+
+/** Where a run keeps an endpoint's staged files. */
+export const runPrefix = (runId: string, endpoint: string) => `${REFRESH_ROOT}/runs/${runId}/${endpoint}/`;
+/** Where an endpoint's watermarks and schema are kept between runs. */
+export const stateKey = (endpoint: string) => `${REFRESH_ROOT}/state/${endpoint}.json`;
+/** Where an endpoint's last failed commit is recorded, until one succeeds. */
+export const endpointFailureKey = (endpoint: string) => `${REFRESH_ROOT}/state/${endpoint}.failure.json`;
