@@ -1,6 +1,6 @@
 import type { Config } from '../core/config/index.js';
 import type { TableHealth } from '../core/health.js';
-import type { ObjectStore } from '../core/ports.js';
+import type { ObjectStore, QueryEngine } from '../core/ports.js';
 import { UserFacingError } from '../shared/errors.js';
 import { recordHealth } from '../workflow/health.js';
 import { capturedEndpoints } from '../workflow/steps.js';
@@ -15,10 +15,12 @@ export class DoctorFindings extends UserFacingError {
 
 /**
  * `inference-tables doctor`: runs the health checks of every captured endpoint's tables,
- * schedule included, and records each result where the endpoint API reads it.
+ * schedule included (and, given a query engine, whether the payload table still holds every
+ * request the unpacked table and the metrics counted), and records each result where the
+ * endpoint API reads it.
  */
-export async function examine(config: Config, store: ObjectStore): Promise<TableHealth[]> {
-  const deps = { config, store, dialect: 'duckdb' as const };
+export async function examine(config: Config, store: ObjectStore, engine?: QueryEngine, dialect: 'duckdb' | 'athena' = 'duckdb', database?: string): Promise<TableHealth[]> {
+  const deps = { config, store, dialect, database, engine };
   const results: TableHealth[] = [];
   for (const endpoint of capturedEndpoints(config)) results.push(await recordHealth(deps, endpoint, { schedule: true }));
   return results;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LabelsFileError, normalizeLabelsFile } from '../adapters/local/labels-file.js';
 import { compareSamples } from '../core/monitoring/index.js';
-import { NAME_PATTERN, isValidName } from '../core/names.js';
+import { NAME_PATTERN, environmentNames, isValidName } from '../core/names.js';
 import { QueryError, type QueryStats } from '../core/ports.js';
 import type { RefreshDefinitionSource } from '../core/refresh-steps.js';
 import { SampleFileError, readSampleFile } from '../core/sample-file.js';
@@ -10,13 +10,16 @@ import { RedriveError, type RedriveOptions } from '../core/spill.js';
 import { PRODUCT_VERSION } from '../core/version.js';
 import { UserFacingError } from '../shared/errors.js';
 import { loadConfig } from '../wiring/config-file.js';
+import type { Config } from '../core/config/index.js';
+import type { TableHealth } from '../core/health.js';
 import { environmentQueryEngine, environmentStore, redriveEnvironment, uploadToEnvironment } from '../wiring/deployed.js';
-import { localStore, openLocalQueryEngine, redriveDataFolder, startLocalStack, storeInDataFolder } from '../wiring/local.js';
+import { localStore, openLocalQueryEngine, redriveDataFolder, startLocalStack, storeInDataFolder, withDataFolder } from '../wiring/local.js';
 import { type MaintenanceReport, runLocalMaintenance } from '../wiring/local-maintenance.js';
 import { type RefreshProgress, runLocalRefresh } from '../wiring/local-refresh.js';
 import { type EndpointReport, REPORTED_DISAGREEMENTS, capturedEndpoints, readEndpointState } from '../workflow/steps.js';
 import { OUTPUT_FORMATS, type OutputFormat, formatDrift, formatHealth, formatResult } from './format.js';
 import { DoctorFindings, examine } from './doctor.js';
+import { RepairIncomplete, describeRepair, repairEndpoints, startRefreshCommand, unfinished } from './repair.js';
 
 /** Default folder of the local tables. */
 export const DEFAULT_DATA_DIR = '.inference-tables';
@@ -128,8 +131,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (opts: { dataDir: string; config: string; env?: string; format: 'table' | 'json' }) => {
       const config = loadConfig(opts.env ?? opts.config);
-      const store = opts.env ? await environmentStore(config) : localStore(resolve(opts.dataDir));
-      const results = await examine(config, store);
+      const results = opts.env ? await examineEnvironment(config) : await withDataFolder(config, resolve(opts.dataDir), (deps) => examine(config, deps.store, deps.engine));
       out(opts.format === 'json' ? `${JSON.stringify(results, null, 2)}\n` : formatHealth(results));
       const unwell = results.filter((h) => h.status !== 'ACTIVE');
       if (unwell.length > 0) throw new DoctorFindings(`${unwell.length} of ${results.length} endpoints need attention: ${unwell.map((h) => `${h.endpoint} (${h.status})`).join(', ')}.`);
@@ -145,6 +147,43 @@ function program(out: (text: string) => void, world: CliWorld): Command {
       const config = loadConfig(opts.config);
       const result = await runLocalRefresh({ config, dataDir: resolve(opts.dataDir), definition: world.refreshDefinition, endpoints: opts.endpoint, onProgress: progressLine });
       out(describeRefresh(result.run_id, result.reports));
+    });
+
+  cli
+    .command('repair')
+    .description('Bring tables back to health: put back quarantined files that read again, recompute the metrics of windows whose requests came back, and say what is still missing; then refresh and check.')
+    .option('--endpoint <name...>', 'only these endpoints (default: every captured endpoint)')
+    .option('--accept-missing', 'recompute windows whose files are missing from what is left, rather than only report them')
+    .option('-d, --data-dir <dir>', 'folder of the tables', env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR)
+    .option('-c, --config <env|file>', 'environment configuration', 'local')
+    .option('-e, --env <name>', "repair a deployed environment's tables (the next refresh finishes the work)")
+    .action(async (opts: { endpoint?: string[]; acceptMissing?: boolean; dataDir: string; config: string; env?: string }) => {
+      const config = loadConfig(opts.env ?? opts.config);
+      const known = capturedEndpoints(config);
+      const endpoints = opts.endpoint?.length ? opts.endpoint : known;
+      const unknown = endpoints.filter((e) => !known.includes(e));
+      if (unknown.length > 0) throw new RepairIncomplete(`unknown endpoint ${unknown.join(', ')} in ${config.environment}; configured: ${known.join(', ')}`);
+      const options = { acceptMissing: opts.acceptMissing };
+      if (opts.env) {
+        const { engine } = environmentQueryEngine(config);
+        const names = environmentNames(config.environment, config.database);
+        try {
+          out(describeRepair(await repairEndpoints({ config, store: await environmentStore(config), engine, dialect: 'athena', database: names.database }, endpoints, options)));
+        } finally {
+          engine.close();
+        }
+        out(`The next refresh reads the listed files again and recomputes their windows; to run it now:\n  ${startRefreshCommand(config)}\n`);
+        return;
+      }
+      const dataDir = resolve(opts.dataDir);
+      const reports = await withDataFolder(config, dataDir, (deps) => repairEndpoints(deps, endpoints, options));
+      out(describeRepair(reports));
+      const result = await runLocalRefresh({ config, dataDir, definition: world.refreshDefinition, endpoints, onProgress: progressLine });
+      out(describeRefresh(result.run_id, result.reports));
+      const health = (await withDataFolder(config, dataDir, (deps) => examine(config, deps.store, deps.engine))).filter((h) => endpoints.includes(h.endpoint));
+      out(formatHealth(health));
+      const left = unfinished(reports);
+      if (left) throw new RepairIncomplete(left);
     });
 
   cli
@@ -284,6 +323,16 @@ function describeMaintenance(report: MaintenanceReport): string {
 function describeStats(stats: QueryStats): string {
   const mb = stats.bytesScanned / (1024 * 1024);
   return `query ${stats.queryId}: scanned ${mb < 0.01 ? stats.bytesScanned + ' bytes' : mb.toFixed(2) + ' MB'}, ${stats.engineTimeMs} ms in Athena, about $${stats.costUsd.toFixed(6)}\n`;
+}
+
+/** `doctor --env`: the checks over the environment's bucket, with its Athena workgroup for the coverage check. */
+async function examineEnvironment(config: Config): Promise<TableHealth[]> {
+  const { engine } = environmentQueryEngine(config);
+  try {
+    return await examine(config, await environmentStore(config), engine, 'athena', environmentNames(config.environment, config.database).database);
+  } finally {
+    engine.close();
+  }
 }
 
 /** Runs SQL on a deployed environment's Athena workgroup; Ctrl-C stops the query. */

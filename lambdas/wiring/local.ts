@@ -14,7 +14,9 @@ import { log } from '../core/log.js';
 import { PRODUCT_VERSION } from '../core/version.js';
 import { RefreshFailedError, type RefreshDefinitionSource } from '../core/refresh-steps.js';
 import { runLocalMaintenance } from './local-maintenance.js';
-import { runLocalRefresh } from './local-refresh.js';
+import { localRefreshDependencies, runLocalRefresh } from './local-refresh.js';
+import type { QueryEngine } from '../core/ports.js';
+import type { RefreshDeps } from '../workflow/steps.js';
 import { type ScoringHandler, createScoringHandler } from '../scoring/handler.js';
 import type { ScoringContext } from '../scoring/middleware.js';
 
@@ -187,4 +189,18 @@ export async function redriveDataFolder(config: Config, dataDir: string, options
 /** The data folder as the object store of the tables (what the refresh and `doctor` read). */
 export function localStore(dataDir: string): FileObjectStore {
   return new FileObjectStore(dataDir);
+}
+
+/**
+ * Runs `work` (`repair`, `doctor`) over the data folder: with the local query engine (the
+ * payload views and the warehouse's tables) and the folder as the object store; the engine is
+ * closed before it returns, so a refresh may open the warehouse for writing.
+ */
+export async function withDataFolder<T>(config: Config, dataDir: string, work: (deps: RefreshDeps & { readonly engine: QueryEngine }) => Promise<T>): Promise<T> {
+  const engine = await LocalQueryEngine.open(dataDir, config);
+  try {
+    return await work({ ...localRefreshDependencies(config, dataDir), engine });
+  } finally {
+    engine.close();
+  }
 }

@@ -2,9 +2,10 @@ import { parquetMetadataAsync, parquetSchema } from 'hyparquet';
 import { parquetColumns } from '../core/capture-record.js';
 import { type HealthCheck, type TableHealth, healthKey, tableHealth } from '../core/health.js';
 import { QUARANTINE_PREFIX, tableName } from '../core/names.js';
-import type { ObjectStore } from '../core/ports.js';
+import type { ObjectStore, QueryEngine } from '../core/ports.js';
 import { readLabelFindings } from './label-checks.js';
 import { quarantined, storeReader } from './quarantine.js';
+import { compareTraffic } from './repair.js';
 import { endpointFailureKey, readEndpointState, readJson, type RefreshDeps, stateKey, writeJson } from './steps.js';
 
 /**
@@ -115,6 +116,29 @@ async function labels(deps: RefreshDeps, endpoint: string): Promise<HealthCheck>
   };
 }
 
+/** Whether the payload table still holds every request the unpacked table and the metrics counted (`doctor`, with a query engine). */
+async function coverage(deps: RefreshDeps & { readonly engine: QueryEngine }, endpoint: string, table: string, now: Date): Promise<HealthCheck> {
+  const check = 'payload-coverage';
+  const windows = await compareTraffic(deps, endpoint, now);
+  const missing = windows.filter((w) => w.unpacked_without_payload > 0 || w.found < w.recorded);
+  if (missing.length > 0) {
+    const first = missing[0] as (typeof missing)[number];
+    return {
+      check,
+      table,
+      status: 'FAILED',
+      count: missing.length,
+      message:
+        `${missing.length} metrics window${missing.length === 1 ? '' : 's'} of ${endpoint} hold${missing.length === 1 ? 's' : ''} requests ${table} no longer has (first: ${first.window_start}, ${first.recorded} requests counted, ${first.found} found): ` +
+        `its files are missing (a folder moved or renamed, files deleted). Put them back and run 'inference-tables repair', or accept the loss with 'inference-tables repair --accept-missing'.`,
+    };
+  }
+  if (windows.length > 0) {
+    return { check, table, status: 'DEGRADED', count: windows.length, message: `${windows.length} metrics window${windows.length === 1 ? '' : 's'} of ${endpoint} counted fewer requests than ${table} holds now (files came back): run 'inference-tables repair' to recompute them.` };
+  }
+  return { check, table, status: 'ACTIVE', message: `${table} holds every request its metrics counted.` };
+}
+
 /**
  * Runs the checks of an endpoint's tables.
  * @param schedule also check that refreshes keep to the schedule (`doctor`; a refresh has just run otherwise)
@@ -129,6 +153,7 @@ export async function checkEndpoint(deps: RefreshDeps, endpoint: string, options
     lastCommit(deps.store, endpoint, table),
     labels(deps, endpoint),
     ...(options.schedule ? [freshness(deps, endpoint, table, now)] : []),
+    ...(options.schedule && deps.engine ? [coverage({ ...deps, engine: deps.engine }, endpoint, table, now)] : []),
   ]);
   return tableHealth(endpoint, checks, now);
 }

@@ -7,3 +7,5 @@ export const runPrefix = (runId: string, endpoint: string) => `${REFRESH_ROOT}/r
 export const stateKey = (endpoint: string) => `${REFRESH_ROOT}/state/${endpoint}.json`;
 /** Where an endpoint's last failed commit is recorded, until one succeeds. */
 export const endpointFailureKey = (endpoint: string) => `${REFRESH_ROOT}/state/${endpoint}.failure.json`;
+/** Where the windows whose missing payload files an operator accepted (`repair --accept-missing`) are kept. */
+export const acceptedLossKey = (endpoint: string) => `${REFRESH_ROOT}/state/${endpoint}.accepted-loss.json`;

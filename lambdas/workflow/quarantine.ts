@@ -26,7 +26,8 @@ export function storeReader(store: ObjectStore, object: StoredObject): ObjectRea
 
 /** The key a quarantined file is kept under, and the record of why. */
 export const quarantineKey = (key: string) => `${QUARANTINE_PREFIX}${key}`;
-const reasonKey = (key: string) => `${quarantineKey(key)}.reason.json`;
+/** The key of the record of why a file is in quarantine. */
+export const reasonKey = (key: string) => `${quarantineKey(key)}.reason.json`;
 
 /**
  * Moves a file out of its table into the quarantine, with the reason beside it: queries and

@@ -4,7 +4,7 @@
  * its table for the quarantine, with its reason, and the failed endpoint is recorded and
  * taken again by the next run, while every other endpoint is refreshed.
  */
-import { mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,9 @@ import { runLocalRefresh, startLocalStack } from '../helpers/local.js';
 import { queryRows } from '../helpers/query.js';
 import { cli } from '../helpers/cli.js';
 import { normalizeLabelsFile } from '../../lambdas/adapters/local/labels-file.js';
+import { openDuckDb } from '../../lambdas/adapters/local/duckdb.js';
+import { PAYLOAD_COLUMNS_READ } from '../../lambdas/core/unpack-batch.js';
+import { synthesize } from '../helpers/stacks.js';
 
 const config = demoConfig();
 let dir: string;
@@ -162,5 +165,54 @@ describe('a bad label file', () => {
     expect(table.status).toBe('DEGRADED');
     expect(table.status_message).toMatch(/^1 label of iris cannot be read as BIGINT, the type of its predictions \(latest: "setosa" for good-0 row 0, uploaded [^)]+\); they are kept out of iris_unpacked and replaced no good label/);
     expect(table.status_message).toContain('1 label of iris match no captured prediction');
+  });
+});
+
+describe('a Glue table whose schema was changed outside the product', () => {
+  it('is FAILED in doctor, naming the column and the redeploy; the files written meanwhile stay readable; a file with the template schema heals it', async () => {
+    // What Firehose writes once someone drops a column of the deployed Glue table: the template's columns but one.
+    const { template } = synthesize(config);
+    const glue = Object.values(template.findResources('AWS::Glue::Table')).find((r) => r.Properties.TableInput.Name === 'iris_payload');
+    const columns = (glue?.Properties.TableInput.StorageDescriptor.Columns as { Name: string }[]).map((c) => c.Name);
+    const dropped = columns.filter((c) => !(PAYLOAD_COLUMNS_READ as readonly string[]).includes(c)).at(-1) as string;
+    expect(columns).toContain(dropped);
+    await post('/serving-endpoints/iris/invocations', { client_request_id: 'schema-0', inputs: [[5.1, 3.5, 1.4, 0.2]] });
+    await stack.stream.flush();
+    await runLocalRefresh({ config, dataDir: dir, projectRoot: ROOT, unpackThreads: 1 });
+    const today = new Date().toISOString().slice(0, 10);
+    const partition = join(dir, 'iris_payload', 'endpoint=iris', `date=${today}`);
+    const [source] = (await readdir(partition)).filter((f) => f.endsWith('.parquet'));
+    const edited = join(partition, 'inference-tables-1-edited-schema.parquet');
+    const rowsBefore = await count('SELECT count(*) FROM iris_payload');
+    const { instance, connection } = await openDuckDb();
+    let copied: number;
+    try {
+      copied = Number((await connection.runAndReadAll(`SELECT count(*) FROM read_parquet('${join(partition, source as string)}')`)).getRows()[0]?.[0]);
+      const kept = columns.filter((c) => c !== dropped).map((c) => `"${c}"`).join(', ');
+      await connection.run(`COPY (SELECT ${kept} FROM read_parquet('${join(partition, source as string)}')) TO '${edited}' (FORMAT parquet)`);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+    await utimes(edited, new Date(), new Date(Date.now() + 1000));
+    const found = await cli('doctor', '--data-dir', dir, '--format', 'json');
+    expect(found.code).toBe(1);
+    const iris = (JSON.parse(found.out) as { endpoint: string; checks: { check: string; status: string; message: string }[] }[]).find((h) => h.endpoint === 'iris');
+    expect(iris?.checks.find((c) => c.check === 'payload-schema')).toMatchObject({
+      status: 'FAILED',
+      message: `The newest file of iris_payload lacks the capture schema's columns ${dropped}: the table's schema was changed outside the product (the Glue table or the Firehose conversion). Redeploy the environment (cdk deploy) to restore it; files written meanwhile stay in the table.`,
+    });
+    // Every query still reads the table, that file included (its missing column reads as NULL).
+    expect(copied).toBeGreaterThan(0);
+    expect(await count('SELECT count(*) FROM iris_payload')).toBe(rowsBefore + copied);
+
+    // After the redeploy, files have the template's columns again.
+    await post('/serving-endpoints/iris/invocations', { client_request_id: 'schema-1', inputs: [[5.1, 3.5, 1.4, 0.2]] });
+    await stack.stream.flush();
+    const files = (await readdir(partition)).filter((f) => f.endsWith('.parquet') && f !== 'inference-tables-1-edited-schema.parquet');
+    for (const f of files) await utimes(join(partition, f), new Date(), new Date(Date.now() + 2000));
+    const healed = await cli('doctor', '--data-dir', dir, '--format', 'json');
+    const after = (JSON.parse(healed.out) as { endpoint: string; checks: { check: string; status: string }[] }[]).find((h) => h.endpoint === 'iris');
+    expect(after?.checks.find((c) => c.check === 'payload-schema')).toMatchObject({ status: 'ACTIVE' });
   });
 });
