@@ -74,20 +74,37 @@ function createStaging(d: Dialect, table: TableRef, columns: readonly (readonly 
   return `CREATE OR REPLACE VIEW ${table.sql} AS SELECT * FROM read_json(${literal(glob)}, format = 'newline_delimited', columns = {${struct}})`;
 }
 
+/** The metrics tables of an endpoint, by kind. */
+export type MetricsKind = keyof typeof METRICS_TABLE_COLUMNS;
+
+/**
+ * Adds to an existing metrics table the registry's columns it lacks. Columns are only added,
+ * so a table an earlier release wrote takes the columns added since; its old rows read them
+ * as NULL.
+ */
+function addColumns(d: Dialect, table: TableRef, columns: readonly (readonly [string, SqlType])[], existing: ReadonlySet<string> | undefined): string[] {
+  const missing = existing ? columns.filter(([c]) => !existing.has(c)) : [];
+  if (missing.length === 0) return [];
+  if (d === 'duckdb') return missing.map(([c, t]) => `ALTER TABLE ${table.sql} ADD COLUMN IF NOT EXISTS ${q(c)} ${renderType(d, t)}`);
+  return [`ALTER TABLE ${table.sql} ADD COLUMNS (${missing.map(([c, t]) => `\`${c}\` ${renderType(d, t)}`).join(', ')})`];
+}
+
 /**
  * Statements that put the run's staged metrics in place: the tables are created on first
- * use; the windows the run computed are deleted and inserted again, so a run that fails
- * half-way and runs again leaves one copy of each row.
+ * use, and given the columns added since they were (`existing`: the columns each table has,
+ * when it exists); the windows the run computed are deleted and inserted again, so a run that
+ * fails half-way and runs again leaves one copy of each row.
  */
-export function metricsStatements(d: Dialect, tables: MetricsTables, runId: string, computedAt: string): string[] {
+export function metricsStatements(d: Dialect, tables: MetricsTables, runId: string, computedAt: string, existing: Partial<Record<MetricsKind, ReadonlySet<string>>> = {}): string[] {
   const out: string[] = [];
   const sets = [
-    [tables.profile, tables.staged.profile, PROFILE_COLUMNS],
-    [tables.drift, tables.staged.drift, DRIFT_COLUMNS],
-    [tables.alerts, tables.staged.alerts, ALERT_COLUMNS],
+    [tables.profile, tables.staged.profile, PROFILE_COLUMNS, existing.profile],
+    [tables.drift, tables.staged.drift, DRIFT_COLUMNS, existing.drift],
+    [tables.alerts, tables.staged.alerts, ALERT_COLUMNS, existing.alerts],
   ] as const;
-  for (const [table, staged, columns] of sets) {
+  for (const [table, staged, columns, has] of sets) {
     out.push(createTable(d, table, columns));
+    out.push(...addColumns(d, table, columns, has));
     const stagedColumns = columns.filter(([c]) => !RUN_COLUMNS.some((r) => r.name === c));
     out.push(createStaging(d, staged, stagedColumns));
     // The windows computed, as granularity and start: the key rows are replaced by.

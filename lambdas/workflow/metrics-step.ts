@@ -1,7 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { type Granularity, monitoringSettings } from '../core/config/index.js';
 import { log } from '../core/log.js';
-import { type MetricsTables, metricsStatements } from '../core/metrics-sql.js';
+import { type MetricsKind, type MetricsTables, metricsStatements } from '../core/metrics-sql.js';
 import { MetricDimension, RefreshMetric } from '../core/metric-names.js';
 import {
   ALERT_KINDS,
@@ -28,6 +28,8 @@ import { SampleFileError, readSampleFile } from '../core/sample-file.js';
 import { type ColumnType, type FeatureColumn, featureColumnName } from '../core/unpacked-schema.js';
 import type { EndpointRun } from '../core/refresh-steps.js';
 import { checkLabels } from './label-checks.js';
+import { metricsMaintenance } from './maintenance.js';
+import { quarantinedByDate } from './quarantine.js';
 import { GzipJsonLines, type RefreshDeps, readJson, runPrefix, tableRef } from './steps.js';
 
 /**
@@ -47,6 +49,8 @@ interface CommitRecord {
   readonly prediction_type: ColumnType | null;
   /** Labels arrived since the last run. */
   readonly labels_checked?: boolean;
+  /** The day whose upkeep this run does, if due. */
+  readonly maintenance?: string | null;
 }
 
 const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
@@ -68,6 +72,7 @@ export function windowsOf(granularities: readonly Granularity[], hours: readonly
 /** Requests, server errors and model latency per window, from the payload table (deduplicated by request id). */
 async function trafficOf(engine: QueryEngine, deps: RefreshDeps, endpoint: string, windows: ReadonlyMap<Granularity, readonly number[]>, from: string, to: string): Promise<Map<string, TrafficFigures>> {
   const table = tableRef(deps, tableName(endpoint, 'payload'), '').sql;
+  const quarantine = await quarantinedByDate(deps.store, tableName(endpoint, 'payload'), endpoint, from, to);
   // The payload table is at-least-once: a request delivered twice counts once.
   const result = await engine.queryColumns(
     `SELECT CAST(timestamp_ms AS DOUBLE) AS t, CAST(status_code AS DOUBLE) AS status, CAST(execution_time_ms AS DOUBLE) AS latency, CAST(sampling_fraction AS DOUBLE) AS fraction
@@ -95,10 +100,33 @@ async function trafficOf(engine: QueryEngine, deps: RefreshDeps, endpoint: strin
     for (const [s, acc] of groups) {
       const sorted = Float64Array.from(acc.latencies).sort();
       const at = (q: number) => (sorted.length ? quantile(sorted, q) : null);
-      out.set(trafficKey(g, s), { request_count: Math.round(acc.weight), error_rate: acc.errors / acc.count, latency_p50_ms: at(0.5), latency_p99_ms: at(0.99) });
+      const partial_reason = partialReason(quarantine, s, s + windowLength(g));
+      out.set(trafficKey(g, s), { request_count: Math.round(acc.weight), error_rate: acc.errors / acc.count, latency_p50_ms: at(0.5), latency_p99_ms: at(0.99), partial_reason });
     }
   }
   return out;
+}
+
+/** The columns each existing metrics table has (a table not there yet is left out). */
+async function existingColumns(engine: QueryEngine, deps: RefreshDeps, names: Record<MetricsKind, string>): Promise<Partial<Record<MetricsKind, Set<string>>>> {
+  const schema = deps.dialect === 'athena' && deps.database ? ` AND table_schema = ${literal(deps.database)}` : '';
+  const rows = await engine.query(`SELECT table_name, column_name FROM information_schema.columns WHERE table_name IN (${Object.values(names).map(literal).join(', ')})${schema}`);
+  const out: Partial<Record<MetricsKind, Set<string>>> = {};
+  for (const [kind, name] of Object.entries(names) as [MetricsKind, string][]) {
+    const columns = rows.rows.filter((r) => r.table_name === name).map((r) => String(r.column_name));
+    if (columns.length > 0) out[kind] = new Set(columns);
+  }
+  return out;
+}
+
+/** Why a window's figures may be short: its days' payload files in quarantine. */
+function partialReason(quarantine: ReadonlyMap<string, number>, start: number, end: number): string | null {
+  const parts: string[] = [];
+  for (let d = Date.parse(`${dayOf(start)}T00:00:00Z`); d < end; d += 86_400_000) {
+    const n = quarantine.get(dayOf(d));
+    if (n) parts.push(`${n} payload file${n === 1 ? '' : 's'} of ${dayOf(d)} in quarantine`);
+  }
+  return parts.length > 0 ? parts.join(', ') : null;
 }
 
 /** A columnar read as a batch: its arrays are used as they are, no object per row. */
@@ -289,10 +317,11 @@ export async function computeEndpointMetrics(
     staged: { profile: stagedRef('profile'), drift: stagedRef('drift'), alerts: stagedRef('alerts') },
   };
   const computedAt = run.started_at.replace('T', ' ').replace('Z', '');
+  const existing = await existingColumns(engine, deps, { profile: tableName(run.endpoint, 'profile_metrics'), drift: tableName(run.endpoint, 'drift_metrics'), alerts: tableName(run.endpoint, 'alerts') });
   return {
     run_id: run.run_id,
     endpoint: run.endpoint,
-    statements: metricsStatements(deps.dialect, tables, run.run_id, computedAt).map((sql) => ({ sql })),
+    statements: [...metricsStatements(deps.dialect, tables, run.run_id, computedAt, existing), ...(commit.maintenance ? metricsMaintenance(deps, run.endpoint, commit.maintenance) : [])].map((sql) => ({ sql })),
     alerts: output.alerts.length,
     windows: new Set(output.profile.map((p) => `${p.granularity}|${p.window_start}`)).size,
     ...labelCounts,

@@ -1,3 +1,6 @@
+import type { TableRef } from '../core/refresh-sql.js';
+import type { RefreshDeps } from './steps.js';
+
 /** Where the refresh workflow keeps its state, runs and failures in the store. */
 export const REFRESH_ROOT = '_refresh';
 
@@ -9,3 +12,9 @@ export const stateKey = (endpoint: string) => `${REFRESH_ROOT}/state/${endpoint}
 export const endpointFailureKey = (endpoint: string) => `${REFRESH_ROOT}/state/${endpoint}.failure.json`;
 /** Where the windows whose missing payload files an operator accepted (`repair --accept-missing`) are kept. */
 export const acceptedLossKey = (endpoint: string) => `${REFRESH_ROOT}/state/${endpoint}.accepted-loss.json`;
+
+/** A table as the environment's SQL names it, with the location of its files. */
+export function tableRef(deps: Pick<RefreshDeps, 'dialect' | 'database'>, name: string, location: string): TableRef {
+  const sql = deps.dialect === 'athena' && deps.database ? `"${deps.database}"."${name}"` : `"${name}"`;
+  return { sql, location };
+}

@@ -54,3 +54,14 @@ export async function quarantined(store: ObjectStore, table = ''): Promise<{ key
   }
   return out;
 }
+
+/** Payload files of an endpoint in quarantine, by the date of their partition, within [from, to]. */
+export async function quarantinedByDate(store: ObjectStore, table: string, endpoint: string, from: string, to: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const o of await store.list(`${QUARANTINE_PREFIX}${table}/endpoint=${endpoint}/`)) {
+    if (o.key.endsWith('.reason.json')) continue;
+    const date = /\/date=(\d{4}-\d{2}-\d{2})\//.exec(o.key)?.[1];
+    if (date && date >= from && date <= to) out.set(date, (out.get(date) ?? 0) + 1);
+  }
+  return out;
+}

@@ -6,14 +6,15 @@ import type { Config } from '../core/config/index.js';
 import type { EndpointRun, RefreshInput, UnpackTask } from '../core/refresh-steps.js';
 import { UNROUTED_ENDPOINT, tableName } from '../core/names.js';
 import type { MetricsPublisher, ObjectStore, QueryEngine, StoredObject } from '../core/ports.js';
-import { type Dialect, type TableRef, commitStatements } from '../core/refresh-sql.js';
+import { type Dialect, commitStatements } from '../core/refresh-sql.js';
 import { type CapturedRow, PAYLOAD_COLUMNS_READ, type UnpackSummary, addSummary, emptySummary, unpackCapturedRows } from '../core/unpack-batch.js';
 import { type ColumnType, type FeatureColumn, declaredColumns, declaredSignature, featureColumnName, mergeColumns } from '../core/unpacked-schema.js';
-import { REFRESH_ROOT, endpointFailureKey, runPrefix, stateKey } from './paths.js';
+import { REFRESH_ROOT, endpointFailureKey, runPrefix, stateKey, tableRef } from './paths.js';
 import { StoreReadError, quarantineFile, storeReader } from './quarantine.js';
 import { consumeReplay, readReplay } from './replay.js';
+import { commitMaintenance, dueMaintenance } from './maintenance.js';
 
-export { REFRESH_ROOT, endpointFailureKey, runPrefix, stateKey };
+export { REFRESH_ROOT, endpointFailureKey, runPrefix, stateKey, tableRef };
 
 /**
  * The refresh workflow's steps, one function per state. They read and write through an object
@@ -57,6 +58,8 @@ export interface EndpointState {
   prediction_type: ColumnType | null;
   first_date: string | null;
   last_date: string | null;
+  /** The last UTC day the tables' upkeep ran (retention, and OPTIMIZE and VACUUM on Athena); absent in states of earlier releases. */
+  maintained_on?: string | null;
 }
 
 /** Output of the plan step. */
@@ -304,11 +307,6 @@ export async function unpackTask(deps: RefreshDeps, task: UnpackTask): Promise<{
   return { endpoint: task.endpoint, task: task.task, predictions: summary.predictions, rejected: summary.rejected };
 }
 
-/** A table as the environment's SQL names it, with the location of its files. */
-export function tableRef(deps: RefreshDeps, name: string, location: string): TableRef {
-  const sql = deps.dialect === 'athena' && deps.database ? `"${deps.database}"."${name}"` : `"${name}"`;
-  return { sql, location };
-}
 
 /** Step 3: merges the run's summaries, settles the columns, and writes the endpoint's SQL. */
 export async function prepareCommit(deps: RefreshDeps, run: EndpointRun): Promise<{ run_id: string; endpoint: string; statements: { sql: string }[] }> {
@@ -361,7 +359,9 @@ export async function prepareCommit(deps: RefreshDeps, run: EndpointRun): Promis
     labelsAfter: new Date(state.labels_through),
     dateRange: newLabels && first && last ? { first, last } : null,
   });
-  await writeJson(deps.store, `${prefix}commit.json`, { summary, columns, prediction_type: predictionType, first_date: first ?? null, last_date: last ?? null, labels_checked: newLabels, statements: statements.length });
+  const maintenance = dueMaintenance(state.maintained_on, run.started_at);
+  if (maintenance) statements.push(...commitMaintenance(deps, run.endpoint, maintenance));
+  await writeJson(deps.store, `${prefix}commit.json`, { summary, columns, prediction_type: predictionType, first_date: first ?? null, last_date: last ?? null, labels_checked: newLabels, statements: statements.length, maintenance });
   return { run_id: run.run_id, endpoint: run.endpoint, statements: statements.map((sql) => ({ sql })) };
 }
 
@@ -369,11 +369,21 @@ export async function prepareCommit(deps: RefreshDeps, run: EndpointRun): Promis
 export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promise<EndpointReport> {
   const prefix = runPrefix(run.run_id, run.endpoint);
   const plan = await readJson<{ files_through: number; recent_files: { key: string; t: number }[]; replayed?: string[] }>(deps.store, `${prefix}plan.json`);
-  const commit = await readJson<{ summary: UnpackSummary; columns: FeatureColumn[] | null; prediction_type: ColumnType | null; first_date: string | null; last_date: string | null; labels_checked: boolean; statements: number }>(
+  const commit = await readJson<{
+    summary: UnpackSummary;
+    columns: FeatureColumn[] | null;
+    prediction_type: ColumnType | null;
+    first_date: string | null;
+    last_date: string | null;
+    labels_checked: boolean;
+    statements: number;
+    maintenance?: string | null;
+  }>(
     deps.store,
     `${prefix}commit.json`,
   );
   if (!plan || !commit) throw new Error(`Run ${run.run_id} has no plan or commit for ${run.endpoint}`);
+  const previous = await readEndpointState(deps.store, run.endpoint);
   const state: EndpointState = {
     endpoint: run.endpoint,
     files_through: plan.files_through,
@@ -384,6 +394,7 @@ export async function finishEndpoint(deps: RefreshDeps, run: EndpointRun): Promi
     prediction_type: commit.prediction_type,
     first_date: commit.first_date,
     last_date: commit.last_date,
+    maintained_on: commit.maintenance ?? previous.maintained_on ?? null,
   };
   await writeJson(deps.store, stateKey(run.endpoint), state);
   await consumeReplay(deps.store, run.endpoint, plan.replayed ?? []);

@@ -172,7 +172,8 @@ export class RefreshWorkflow extends Construct {
     );
     role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'],
+        // GetDatabases: the columns of existing metrics tables are read from information_schema.
+        actions: ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'],
         resources: [
           stack.formatArn({ service: 'glue', resource: 'catalog' }),
           stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),

@@ -5,7 +5,7 @@
  * again; the metrics stay those of a clean history; retention removes what is past it.
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,34 @@ describe('an hour of traffic, then compaction', () => {
       quarantine: ['_quarantine/iris_payload/old.parquet'],
     });
     expect(await count('SELECT count(*) FROM iris_payload')).toBe(MINUTES * 3 + 2);
+  });
+
+  it('trims the unpacked and metrics tables to their retention, once a day, in the refresh', async () => {
+    // Rows of long ago, as years of history would hold.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const warehouse = await DuckDBInstance.create(join(dir, 'warehouse.duckdb'));
+    const db = await warehouse.connect();
+    await db.run(`INSERT INTO iris_unpacked SELECT * REPLACE (DATE '2001-01-01' AS "date", 'old-' || request_id AS request_id) FROM iris_unpacked LIMIT 1`);
+    await db.run(`INSERT INTO iris_profile_metrics SELECT * REPLACE (TIMESTAMP '2001-01-01 00:00:00' AS window_start) FROM iris_profile_metrics LIMIT 1`);
+    db.closeSync();
+    warehouse.closeSync();
+    const old = async () => [await count(`SELECT count(*) FROM iris_unpacked WHERE "date" < DATE '2002-01-01'`), await count(`SELECT count(*) FROM iris_profile_metrics WHERE window_start < TIMESTAMP '2002-01-01 00:00:00'`)];
+    expect(await old()).toEqual([1, 1]);
+    // Today's upkeep is done: the next run leaves them.
+    await post({ client_request_id: 'trim-0', inputs: [[5.1, 3.5, 1.4, 0.2]] });
+    await stack.stream.flush();
+    await runLocalRefresh({ config, dataDir: dir, projectRoot: ROOT, unpackThreads: 1 });
+    expect(await old()).toEqual([1, 1]);
+    // The first run of a day does it.
+    const key = join(dir, '_refresh', 'state', 'iris.json');
+    const state = JSON.parse(await readFile(key, 'utf8')) as Record<string, unknown>;
+    expect(state.maintained_on).toBe(new Date().toISOString().slice(0, 10));
+    await writeFile(key, JSON.stringify({ ...state, maintained_on: '2001-01-01' }));
+    await post({ client_request_id: 'trim-1', inputs: [[5.1, 3.5, 1.4, 0.2]] });
+    await stack.stream.flush();
+    await runLocalRefresh({ config, dataDir: dir, projectRoot: ROOT, unpackThreads: 1 });
+    expect(await old()).toEqual([0, 0]);
+    expect(await count("SELECT count(*) FROM iris_unpacked WHERE client_request_id = 'trim-1'")).toBe(1);
   });
 
   it('refuses to run beside a refresh, saying so', async () => {

@@ -32,7 +32,7 @@ const metrics = (folder = dir) =>
   queryRows(
     folder,
     config,
-    `SELECT granularity, window_start, model_id, column_name, slice_key, slice_value, count, num_nulls, avg, median, distinct_count, request_count, error_rate
+    `SELECT granularity, window_start, model_id, column_name, slice_key, slice_value, count, num_nulls, avg, median, distinct_count, request_count, error_rate, partial_reason
      FROM iris_profile_metrics ORDER BY 1, 2, 3, 4, 5, 6`,
   );
 const unpacked = (folder = dir) => queryRows(folder, config, 'SELECT request_id, row_index, prediction FROM iris_unpacked ORDER BY 1, 2');
@@ -117,6 +117,9 @@ describe('a quarantined file replaced with a good copy', () => {
     await writeFile(join(dir, 'iris_payload', file as string), 'PAR1 torn');
     const run = await refresh();
     expect(run.reports.find((r) => r.endpoint === 'iris')).toMatchObject({ quarantined: 1 });
+    // The windows computed without it say so.
+    const marked = await queryRows(dir, config, "SELECT DISTINCT partial_reason AS reason FROM iris_profile_metrics WHERE column_name = ':table' AND model_id = '*' AND slice_key IS NULL AND partial_reason IS NOT NULL");
+    expect(marked).toEqual([{ reason: `1 payload file of ${new Date().toISOString().slice(0, 10)} in quarantine` }]);
     expect((await cli('doctor', '--data-dir', dir)).code).toBe(1);
 
     // Still unreadable: repair says so and what to do.

@@ -108,4 +108,19 @@ describe('refresh workflow', () => {
       expect(JSON.stringify(s.Resource)).toMatch(/StorageData\w+/);
     }
   });
+
+  it('lets the state machine rewrite and vacuum the Iceberg tables it writes (the daily upkeep), and the metrics step read their columns', () => {
+    const statementsOf = (role: string) =>
+      Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(role) }] } })).flatMap(
+        (p) => (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+      );
+    const machine = statementsOf('RefreshStateMachineRole');
+    // OPTIMIZE writes new files and VACUUM deletes unreferenced ones, under the tables' own prefixes only.
+    const deletes = machine.filter((s) => [s.Action].flat().includes('s3:DeleteObject'));
+    expect(JSON.stringify(deletes.map((s) => s.Resource))).toMatch(/_unpacked\/\*/);
+    expect(JSON.stringify(deletes.map((s) => s.Resource))).toMatch(/_profile_metrics\/\*/);
+    expect(JSON.stringify(deletes.map((s) => s.Resource))).not.toMatch(/_payload|_labels/);
+    expect(machine.some((s) => [s.Action].flat().includes('glue:UpdateTable'))).toBe(true);
+    expect(statementsOf('RefreshMetricsRole').some((s) => [s.Action].flat().includes('glue:GetDatabases'))).toBe(true);
+  });
 });

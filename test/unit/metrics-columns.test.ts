@@ -78,7 +78,7 @@ function computed(regression: boolean): MetricsOutput {
   });
   const hours = Array.from({ length: 48 }, (_, h) => T0 + h * H);
   // Traffic with an error spike, a slow hour and a drop in volume.
-  const traffic = new Map(hours.map((s, h) => [trafficKey('1 hour', s), { request_count: h === 40 ? 5 : 100, error_rate: h === 10 ? 0.5 : 0, latency_p50_ms: 5, latency_p99_ms: h === 11 ? 5000 : 50 }]));
+  const traffic = new Map(hours.map((s, h) => [trafficKey('1 hour', s), { request_count: h === 40 ? 5 : 100, error_rate: h === 10 ? 0.5 : 0, latency_p50_ms: 5, latency_p99_ms: h === 11 ? 5000 : 50, partial_reason: h === 12 ? '1 payload file of 2026-11-20 in quarantine' : null }]));
   return computeMetrics({
     settings,
     columns: [

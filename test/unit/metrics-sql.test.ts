@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DRIFT_COLUMNS, type MetricsTables, metricsStatements, renderType } from '../../lambdas/core/metrics-sql.js';
+import { DRIFT_COLUMNS, PROFILE_COLUMNS, type MetricsTables, metricsStatements, renderType } from '../../lambdas/core/metrics-sql.js';
 
 const ref = (name: string) => ({ sql: `"db"."${name}"`, location: `s3://bucket/${name}/` });
 const tables: MetricsTables = {
@@ -33,5 +33,20 @@ describe('metrics SQL', () => {
     const sql = metricsStatements('duckdb', tables, 'run-1', '2026-11-22 10:00:00');
     expect(sql[1]).toMatch(/^CREATE OR REPLACE VIEW "db"."p_staged" AS SELECT \* FROM read_json\('s3:\/\/bucket\/p_staged\/\*\.jsonl\.gz', format = 'newline_delimited'/);
     expect(sql[4]).toBe('DROP VIEW IF EXISTS "db"."p_staged"');
+  });
+
+  it('adds to a table of an earlier release the columns added since, and nothing to a table that has them', () => {
+    const all = new Set(PROFILE_COLUMNS.map(([c]) => c));
+    const older = new Set([...all].filter((c) => c !== 'partial_reason' && c !== 'latency_p99_ms'));
+    const athena = metricsStatements('athena', tables, 'run-1', '2026-11-22 10:00:00', { profile: older, drift: new Set(DRIFT_COLUMNS.map(([c]) => c)) });
+    expect(athena.filter((q) => q.startsWith('ALTER'))).toEqual(['ALTER TABLE "db"."iris_profile_metrics" ADD COLUMNS (`latency_p99_ms` double, `partial_reason` string)']);
+    // Created after the CREATE IF NOT EXISTS, before the rows go in.
+    expect(athena.findIndex((q) => q.startsWith('ALTER'))).toBe(1);
+    const duckdb = metricsStatements('duckdb', tables, 'run-1', '2026-11-22 10:00:00', { profile: older });
+    expect(duckdb.filter((q) => q.startsWith('ALTER'))).toEqual([
+      'ALTER TABLE "db"."iris_profile_metrics" ADD COLUMN IF NOT EXISTS "latency_p99_ms" DOUBLE',
+      'ALTER TABLE "db"."iris_profile_metrics" ADD COLUMN IF NOT EXISTS "partial_reason" VARCHAR',
+    ]);
+    expect(metricsStatements('athena', tables, 'run-1', '2026-11-22 10:00:00', { profile: all }).some((q) => q.startsWith('ALTER'))).toBe(false);
   });
 });

@@ -55,4 +55,6 @@ export interface TrafficFigures {
   readonly error_rate: number;
   readonly latency_p50_ms: number | null;
   readonly latency_p99_ms: number | null;
+  /** Why the window's figures may be short (payload files of its days in quarantine when it was computed); null when complete. */
+  readonly partial_reason?: string | null;
 }

@@ -79,6 +79,11 @@ export const PROFILE_STAT_COLUMNS = [
   stat('error_rate', share, `${onWhole} share of requests answered 5xx.`, { metric: published(RefreshMetric.errorRate) }),
   stat('latency_p50_ms', z.number().nullable(), `${onWhole} median time the model backend took, in ms.`, { metric: published(RefreshMetric.latencyP50, 'Milliseconds') }),
   stat('latency_p99_ms', z.number().nullable(), `${onWhole} its 99th percentile.`, { metric: published(RefreshMetric.latencyP99, 'Milliseconds') }),
+  stat(
+    'partial_reason',
+    z.string().nullable(),
+    `${onWhole} why the window's figures may be short: payload files of its days were in quarantine when it was computed (null when complete). \`inference-tables repair\` recomputes the window once they are back.`,
+  ),
 ] as const;
 
 /** Every column of a profile row, in order. */
