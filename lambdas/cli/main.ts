@@ -172,12 +172,19 @@ function program(out: (text: string) => void, world: CliWorld): Command {
         } finally {
           engine.close();
         }
-        out(`The next refresh reads the listed files again and recomputes their windows; to run it now:\n  ${startRefreshCommand(config)}\n`);
+        out(`The scheduled redrive puts replayed records into the streams (every ${config.delivery.redrive_minutes} min); the next refresh reads the listed files again and recomputes their windows; to run it now:\n  ${startRefreshCommand(config)}\n`);
         return;
       }
       const dataDir = resolve(opts.dataDir);
       const reports = await withDataFolder(config, dataDir, (deps) => repairEndpoints(deps, endpoints, options));
       out(describeRepair(reports));
+      if (reports.some((r) => r.replayed_records > 0)) {
+        // Into the stream now, so the refresh below unpacks them; a running server redrives them itself.
+        await redriveDataFolder(config, dataDir, {}).then(
+          (r) => out(`  ${r.redriven} replayed records delivered to the payload tables\n`),
+          (error: unknown) => out(`  ${(error as Error).message}\n`),
+        );
+      }
       const result = await runLocalRefresh({ config, dataDir, definition: world.refreshDefinition, endpoints, onProgress: progressLine });
       out(describeRefresh(result.run_id, result.reports));
       const health = (await withDataFolder(config, dataDir, (deps) => examine(config, deps.store, deps.engine))).filter((h) => endpoints.includes(h.endpoint));

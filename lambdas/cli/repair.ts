@@ -28,8 +28,12 @@ export function describeRepair(reports: readonly RepairReport[]): string {
     const did: string[] = [];
     if (r.restored.length > 0) did.push(`${r.restored.length} quarantined file${r.restored.length === 1 ? '' : 's'} read again and put back in ${table}`);
     if (r.came_back.length > 0) did.push(`${r.came_back.length} window${r.came_back.length === 1 ? '' : 's'} counted fewer requests than ${table} now holds (files came back): recomputed`);
+    if (r.replayed_records > 0) did.push(`${r.replayed_records} record${r.replayed_records === 1 ? '' : 's'} the conversion had refused put back through the spill`);
     if (r.accepted_missing) did.push(`${r.missing.length} window${r.missing.length === 1 ? '' : 's'} with missing files recomputed from what is left, as asked`);
     lines.push(`  ${r.endpoint}: ${did.length > 0 ? did.join('; ') : 'nothing to repair'}${r.replay > 0 ? ` (${r.replay} payload files read again)` : ''}`);
+    if (r.still_refused.length > 0) {
+      lines.push(`    ${r.still_refused.length} refused record${r.still_refused.length === 1 ? '' : 's'} of ${r.endpoint} still not valid (first, in ${r.still_refused[0]?.key}: ${r.still_refused[0]?.reason}); they stay under errors/ (the raw record is in base64)`);
+    }
     for (const q of r.still_quarantined.slice(0, 5)) lines.push(`    still unreadable: ${q.key} (${q.reason.slice(0, 160)}); replace _quarantine/${q.key} with a readable copy and run repair again, or delete it there`);
     if (r.missing.length > 0 && !r.accepted_missing) {
       const first = r.missing[0] as RepairReport['missing'][number];
@@ -44,7 +48,7 @@ export function describeRepair(reports: readonly RepairReport[]): string {
 
 /** What a repair left undone, or undefined when it left nothing. */
 export function unfinished(reports: readonly RepairReport[]): string | undefined {
-  const left = reports.filter((r) => r.still_quarantined.length > 0 || (r.missing.length > 0 && !r.accepted_missing));
+  const left = reports.filter((r) => r.still_quarantined.length > 0 || r.still_refused.length > 0 || (r.missing.length > 0 && !r.accepted_missing));
   if (left.length === 0) return undefined;
   return `${left.map((r) => r.endpoint).join(', ')} still need${left.length === 1 ? 's' : ''} attention (see above).`;
 }

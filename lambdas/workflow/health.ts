@@ -3,6 +3,7 @@ import { parquetColumns } from '../core/capture-record.js';
 import { type HealthCheck, type TableHealth, healthKey, tableHealth } from '../core/health.js';
 import { QUARANTINE_PREFIX, tableName } from '../core/names.js';
 import type { ObjectStore, QueryEngine } from '../core/ports.js';
+import { ERRORS_PREFIX, refusedRecords } from './delivery-errors.js';
 import { readLabelFindings } from './label-checks.js';
 import { quarantined, storeReader } from './quarantine.js';
 import { compareTraffic } from './repair.js';
@@ -116,6 +117,23 @@ async function labels(deps: RefreshDeps, endpoint: string): Promise<HealthCheck>
   };
 }
 
+/** No record of the endpoint waits under the delivery's error prefix. */
+async function deliveryErrors(store: ObjectStore, endpoint: string, table: string): Promise<HealthCheck> {
+  const check = 'delivery-errors';
+  const refused = await refusedRecords(store, endpoint);
+  if (refused.length === 0) return { check, table, status: 'ACTIVE', message: `No record of ${endpoint} waits under ${ERRORS_PREFIX}.`, count: 0 };
+  const first = refused[0] as (typeof refused)[number];
+  return {
+    check,
+    table,
+    status: 'DEGRADED',
+    count: refused.length,
+    message:
+      `${refused.length} record${refused.length === 1 ? '' : 's'} of ${endpoint} ${refused.length === 1 ? 'was' : 'were'} refused by the Parquet conversion and ${refused.length === 1 ? 'is' : 'are'} in no table (first: ${first.errorCode}: ${first.errorMessage.slice(0, 160)}); kept under ${ERRORS_PREFIX}. ` +
+      `Fix the cause (a Glue table edited by hand: cdk deploy) and run 'inference-tables repair' to replay them.`,
+  };
+}
+
 /** Whether the payload table still holds every request the unpacked table and the metrics counted (`doctor`, with a query engine). */
 async function coverage(deps: RefreshDeps & { readonly engine: QueryEngine }, endpoint: string, table: string, now: Date): Promise<HealthCheck> {
   const check = 'payload-coverage';
@@ -150,6 +168,7 @@ export async function checkEndpoint(deps: RefreshDeps, endpoint: string, options
     payloadFiles(deps.store, endpoint, table),
     payloadSchema(deps.store, endpoint, table),
     quarantine(deps.store, table),
+    deliveryErrors(deps.store, endpoint, table),
     lastCommit(deps.store, endpoint, table),
     labels(deps, endpoint),
     ...(options.schedule ? [freshness(deps, endpoint, table, now)] : []),

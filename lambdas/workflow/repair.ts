@@ -8,6 +8,7 @@ import { literal } from '../core/refresh-sql.js';
 import { PAYLOAD_COLUMNS_READ } from '../core/unpack-batch.js';
 import { quarantineKey, quarantined, reasonKey } from './quarantine.js';
 import { addReplay } from './replay.js';
+import { replayRefused } from './delivery-errors.js';
 import { acceptedLossKey } from './paths.js';
 import { type RefreshDeps, readEndpointState, readJson, tableRef, writeJson } from './steps.js';
 
@@ -37,6 +38,10 @@ export interface RepairReport {
   readonly accepted_missing: boolean;
   /** Payload files the next refresh reads again. */
   readonly replay: number;
+  /** Records the conversion had refused, valid now, moved to the spill (the redrive puts them into the stream). */
+  readonly replayed_records: number;
+  /** Refused records that are still not valid capture records, with why they were refused. */
+  readonly still_refused: { key: string; reason: string }[];
 }
 
 /** Options of a repair. */
@@ -74,6 +79,8 @@ export async function repairEndpoint(deps: RefreshDeps & { readonly engine: Quer
       still.push({ key: file.key, reason: bytes ? file.reason : 'the quarantined copy is gone' });
     }
   }
+  // Records the conversion refused that are valid capture records now go back through the spill.
+  const refused = await replayRefused(deps.store, endpoint);
   const windows = await compareTraffic(deps, endpoint, options.now?.() ?? new Date());
   const missing = windows.filter((w) => w.unpacked_without_payload > 0 || w.found < w.recorded);
   const cameBack = windows.filter((w) => w.unpacked_without_payload === 0 && w.found > w.recorded);
@@ -98,6 +105,8 @@ export async function repairEndpoint(deps: RefreshDeps & { readonly engine: Quer
     came_back: cameBack.map(shown),
     missing: missing.map(shown),
     accepted_missing: !!options.acceptMissing && missing.length > 0,
+    replayed_records: refused.replayed,
+    still_refused: refused.left.map((r) => ({ key: r.key, reason: `${r.errorCode}: ${r.errorMessage.slice(0, 200)}` })),
     replay: new Set(again).size,
   };
 }

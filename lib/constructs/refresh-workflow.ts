@@ -71,7 +71,8 @@ export class RefreshWorkflow extends Construct {
     functionLogs.grantWrite(functionRole);
     const objects = (...prefixes: string[]) => prefixes.map((p) => bucket.arnForObjects(p));
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
-    functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: objects('*_payload/*', '*_labels/*', '_refresh/*') }));
+    // errors/: the health check counts each endpoint's records the conversion refused.
+    functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: objects('*_payload/*', '*_labels/*', '_refresh/*', 'errors/*') }));
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: objects('_refresh/*') }));
     // A payload file the unpack cannot read is moved out of its table into the quarantine.
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: objects(`${QUARANTINE_PREFIX}*`) }));
@@ -135,6 +136,7 @@ export class RefreshWorkflow extends Construct {
     );
 
     this.acknowledgeObjects(bucket, functionRole, ['*_payload/*', '*_labels/*', '_refresh/*', `${QUARANTINE_PREFIX}*`]);
+    Validations.of(functionRole).acknowledge({ id: bucketObjectsFinding(bucket, 'errors/*'), reason: "Read only: the delivery's error output, whose records of each endpoint the health check counts." });
     this.acknowledgeObjects(bucket, metricsRole, [...METRICS_READ, 'athena-results/*', 'athena-results/unload/*']);
     Validations.of(metricsRole).acknowledge(
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray and CloudWatch PutMetricData accept only Resource "*"; PutMetricData is limited to the InferenceTables namespace by a condition.' },

@@ -13,6 +13,7 @@ import { ROOT, demoConfig } from '../helpers/config.js';
 import { runLocalRefresh, startLocalStack } from '../helpers/local.js';
 import { queryRows } from '../helpers/query.js';
 import { cli } from '../helpers/cli.js';
+import { sample } from '../helpers/records.js';
 
 const config = demoConfig();
 let dir: string;
@@ -154,5 +155,45 @@ describe('payload files lost for good', () => {
     const counted = await queryRows(dir, config, "SELECT sum(request_count) AS n FROM iris_profile_metrics WHERE column_name = ':table' AND model_id = '*' AND slice_key IS NULL AND granularity = '1 hour'");
     expect(counted).toEqual(left);
     expect(await cli('doctor', '--data-dir', dir)).toMatchObject({ code: 0 });
+  });
+});
+
+describe('records the conversion refused', () => {
+  it('are counted by doctor; repair puts back those valid now through the spill and names the others', async () => {
+    // With the server stopped, repair delivers the replayed records itself.
+    await stack.close();
+    const now = Date.now();
+    const record = {
+      ...sample,
+      request_id: 'refused-r0',
+      client_request_id: 'refused-0',
+      timestamp_ms: now,
+      request_time: new Date(now).toISOString().replace('T', ' ').slice(0, 23),
+      date: new Date(now).toISOString().slice(0, 10),
+      request: '{"inputs":[[5.1,3.5,1.4,0.2]]}',
+      response: '{"predictions":[0]}',
+    };
+    const line = (raw: unknown) =>
+      JSON.stringify({ attemptsMade: 1, arrivalTimestamp: now, errorCode: 'DataFormatConversion.InvalidSchema', errorMessage: 'column status_code: expected int', rawData: Buffer.from(JSON.stringify(raw)).toString('base64') });
+    const folder = join(dir, 'errors', 'format-conversion-failed', `date=${record.date}`);
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'inference-tables-1-refused.json'), `${line(record)}\n${line({ endpoint: 'iris', request_id: 5 })}\n`);
+
+    const doctor = await cli('doctor', '--data-dir', dir, '--format', 'json');
+    const iris = (JSON.parse(doctor.out) as { endpoint: string; checks: { check: string; status: string; message: string; count?: number }[] }[]).find((h) => h.endpoint === 'iris');
+    expect(iris?.checks.find((c) => c.check === 'delivery-errors')).toMatchObject({
+      status: 'DEGRADED',
+      count: 2,
+      message: expect.stringMatching(/^2 records of iris were refused by the Parquet conversion and are in no table \(first: DataFormatConversion\.InvalidSchema: column status_code: expected int\); kept under errors\/\. Fix the cause .* run 'inference-tables repair' to replay them\.$/),
+    });
+
+    const repaired = await cli('repair', '--data-dir', dir, '--endpoint', 'iris');
+    expect(repaired.out).toMatch(/iris: 1 record the conversion had refused put back through the spill/);
+    expect(repaired.out).toContain('1 refused record of iris still not valid (first, in errors/format-conversion-failed/');
+    expect(repaired.out).toContain('1 replayed records delivered to the payload tables');
+    expect(repaired.code).toBe(1);
+    expect(await queryRows(dir, config, "SELECT count(*) AS n FROM iris_unpacked WHERE client_request_id = 'refused-0'")).toEqual([{ n: 1 }]);
+    // Only the record that is still not valid is left.
+    expect((await readFile(join(folder, 'inference-tables-1-refused.json'), 'utf8')).trim().split('\n')).toHaveLength(1);
   });
 });

@@ -63,7 +63,7 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-IAM5[Resource::<bucket>/athena-results/*] @ Readers/Policy',
         'AwsSolutions-IAM5[Resource::*] @ Refresh/FunctionRole',
         'AwsSolutions-IAM5[Resource::*] @ Refresh/StateMachine/Role',
-        ...['*_payload/*', '*_labels/*', '_refresh/*', '_quarantine/*'].map((p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/FunctionRole`),
+        ...['*_payload/*', '*_labels/*', '_refresh/*', '_quarantine/*', 'errors/*'].map((p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/FunctionRole`),
         ...['_refresh/*', '*_labels/*', '*_unpacked/*', '*_unpack_errors/*', '*_recompute_windows/*', '*_profile_metrics/*', '*_drift_metrics/*', '*_alerts/*', 'athena-results/*'].map(
           (p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/StateMachine/Role`,
         ),
