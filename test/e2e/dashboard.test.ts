@@ -58,7 +58,7 @@ describe('local dashboard in Chromium', () => {
     const alerts = await page.locator('#alerts tbody tr').allTextContents();
     expect(alerts.some((t) => /quality.*accuracy_score/.test(t))).toBe(true);
     // The health the refresh recorded.
-    expect(await page.locator('#tables').textContent()).toMatch(/^Tables: ACTIVE \(checked [^)]+\)\. Every check passed at /);
+    expect(await page.locator('#tables').textContent()).toMatch(/^Tables: ACTIVE \(checked [^)]+\)\. Every check passed at .* Last successful refresh: \d{4}-\d\d-\d\dT[\d:.]+Z\.$/);
     expect(errors).toEqual([]);
     await page.close();
   });

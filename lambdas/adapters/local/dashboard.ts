@@ -7,6 +7,7 @@ import { windowLength } from '../../core/monitoring/index.js';
 import { tableName } from '../../core/names.js';
 import { literal } from '../../core/refresh-sql.js';
 import { capturedEndpoints } from '../../workflow/steps.js';
+import { stateKey } from '../../workflow/paths.js';
 import { CaptureMetric, SPILL_PREFIX } from '../../core/spill.js';
 import type { CaptureCounters } from './capture-counters.js';
 import { ERROR_OUTPUT_DIR } from './parquet-delivery.js';
@@ -52,6 +53,13 @@ const ASSETS: Readonly<Record<string, [string, string]>> = {
   '/dashboard/uplot.js': ['uplot/dist/uPlot.iife.min.js', 'text/javascript; charset=utf-8'],
   '/dashboard/uplot.css': ['uplot/dist/uPlot.min.css', 'text/css; charset=utf-8'],
 };
+
+/** When the endpoint's last successful refresh committed (its watermarks' file), or null. */
+async function lastRefresh(store: FileObjectStore, endpoint: string): Promise<string | null> {
+  const key = stateKey(endpoint);
+  const found = (await store.list(key)).find((o) => o.key === key);
+  return found ? found.lastModified.toISOString() : null;
+}
 
 /** Where an endpoint's captured records stand outside its tables: spilled, set aside, counted since start. */
 export interface CaptureHealth {
@@ -181,8 +189,9 @@ export function dashboardRoutes(options: {
       const granularity = (url.searchParams.get('granularity') ?? '1 hour') as Granularity;
       if (!endpoints.includes(endpoint)) return Promise.resolve(json(404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: `Unknown endpoint '${endpoint.slice(0, 64)}'; known: ${endpoints.join(', ')}` }));
       if (!GRANULARITIES.includes(granularity)) return Promise.resolve(json(400, { error_code: 'INVALID_PARAMETER_VALUE', message: `granularity must be one of ${GRANULARITIES.join(', ')}` }));
-      return Promise.all([dashboardSeries(options.dataDir, options.config, endpoint, granularity), captureHealth(options.dataDir, endpoint, options.counters), readHealth(new FileObjectStore(options.dataDir), endpoint)]).then(
-        ([s, capture, tables]) => json(200, { ...s, capture, tables: tables ?? null }),
+      const store = new FileObjectStore(options.dataDir);
+      return Promise.all([dashboardSeries(options.dataDir, options.config, endpoint, granularity), captureHealth(options.dataDir, endpoint, options.counters), readHealth(store, endpoint), lastRefresh(store, endpoint)]).then(
+        ([s, capture, tables, refreshed]) => json(200, { ...s, capture, tables: tables ?? null, last_refresh: refreshed }),
         (error: unknown) => json(503, { error_code: 'TEMPORARILY_UNAVAILABLE', message: `The metrics tables cannot be read now: ${(error as Error).message}` }),
       );
     }
@@ -258,7 +267,8 @@ async function load() {
   $('capture').className = c.spilled_waiting + c.since_start.lost > 0 ? 'warn' : '';
   // The health the last refresh or doctor recorded: quarantined files, failed refreshes, refused and unmatched labels.
   const t = data.tables;
-  $('tables').textContent = t ? 'Tables: ' + t.status + ' (checked ' + t.checked_at + '). ' + t.message : 'Tables: not checked yet; the first refresh checks them.';
+  $('tables').textContent = (t ? 'Tables: ' + t.status + ' (checked ' + t.checked_at + '). ' + t.message : 'Tables: not checked yet; the first refresh checks them.')
+    + ' Last successful refresh: ' + (data.last_refresh ?? 'none yet') + '.';
   $('tables').className = t && t.status !== 'ACTIVE' ? 'warn' : '';
   const body = $('alerts').querySelector('tbody');
   body.replaceChildren(...data.alerts.map((a) => { const tr = document.createElement('tr'); for (const v of [a.window_start, a.kind, a.message]) { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); } return tr; }));
