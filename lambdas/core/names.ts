@@ -17,7 +17,7 @@ export const ATHENA_RESULTS_PREFIX = 'athena-results/';
 export const QUARANTINE_PREFIX = '_quarantine/';
 
 /** The kinds of table kept per endpoint. */
-export type TableKind = 'payload' | 'unpacked' | 'unpack_errors' | 'labels' | 'recompute_windows' | 'profile_metrics' | 'drift_metrics' | 'alerts';
+export type TableKind = 'payload' | 'unpacked' | 'unpack_errors' | 'labels' | 'label_rejects' | 'recompute_windows' | 'profile_metrics' | 'drift_metrics' | 'alerts';
 
 /** True when `name` may be used as an endpoint or model name. */
 export function isValidName(name: string): boolean {

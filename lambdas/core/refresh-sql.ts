@@ -199,6 +199,40 @@ LEFT JOIN (SELECT DISTINCT client_request_id FROM ${plan.unpacked.sql} WHERE cli
 WHERE l.client_request_id IS NOT NULL`;
 }
 
+/** Columns of `<endpoint>_label_rejects`: every label kept out of the unpacked table, with why. */
+export const LABEL_REJECT_COLUMNS: [string, string][] = [
+  ['client_request_id', 'VARCHAR'],
+  ['row_index', 'INTEGER'],
+  ['label', 'VARCHAR'],
+  ['uploaded_at', 'TIMESTAMP'],
+  ['source_file', 'VARCHAR'],
+  ['reason', 'VARCHAR'],
+  ['checked_at', 'TIMESTAMP'],
+  ['run_id', 'VARCHAR'],
+];
+
+/**
+ * Statements that rewrite `<endpoint>_label_rejects` from the labels as they stand: each label
+ * that cannot be read as the predictions' type, or that matches no captured prediction, with
+ * the reason. Run whenever labels arrive (a later upload may fix a row, or its prediction may
+ * arrive), so the table lists exactly what is left out now.
+ */
+export function labelRejectStatements(d: Dialect, plan: LabelCheckPlan & { readonly rejects: TableRef; readonly runId: string; readonly checkedAt: Date }): string[] {
+  const type = plan.predictionType;
+  const columns = LABEL_REJECT_COLUMNS.map(([c]) => q(c));
+  return [
+    createTable(d, plan.rejects, LABEL_REJECT_COLUMNS, 'day(`uploaded_at`)'),
+    `DELETE FROM ${plan.rejects.sql}`,
+    `INSERT INTO ${plan.rejects.sql} (${columns.join(', ')})
+SELECT l.client_request_id, COALESCE(l.row_index, 0), CAST(l.label AS VARCHAR), l.uploaded_at, l.source_file,
+  CASE WHEN TRY_CAST(l.label AS ${type}) IS NULL THEN ${literal(`cannot be read as ${type}, the type of the predictions`)} ELSE 'matches no captured prediction' END,
+  ${timestampLiteral(plan.checkedAt)}, ${literal(plan.runId)}
+FROM ${plan.labels.sql} l
+LEFT JOIN (SELECT DISTINCT client_request_id FROM ${plan.unpacked.sql} WHERE client_request_id IS NOT NULL) u ON u.client_request_id = l.client_request_id
+WHERE l.client_request_id IS NOT NULL AND (TRY_CAST(l.label AS ${type}) IS NULL OR u.client_request_id IS NULL)`,
+  ];
+}
+
 /** A few labels that cannot be read as the predictions' type, to name in the report. */
 export function refusedLabelsSql(plan: LabelCheckPlan, limit = 5): string {
   return `SELECT client_request_id, COALESCE(row_index, 0) AS row_index, label, CAST(uploaded_at AS VARCHAR) AS uploaded_at

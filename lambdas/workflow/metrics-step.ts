@@ -23,7 +23,7 @@ import {
 } from '../core/monitoring/index.js';
 import { tableName } from '../core/names.js';
 import { type ColumnarResult, type MetricDatum, type QueryEngine, QueryError } from '../core/ports.js';
-import { literal } from '../core/refresh-sql.js';
+import { labelRejectStatements, literal } from '../core/refresh-sql.js';
 import { SampleFileError, readSampleFile } from '../core/sample-file.js';
 import { type ColumnType, type FeatureColumn, featureColumnName } from '../core/unpacked-schema.js';
 import type { EndpointRun } from '../core/refresh-steps.js';
@@ -105,6 +105,19 @@ async function trafficOf(engine: QueryEngine, deps: RefreshDeps, endpoint: strin
     }
   }
   return out;
+}
+
+/** The statements that list an endpoint's labels kept out of its unpacked table. */
+function labelRejectsOf(deps: RefreshDeps, run: EndpointRun, predictionType: ColumnType): { sql: string }[] {
+  const rejects = tableName(run.endpoint, 'label_rejects');
+  return labelRejectStatements(deps.dialect, {
+    labels: tableRef(deps, tableName(run.endpoint, 'labels'), ''),
+    unpacked: tableRef(deps, tableName(run.endpoint, 'unpacked'), ''),
+    rejects: tableRef(deps, rejects, deps.store.location(`${rejects}/`)),
+    predictionType,
+    runId: run.run_id,
+    checkedAt: new Date(run.started_at),
+  }).map((sql) => ({ sql }));
 }
 
 /** The columns each existing metrics table has (a table not there yet is left out). */
@@ -244,8 +257,10 @@ export async function computeEndpointMetrics(
   // Labels that cannot be joined are counted whenever labels arrived, monitored or not.
   const labels = commit.labels_checked ? await checkLabels(deps, engine, run.endpoint, commit.prediction_type) : undefined;
   const labelCounts = labels ? { labels_refused: labels.refused, labels_unmatched: labels.unmatched } : {};
-  if (!settings.enabled) return { ...none, ...labelCounts };
-  const unchanged = { ...none, ...labelCounts };
+  // The labels kept out, listed with why in <endpoint>_label_rejects, whenever labels arrived.
+  const rejects = labels ? labelRejectsOf(deps, run, commit.prediction_type) : [];
+  const unchanged = { ...none, ...labelCounts, statements: rejects };
+  if (!settings.enabled) return unchanged;
   const unpacked = tableRef(deps, tableName(run.endpoint, 'unpacked'), '').sql;
   const recompute = tableRef(deps, tableName(run.endpoint, 'recompute_windows'), '').sql;
   // Hours with new predictions, and hours whose labels changed in this run.
@@ -321,7 +336,11 @@ export async function computeEndpointMetrics(
   return {
     run_id: run.run_id,
     endpoint: run.endpoint,
-    statements: [...metricsStatements(deps.dialect, tables, run.run_id, computedAt, existing), ...(commit.maintenance ? metricsMaintenance(deps, run.endpoint, commit.maintenance) : [])].map((sql) => ({ sql })),
+    statements: [
+      ...metricsStatements(deps.dialect, tables, run.run_id, computedAt, existing).map((sql) => ({ sql })),
+      ...(commit.maintenance ? metricsMaintenance(deps, run.endpoint, commit.maintenance) : []).map((sql) => ({ sql })),
+      ...rejects,
+    ],
     alerts: output.alerts.length,
     windows: new Set(output.profile.map((p) => `${p.granularity}|${p.window_start}`)).size,
     ...labelCounts,

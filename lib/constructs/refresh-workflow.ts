@@ -20,7 +20,7 @@ import { bucketObjectsFinding, stackArnFinding } from './findings.js';
 import { ProjectFunction } from './project-function.js';
 
 /** The tables the workflow writes or reads for each endpoint, besides its payload table. */
-export const REFRESH_TABLE_KINDS = ['unpacked', 'unpack_errors', 'labels', 'recompute_windows', 'profile_metrics', 'drift_metrics', 'alerts'] as const satisfies readonly TableKind[];
+export const REFRESH_TABLE_KINDS = ['unpacked', 'unpack_errors', 'labels', 'label_rejects', 'recompute_windows', 'profile_metrics', 'drift_metrics', 'alerts'] as const satisfies readonly TableKind[];
 
 /** What the metrics step reads: the endpoints' tables (and baseline tables) and its run's files. */
 const METRICS_READ = ['*_payload/*', '*_unpacked/*', '*_recompute_windows/*', '*_labels/*', '_refresh/*'];
@@ -114,7 +114,7 @@ export class RefreshWorkflow extends Construct {
     const role = this.stateMachine.role;
     // Athena runs the workflow's SQL with the state machine's credentials: it reads staged
     // rows and labels, and writes the Iceberg tables and the query results.
-    const written = ['*_unpacked/*', '*_unpack_errors/*', '*_recompute_windows/*', '*_profile_metrics/*', '*_drift_metrics/*', '*_alerts/*', 'athena-results/*'];
+    const written = ['*_unpacked/*', '*_unpack_errors/*', '*_label_rejects/*', '*_recompute_windows/*', '*_profile_metrics/*', '*_drift_metrics/*', '*_alerts/*', 'athena-results/*'];
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [bucket.bucketArn] }));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: objects('_refresh/*', '*_labels/*', ...written) }));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: objects(...written) }));

@@ -161,6 +161,11 @@ describe('a bad label file', () => {
     expect(result.reports.find((r) => r.endpoint === 'iris')).toMatchObject({ labels_refused: 1, labels_unmatched: 1 });
     // The good label stands.
     expect(await count("SELECT count(*) FROM iris_unpacked WHERE client_request_id = 'good-0' AND label = 0")).toBe(1);
+    // Both kept out, each with why, in a table users query.
+    expect(await queryRows(dir, config, 'SELECT client_request_id, row_index, label, reason FROM iris_label_rejects ORDER BY client_request_id')).toEqual([
+      { client_request_id: 'good-0', row_index: 0, label: 'setosa', reason: 'cannot be read as BIGINT, the type of the predictions' },
+      { client_request_id: 'nobody-0', row_index: 0, label: '1', reason: 'matches no captured prediction' },
+    ]);
     const table = await payloadTable('iris');
     expect(table.status).toBe('DEGRADED');
     expect(table.status_message).toMatch(/^1 label of iris cannot be read as BIGINT, the type of its predictions \(latest: "setosa" for good-0 row 0, uploaded [^)]+\); they are kept out of iris_unpacked and replaced no good label/);

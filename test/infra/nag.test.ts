@@ -6,7 +6,7 @@ import { loadConfig } from '../../lambdas/wiring/config-file.js';
 import { ROOT } from '../helpers/config.js';
 import { REFRESH_STEPS } from '../../lambdas/core/refresh-steps.js';
 
-const TABLE_KINDS = ['payload', 'unpacked', 'unpack_errors', 'labels', 'recompute_windows', 'profile_metrics', 'drift_metrics', 'alerts'];
+const TABLE_KINDS = ['payload', 'unpacked', 'unpack_errors', 'labels', 'label_rejects', 'recompute_windows', 'profile_metrics', 'drift_metrics', 'alerts'];
 
 function stage(env: string) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -64,7 +64,7 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-IAM5[Resource::*] @ Refresh/FunctionRole',
         'AwsSolutions-IAM5[Resource::*] @ Refresh/StateMachine/Role',
         ...['*_payload/*', '*_labels/*', '_refresh/*', '_quarantine/*', 'errors/*'].map((p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/FunctionRole`),
-        ...['_refresh/*', '*_labels/*', '*_unpacked/*', '*_unpack_errors/*', '*_recompute_windows/*', '*_profile_metrics/*', '*_drift_metrics/*', '*_alerts/*', 'athena-results/*'].map(
+        ...['_refresh/*', '*_labels/*', '*_unpacked/*', '*_unpack_errors/*', '*_label_rejects/*', '*_recompute_windows/*', '*_profile_metrics/*', '*_drift_metrics/*', '*_alerts/*', 'athena-results/*'].map(
           (p) => `AwsSolutions-IAM5[Resource::<bucket>/${p}] @ Refresh/StateMachine/Role`,
         ),
         'AwsSolutions-IAM5[Resource::*] @ Refresh/MetricsRole',
