@@ -1,7 +1,8 @@
 import { REFRESH_STEPS, REFRESH_STEP_SPECS, type RefreshHandlerName, type RefreshStep, type RefreshStepInput, parseStepInput } from '../core/refresh-steps.js';
 import { computeEndpointMetrics } from './metrics-step.js';
 import { closeRun, endpointFailed, recordFailure } from './run-outcome.js';
-import { type RefreshDeps, finishEndpoint, planRefresh, prepareCommit, unpackTask } from './steps.js';
+import { planRefresh } from './plan.js';
+import { type RefreshDeps, finishEndpoint, prepareCommit, unpackTask } from './steps.js';
 
 /** The function that runs a step, given the environment's dependencies and its parsed input. */
 export type StepFunction<S extends RefreshStep> = (deps: RefreshDeps, input: RefreshStepInput<S>) => Promise<unknown>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lambdas/adapters/local/file-object-store.js';
 import { type CapturedRow, addSummary, emptySummary, unpackCapturedRows } from '../../lambdas/core/unpack-batch.js';
-import { planRefresh, taskGroups } from '../../lambdas/workflow/steps.js';
+import { planRefresh, taskGroups } from '../../lambdas/workflow/plan.js';
 import { demoConfig } from '../helpers/config.js';
 
 const signature = demoConfig().models[0]!.versions[1]!.signature;
