@@ -12,7 +12,7 @@ import { UserFacingError } from '../shared/errors.js';
 import { loadConfig } from '../wiring/config-file.js';
 import type { Config } from '../core/config/index.js';
 import type { TableHealth } from '../core/health.js';
-import { environmentQueryEngine, environmentStore, redriveEnvironment, uploadToEnvironment } from '../wiring/deployed.js';
+import { environmentQueryEngine, environmentStore, environmentStreams, redriveEnvironment, uploadToEnvironment } from '../wiring/deployed.js';
 import { localStore, openLocalQueryEngine, redriveDataFolder, startLocalStack, storeInDataFolder, withDataFolder } from '../wiring/local.js';
 import { type MaintenanceReport, runLocalMaintenance } from '../wiring/local-maintenance.js';
 import { type RefreshProgress, runLocalRefresh } from '../wiring/local-refresh.js';
@@ -131,7 +131,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (opts: { dataDir: string; config: string; env?: string; format: 'table' | 'json' }) => {
       const config = loadConfig(opts.env ?? opts.config);
-      const results = opts.env ? await examineEnvironment(config) : await withDataFolder(config, resolve(opts.dataDir), (deps) => examine(config, deps.store, deps.engine));
+      const results = opts.env ? await examineEnvironment(config) : await withDataFolder(config, resolve(opts.dataDir), (deps) => examine(config, deps.store, { engine: deps.engine }));
       out(opts.format === 'json' ? `${JSON.stringify(results, null, 2)}\n` : formatHealth(results));
       const unwell = results.filter((h) => h.status !== 'ACTIVE');
       if (unwell.length > 0) throw new DoctorFindings(`${unwell.length} of ${results.length} endpoints need attention: ${unwell.map((h) => `${h.endpoint} (${h.status})`).join(', ')}.`);
@@ -187,7 +187,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
       }
       const result = await runLocalRefresh({ config, dataDir, definition: world.refreshDefinition, endpoints, onProgress: progressLine });
       out(describeRefresh(result.run_id, result.reports));
-      const health = (await withDataFolder(config, dataDir, (deps) => examine(config, deps.store, deps.engine))).filter((h) => endpoints.includes(h.endpoint));
+      const health = (await withDataFolder(config, dataDir, (deps) => examine(config, deps.store, { engine: deps.engine }))).filter((h) => endpoints.includes(h.endpoint));
       out(formatHealth(health));
       const left = unfinished(reports);
       if (left) throw new RepairIncomplete(left);
@@ -332,11 +332,16 @@ function describeStats(stats: QueryStats): string {
   return `query ${stats.queryId}: scanned ${mb < 0.01 ? stats.bytesScanned + ' bytes' : mb.toFixed(2) + ' MB'}, ${stats.engineTimeMs} ms in Athena, about $${stats.costUsd.toFixed(6)}\n`;
 }
 
-/** `doctor --env`: the checks over the environment's bucket, with its Athena workgroup for the coverage check. */
+/** `doctor --env`: the checks over the environment's bucket, with its Athena workgroup for the coverage check and its streams' conversion. */
 async function examineEnvironment(config: Config): Promise<TableHealth[]> {
   const { engine } = environmentQueryEngine(config);
   try {
-    return await examine(config, await environmentStore(config), engine, 'athena', environmentNames(config.environment, config.database).database);
+    return await examine(config, await environmentStore(config), {
+      engine,
+      dialect: 'athena',
+      database: environmentNames(config.environment, config.database).database,
+      streams: environmentStreams(config),
+    });
   } finally {
     engine.close();
   }

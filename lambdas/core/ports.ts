@@ -155,3 +155,26 @@ export interface MetricDatum {
 export interface MetricsPublisher {
   publish(data: readonly MetricDatum[]): Promise<void>;
 }
+
+/** How a delivery stream turns records into Parquet, as the service describes it. */
+export interface StreamConversion {
+  readonly stream: string;
+  /** False when no stream has that name. */
+  readonly exists: boolean;
+  /** The stream's own status (`ACTIVE`, `CREATING`, `DELETING`, `CREATING_FAILED`, …). */
+  readonly status?: string;
+  /** Why the stream failed, when the service says. */
+  readonly failure?: string;
+  /** Whether records are converted to Parquet at all. */
+  readonly converts: boolean;
+  readonly database?: string;
+  readonly table?: string;
+  /** The Glue table version the conversion reads; `LATEST` follows the table. */
+  readonly versionId?: string;
+}
+
+/** The capture delivery streams' settings (Firehose on AWS), read by `doctor --env`. */
+export interface DeliveryStreams {
+  /** One entry per stream of the endpoint. */
+  conversions(endpoint: string): Promise<StreamConversion[]>;
+}

@@ -4,6 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
 import { EmfPublisher } from '../adapters/aws/emf-publisher.js';
+import { FirehoseConversions } from '../adapters/aws/firehose-conversions.js';
 import { FirehoseSink } from '../adapters/aws/firehose-sink.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import type { Config } from '../core/config/index.js';
@@ -55,15 +56,22 @@ export async function uploadToEnvironment(config: Config, key: string, body: Uin
   return `s3://${bucket}/${key}`;
 }
 
+/** The delivery stream names of each endpoint, as the stack names them. */
+function streamsOf(config: Config): (endpoint: string) => readonly string[] {
+  const shards = new Map<string, number>([...config.endpoints, ...config.models].map((e) => [e.name, e.capture.streams]));
+  return (endpoint) => captureStreamNames(config.environment, endpoint, shards.get(endpoint) ?? 1);
+}
+
+/** The environment's capture streams, as `doctor --env` reads their conversion settings. */
+export function environmentStreams(config: Config): FirehoseConversions {
+  return new FirehoseConversions(new FirehoseClient(clientOptions(config)), streamsOf(config));
+}
+
 /** Puts the environment's spilled records back into its Firehose streams. */
 export async function redriveEnvironment(config: Config, options: RedriveOptions): Promise<RedriveReport> {
   const bucket = await deployedBucket(config);
-  const shards = new Map<string, number>([...config.endpoints, ...config.models].map((e) => [e.name, e.capture.streams]));
   const clients = clientOptions(config);
-  const stream = new FirehoseSink(new FirehoseClient(clients), {
-    streamsFor: (endpoint) => captureStreamNames(config.environment, endpoint, shards.get(endpoint) ?? 1),
-    budgetMs: 10_000,
-  });
+  const stream = new FirehoseSink(new FirehoseClient(clients), { streamsFor: streamsOf(config), budgetMs: 10_000 });
   // Counted by the run's report, not published: the command is not a function with metrics.
   return redriveSpilled(new S3ObjectStore(new S3Client(clients), bucket), stream, new EmfPublisher({}, () => undefined), options);
 }

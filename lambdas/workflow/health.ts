@@ -1,9 +1,9 @@
 import { parquetMetadataAsync, parquetSchema } from 'hyparquet';
-import { parquetColumns, payloadColumns } from '../core/capture-record.js';
-import { literal } from '../core/refresh-sql.js';
+import { parquetColumns } from '../core/capture-record.js';
 import { type HealthCheck, type TableHealth, healthKey, tableHealth } from '../core/health.js';
 import { QUARANTINE_PREFIX, tableName } from '../core/names.js';
 import type { ObjectStore, QueryEngine } from '../core/ports.js';
+import { catalogSchema, conversionSchema } from './deployed-checks.js';
 import { ERRORS_PREFIX, refusedRecords } from './delivery-errors.js';
 import { readLabelFindings } from './label-checks.js';
 import { quarantined, storeReader } from './quarantine.js';
@@ -118,44 +118,6 @@ async function labels(deps: RefreshDeps, endpoint: string): Promise<HealthCheck>
   };
 }
 
-/** How Athena's information_schema spells each Glue type of the capture schema. */
-const CATALOG_TYPES: Record<string, string> = {
-  string: 'varchar',
-  int: 'integer',
-  bigint: 'bigint',
-  double: 'double',
-  timestamp: 'timestamp(3)',
-  'map<string,string>': 'map(varchar, varchar)',
-  'array<string>': 'array(varchar)',
-};
-
-/** The deployed Glue table has the capture schema's columns and types (`doctor --env`): what Firehose converts records with. */
-async function catalogSchema(deps: RefreshDeps & { readonly engine: QueryEngine }, endpoint: string, table: string): Promise<HealthCheck> {
-  const check = 'catalog-schema';
-  const rows = (
-    await deps.engine.query(
-      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ${literal(deps.database ?? '')} AND table_name = ${literal(table)}`,
-    )
-  ).rows;
-  const found = new Map(rows.map((r) => [String(r.column_name), String(r.data_type).toLowerCase()]));
-  if (found.size === 0) {
-    return { check, table, status: 'FAILED', message: `The Glue table ${deps.database}.${table} does not exist: records of ${endpoint} cannot be converted and go to ${ERRORS_PREFIX}. Redeploy the environment (cdk deploy) to create it again, then run 'inference-tables repair' to replay them.` };
-  }
-  const wrong = payloadColumns.flatMap((c) => {
-    const type = found.get(c.name);
-    if (type === undefined) return [`${c.name} is missing`];
-    const expected = CATALOG_TYPES[c.glueType] as string;
-    return type.replace(/\s+/g, '') === expected.replace(/\s+/g, '') || (c.glueType === 'timestamp' && type.startsWith('timestamp')) ? [] : [`${c.name} is ${type}, not ${expected}`];
-  });
-  if (wrong.length === 0) return { check, table, status: 'ACTIVE', message: `The Glue table ${table} has the capture schema.` };
-  return {
-    check,
-    table,
-    status: 'FAILED',
-    message: `The Glue table ${deps.database}.${table} differs from the capture schema (${wrong.join('; ')}): it was edited outside the product, and Firehose converts records with it. Redeploy the environment (cdk deploy) to restore it, then run 'inference-tables repair' to replay the records it refused.`,
-  };
-}
-
 /** No record of the endpoint waits under the delivery's error prefix. */
 async function deliveryErrors(store: ObjectStore, endpoint: string, table: string): Promise<HealthCheck> {
   const check = 'delivery-errors';
@@ -213,6 +175,7 @@ export async function checkEndpoint(deps: RefreshDeps, endpoint: string, options
     ...(options.schedule ? [freshness(deps, endpoint, table, now)] : []),
     ...(options.schedule && deps.engine ? [coverage({ ...deps, engine: deps.engine }, endpoint, table, now)] : []),
     ...(options.schedule && deps.engine && deps.dialect === 'athena' ? [catalogSchema({ ...deps, engine: deps.engine }, endpoint, table)] : []),
+    ...(options.schedule && deps.streams ? [conversionSchema({ ...deps, streams: deps.streams }, endpoint, table)] : []),
   ]);
   return tableHealth(endpoint, checks, now);
 }

@@ -4,7 +4,7 @@ import { parquetReadObjects } from 'hyparquet';
 import type { Config } from '../core/config/index.js';
 import type { EndpointRun, UnpackTask } from '../core/refresh-steps.js';
 import { UNROUTED_ENDPOINT, tableName } from '../core/names.js';
-import type { MetricsPublisher, ObjectStore, QueryEngine, StoredObject } from '../core/ports.js';
+import type { DeliveryStreams, MetricsPublisher, ObjectStore, QueryEngine, StoredObject } from '../core/ports.js';
 import { type Dialect, commitStatements } from '../core/refresh-sql.js';
 import { type CapturedRow, PAYLOAD_COLUMNS_READ, type UnpackSummary, addSummary, emptySummary, unpackCapturedRows } from '../core/unpack-batch.js';
 import { type ColumnType, type FeatureColumn, declaredColumns, declaredSignature, featureColumnName, mergeColumns } from '../core/unpacked-schema.js';
@@ -38,6 +38,8 @@ export interface RefreshDeps {
   readonly publisher?: MetricsPublisher;
   /** Publishes the health of the tables after each run (embedded metric format on AWS). */
   readonly healthPublisher?: MetricsPublisher;
+  /** The capture streams' conversion settings (`doctor --env`). */
+  readonly streams?: DeliveryStreams;
 }
 
 /** Files listed again behind the watermark: S3 stamps an object when its upload starts, so one can appear later than a newer one. */
