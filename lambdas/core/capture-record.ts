@@ -84,6 +84,11 @@ export const captureRecordSchema = z.strictObject({
     glueType: 'string',
     description: 'Identity of the caller (IAM principal ARN, API key id or local token name); never the secret.',
   }),
+  request_format: column('request_format', z.string().nullish(), {
+    glueType: 'string',
+    description:
+      'Input format the proxy read the request in: `dataframe_split`, `dataframe_records`, `instances`, `inputs`, `csv`, `messages`, `prompt` or `input`; null when the request was refused before (and in files of releases before it).',
+  }),
   endpoint: column('endpoint', z.string().min(1), {
     glueType: 'string',
     description: 'Endpoint name (partition).',
@@ -177,11 +182,9 @@ export function conversionProblem(record: unknown): string | null {
       return `${name}: not a ${payloadColumns.find((c) => c.name === name)?.glueType}`;
     }
   }
-  if (Object.keys(r).length > COLUMN_CHECKS.length) {
-    const extra = Object.keys(r).filter((k) => !(k in captureRecordSchema.shape));
-    if (extra.length > 0) return `unknown field ${extra[0]}`;
-  }
-  return null;
+  // Records of earlier releases lack the columns added since, so the count alone says nothing.
+  const extra = Object.keys(r).find((k) => !Object.hasOwn(captureRecordSchema.shape, k));
+  return extra === undefined ? null : `unknown field ${extra}`;
 }
 
 /** Formats an epoch-millisecond instant as the record's `request_time` text and `date`. */

@@ -65,6 +65,8 @@ export interface InvocationFacts {
   readonly metadata: Readonly<Record<string, string>>;
   readonly servedEntityId: string | null;
   readonly requester: string | null;
+  /** The input format the request was read in (`csv` for CSV); null when it was refused first. */
+  readonly requestFormat?: string | null;
   /** Codes already known, e.g. the body was over the size limit and never read whole. */
   readonly loggingErrorCodes?: readonly string[];
 }
@@ -120,6 +122,7 @@ export function buildCaptureRecord(facts: InvocationFacts, settings: CaptureSett
     served_entity_id: facts.servedEntityId,
     logging_error_codes: [...codes],
     requester: facts.requester?.toWellFormed() ?? null,
+    request_format: facts.requestFormat ?? null,
     endpoint: facts.endpoint,
     date,
   };

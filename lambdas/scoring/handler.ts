@@ -115,6 +115,7 @@ export function scoringFunction(deps: ScoringDependencies) {
         : router.chooseForModel(route.model, route.ref);
     const parsed = parseScoringRequest(header(event, 'content-type'), body);
     trace.clientRequestId = parsed.clientRequestId;
+    trace.requestFormat = parsed.kind === 'csv' ? 'csv' : parsed.format;
 
     const entity = trace.entity;
     const backend = backendOf(entity);

@@ -20,6 +20,8 @@ export interface Trace {
   target?: CaptureTarget;
   entity?: ServedEntity;
   clientRequestId?: string | null;
+  /** The input format the request was read in, once it was (the capture record's `request_format`). */
+  requestFormat?: string;
   executionTimeMs: number | null;
   loggingErrorCodes: string[];
   /** The request body is not captured (never read whole, e.g. over the size limit). */
@@ -174,6 +176,7 @@ async function captureAnswered(sink: CaptureSink, request: Answered): Promise<vo
       },
       servedEntityId: trace.entity?.servedEntityId ?? null,
       requester: requesterOf(request.event),
+      requestFormat: trace.requestFormat ?? null,
       loggingErrorCodes: trace.loggingErrorCodes,
     },
     target.settings,
