@@ -91,9 +91,13 @@ export function fits(value: unknown, declared: ColumnType): boolean {
   return declared === 'DOUBLE' && actual === 'BIGINT';
 }
 
-/** The value as stored: objects and lists become JSON text. */
+/**
+ * The value as stored: objects and lists become JSON text, and text is made well-formed (a lone
+ * surrogate, valid in a JSON escape, has no UTF-8 form: it would make the staged rows unreadable).
+ */
 export function storedValue(value: unknown): unknown {
   if (value === undefined) return null;
+  if (typeof value === 'string') return value.toWellFormed();
   return typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
 }
 

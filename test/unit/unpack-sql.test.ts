@@ -1,0 +1,230 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CapturedRow, unpackCapturedRows } from '../../lambdas/core/unpack-batch.js';
+import { type SqlUnpack, sqlLeftovers, sqlPredictions, sqlSummary, sqlUnpackOf, takenBySql } from '../../lambdas/core/unpack-sql.js';
+import type { Signature } from '../../lambdas/core/unpacked-schema.js';
+
+/**
+ * Parity of the two unpack paths: the engine's statements (DuckDB) on the requests they take,
+ * plus the JavaScript unpacker on the rest, write exactly the rows the JavaScript unpacker
+ * writes alone, after the commit's casts.
+ */
+
+const IRIS: Signature = {
+  inputs: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((name) => ({ name, type: 'double' as const })),
+  outputs: [{ type: 'long' }],
+};
+const MIXED: Signature = {
+  inputs: [
+    { name: 'amount', type: 'double' },
+    { name: 'count', type: 'long' },
+    { name: 'Country Code', type: 'string' },
+    { name: 'is_new', type: 'boolean' },
+  ],
+  outputs: [{ type: 'double' }],
+};
+const LABELS: Signature = { inputs: [{ name: 'text', type: 'string' }], outputs: [{ type: 'string' }] };
+
+let n = 0;
+function row(format: string | null, request: string | null, response: string | null, status = 200): CapturedRow & { request_format: string | null } {
+  n++;
+  return {
+    request_id: `r${String(n).padStart(4, '0')}`,
+    client_request_id: n % 3 === 0 ? `c${n}` : null,
+    timestamp_ms: Date.UTC(2026, 10, 30, n % 24, n % 60) + n,
+    status_code: status,
+    request,
+    response,
+    request_metadata: { model_name: 'm', model_version: String(1 + (n % 2)) },
+    date: '2026-11-30',
+    request_format: format,
+  };
+}
+const j = JSON.stringify;
+
+/** Requests of every shape: clean ones the engine takes, and each thing it must leave. */
+function irisCorpus() {
+  const cols = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+  const v = [5.1, 3.5, 1.4, 0.2];
+  const preds = (k: number) => j({ predictions: Array.from({ length: k }, (_, i) => i % 3) });
+  return [
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v, [6, 3, 4.5, 1.5]] } }), preds(2)),
+    row('dataframe_split', j({ dataframe_split: { columns: [...cols].reverse(), data: [v] }, client_request_id: 'x' }), preds(1)),
+    row('dataframe_split', j({ dataframe_split: { index: [7], columns: cols, data: [[1, 2, 3, null]] } }), j([2])),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [] } }), preds(0)),
+    row('dataframe_split', j({ dataframe_split: { columns: [0, 1, 2, 3], data: [v] } }), preds(1)),
+    row('dataframe_split', j({ dataframe_split: { columns: [...cols.slice(0, 3), 'extra'], data: [v] } }), preds(1)),
+    row('dataframe_split', j({ dataframe_split: { data: [v] } }), preds(1)),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [[5.1, 'x', 1, 1]] } }), preds(1)),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), preds(2)),
+    row('dataframe_split', '{"dataframe_split": {"columns": ["sepal_length","sepal_width","petal_length","petal_width"], "data": [[1e400, -0, 0.30000000000000004, 1E2]]}}', preds(1)),
+    row('dataframe_split', '{"dataframe_split": {"columns": ["sepal_length","sepal_width","petal_length","petal_width"], "data": [[-0.0, 1.50, 2e-3, 7]]}}', '{"predictions": [1.0]}'),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [[[1], 2, 3, 4]] } }), preds(1)),
+    row('dataframe_records', j({ dataframe_records: [Object.fromEntries(cols.map((c, i) => [c, v[i]])), { petal_width: 1, petal_length: 2, sepal_width: 3, sepal_length: 4 }] }), preds(2)),
+    row('dataframe_records', j({ dataframe_records: [{ sepal_length: 1, sepal_width: 2, petal_length: 3 }] }), preds(1)),
+    row('dataframe_records', j({ dataframe_records: [{ sepal_length: 1, sepal_width: 2, petal_length: 3, petal_width: null }] }), preds(1)),
+    row('dataframe_records', j({ dataframe_records: [] }), preds(0)),
+    row('instances', j({ instances: [v, [1, 2, 3, 4]] }), preds(2)),
+    row('instances', j({ instances: [Object.fromEntries(cols.map((c, i) => [c, v[i]]))] }), preds(1)),
+    row('instances', j({ instances: [[1, 2, 3]] }), preds(1)),
+    row('instances', j({ instances: [1, 2] }), preds(2)),
+    row('instances', j({ instances: [] }), preds(0)),
+    row('inputs', j({ inputs: Object.fromEntries(cols.map((c, i) => [c, [v[i], i]])) }), preds(2)),
+    row('inputs', j({ inputs: Object.fromEntries(cols.map((c, i) => [c, v[i]])) }), preds(1)),
+    row('inputs', j({ inputs: [v] }), preds(1)),
+    row('inputs', j({ inputs: Object.fromEntries(cols.map((c) => [c, []])) }), preds(0)),
+    // Answers the engine leaves: probabilities, objects, columns, counts that differ, not JSON.
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), j({ predictions: [[0.1, 0.9]] })),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), j({ predictions: [{ label: 1, probability: [0.2, 0.8] }] })),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), j({ predictions: { out: [1] } })),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), j({ predictions: ['setosa'] })),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), j({ predictions: [9007199254740993] })),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), 'not json'),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), j({ error: 'x' })),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), j({ predictions: [1] }), 500),
+    row('dataframe_split', null, j({ predictions: [1] })),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), null),
+    // Formats the engine never takes, and files of releases without the column.
+    row('csv', 'sepal_length,sepal_width,petal_length,petal_width\n1,2,3,4\n', preds(1)),
+    row(null, j({ dataframe_split: { columns: cols, data: [v] } }), preds(1)),
+  ];
+}
+
+function mixedCorpus() {
+  const cols = ['amount', 'count', 'Country Code', 'is_new'];
+  const split = (data: unknown[][]) => j({ dataframe_split: { columns: cols, data } });
+  const out = (k: number) => j({ predictions: Array.from({ length: k }, (_, i) => i + 0.25) });
+  return [
+    row('dataframe_split', split([[1.5, 3, 'FR', true], [2, -7, 'ÄÖ "q"\n\u00e9', false]]), out(2)),
+    row('dataframe_split', split([[null, null, null, null]]), j({ predictions: [null] })),
+    row('dataframe_split', split([[1, 3.0, 'FR', true]]), out(1)),
+    row('dataframe_split', split([[1, 9007199254740993, 'FR', true]]), out(1)),
+    row('dataframe_split', split([[1, 3, 42, true]]), out(1)),
+    row('dataframe_split', split([[1, 3, 'FR', 'yes']]), out(1)),
+    row('dataframe_split', split([[1, 3, { a: 1 }, true]]), out(1)),
+    row('dataframe_split', '{"dataframe_split": {"columns": ["amount","count","Country Code","is_new"], "data": [[1, 2, "\\ud800", true]]}}', out(1)),
+    row('dataframe_split', '{"dataframe_split": {"columns": ["amount","count","Country Code","is_new"], "data": [[1, 2, "\\u00e9\\t\\"", true]]}}', j({ predictions: [1e21, 2] }).replace('2]', '2.5e-7]').replace('[1e+21,', '[1e21,')),
+    row('dataframe_records', j({ dataframe_records: [{ is_new: false, 'Country Code': 'DE', count: 0, amount: -3.25 }] }), j([7])),
+    row('inputs', j({ inputs: { amount: [1], count: [2], 'Country Code': ['x'], is_new: [true] } }), j({ predictions: ['0.5'] })),
+  ];
+}
+
+function labelsCorpus() {
+  return [
+    row('instances', j({ instances: [['hello'], ['wörld']] }), j({ predictions: ['pos', 'neg'] })),
+    row('inputs', j({ inputs: { text: ['a', 'b'] } }), j({ predictions: ['x', null] })),
+    row('dataframe_records', j({ dataframe_records: [{ text: 'a' }] }), j({ predictions: [true] })),
+    row('dataframe_records', j({ dataframe_records: [{ text: 'a' }] }), j({ predictions: [1] })),
+  ];
+}
+
+let dir: string;
+let db: DuckDBInstance;
+let con: DuckDBConnection;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'it-unpack-sql-'));
+  db = await DuckDBInstance.create(':memory:');
+  con = await db.connect();
+});
+afterAll(async () => {
+  con.closeSync();
+  db.closeSync();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const rowsOf = async (sql: string) => (await con.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+
+/** The payload rows as a table with the payload file's types. */
+async function payloadTable(name: string, rows: readonly ReturnType<typeof row>[]): Promise<string> {
+  const file = join(dir, `${name}.jsonl`);
+  await writeFile(file, rows.map((r) => j({ ...r, timestamp_ms: Number(r.timestamp_ms) })).join('\n'));
+  await con.run(`CREATE OR REPLACE TABLE ${name} AS SELECT * FROM read_json('${file}', format = 'newline_delimited', columns = {
+    request_id: 'VARCHAR', client_request_id: 'VARCHAR', timestamp_ms: 'BIGINT', status_code: 'INTEGER', request: 'VARCHAR', response: 'VARCHAR',
+    request_metadata: 'MAP(VARCHAR, VARCHAR)', "date": 'VARCHAR', request_format: 'VARCHAR'})`);
+  return name;
+}
+
+/** Staged JavaScript rows read with the commit's types and casts, as the MERGE would insert them. */
+async function committed(name: string, lines: readonly string[], sql: SqlUnpack): Promise<string> {
+  const file = join(dir, `${name}.jsonl`);
+  await writeFile(file, lines.join('\n'));
+  const types = sql.features.map((f) => `${JSON.stringify(f.column)}: '${f.type}'`).join(', ');
+  await con.run(`CREATE OR REPLACE TABLE ${name} AS SELECT * FROM read_json('${file}', format = 'newline_delimited', columns = {
+    request_id: 'VARCHAR', client_request_id: 'VARCHAR', row_index: 'INTEGER', timestamp_ms: 'BIGINT', "date": 'VARCHAR', model_name: 'VARCHAR',
+    model_version: 'VARCHAR', ${types}, prediction: 'VARCHAR', probabilities: 'DOUBLE[]'})`);
+  return name;
+}
+
+const cast = (sql: SqlUnpack, table: string) =>
+  `SELECT request_id, client_request_id, row_index, timestamp_ms, "date", model_name, model_version, ${sql.features.map((f) => `TRY_CAST("${f.column}" AS ${f.type}) AS "${f.column}"`).join(', ')}, TRY_CAST(prediction AS ${sql.outcome}) AS prediction, probabilities FROM ${table}`;
+
+async function parity(signature: Signature, corpus: ReturnType<typeof row>[], tag: string) {
+  const sql = sqlUnpackOf(signature) as SqlUnpack;
+  const source = await payloadTable(`payload_${tag}`, corpus);
+  // The JavaScript unpacker alone, on every row.
+  const alone = unpackCapturedRows(corpus, signature);
+  await committed(`js_${tag}`, alone.predictions, sql);
+  // The engine on the rows it takes; the JavaScript unpacker on its leftovers and on the rest.
+  await con.run(`CREATE OR REPLACE TABLE sql_${tag} AS ${sqlPredictions('duckdb', sql, source)}`);
+  const leftovers = (await rowsOf(sqlLeftovers('duckdb', sql, source))).map(
+    (r) => ({ ...r, request_metadata: { model_name: r.model_name, model_version: r.model_version } }) as unknown as CapturedRow,
+  );
+  const rest = corpus.filter((r) => !takenBySql(sql, r.status_code, r.request_format));
+  const js = unpackCapturedRows([...rest, ...leftovers], signature);
+  await committed(`left_${tag}`, js.predictions, sql);
+  const both = `(${cast(sql, `sql_${tag}`)} UNION ALL ${cast(sql, `left_${tag}`)})`;
+  const missing = await rowsOf(`${cast(sql, `js_${tag}`)} EXCEPT ALL SELECT * FROM ${both}`);
+  const extra = await rowsOf(`SELECT * FROM ${both} EXCEPT ALL ${cast(sql, `js_${tag}`)}`);
+  const summary = (await rowsOf(sqlSummary('duckdb', sql, source)))[0] as Record<string, unknown>;
+  return { alone, js, missing, extra, summary, engine: (await rowsOf(`SELECT count(*) AS n FROM sql_${tag}`))[0]?.n, leftovers: leftovers.length };
+}
+
+describe('the unpack in SQL', () => {
+  it('writes, with the JavaScript unpacker on what it leaves, exactly the rows of the JavaScript unpacker alone (iris)', async () => {
+    const p = await parity(IRIS, irisCorpus(), 'iris');
+    expect(p.missing).toEqual([]);
+    expect(p.extra).toEqual([]);
+    // The engine took the clean requests; the rest kept their reasons and counts.
+    expect(Number(p.engine)).toBe(13);
+    expect(p.leftovers).toBeGreaterThanOrEqual(15);
+    expect(p.js.rejects.map((r) => r.reason).sort()).toEqual(p.alone.rejects.map((r) => r.reason).sort());
+    expect(p.js.summary.disagreements).toEqual(p.alone.summary.disagreements);
+    expect(Number(p.summary.requests) + p.js.summary.requests).toBe(p.alone.summary.requests);
+    expect(Number(p.summary.predictions) + p.js.summary.predictions).toBe(p.alone.summary.predictions);
+  });
+
+  it('keeps every declared type exact: doubles, integers JavaScript holds, text with escapes, booleans, nulls', async () => {
+    const p = await parity(MIXED, mixedCorpus(), 'mixed');
+    expect(p.missing).toEqual([]);
+    expect(p.extra).toEqual([]);
+    expect(Number(p.engine)).toBeGreaterThanOrEqual(5);
+    expect(p.js.rejects.map((r) => r.reason).sort()).toEqual(p.alone.rejects.map((r) => r.reason).sort());
+  });
+
+  it('leaves predictions of another type than the declared one to the JavaScript unpacker', async () => {
+    const p = await parity(LABELS, labelsCorpus(), 'labels');
+    expect(p.missing).toEqual([]);
+    expect(p.extra).toEqual([]);
+    expect(p.js.rejects.map((r) => r.reason).sort()).toEqual(p.alone.rejects.map((r) => r.reason).sort());
+  });
+
+  it('reports what it unpacked: requests, predictions, their dates and hours', async () => {
+    const p = await parity(IRIS, irisCorpus(), 'iris2');
+    const dates = p.summary.dates as string[];
+    expect(dates).toEqual(['2026-11-30']);
+    expect((p.summary.hours as number[]).every((h) => Number(h) % 3_600_000 === 0)).toBe(true);
+  });
+
+  it('takes no endpoint whose signature leaves types to the data', () => {
+    expect(sqlUnpackOf(undefined)).toBeNull();
+    expect(sqlUnpackOf({ inputs: IRIS.inputs })).toBeNull();
+    expect(sqlUnpackOf({ inputs: [{ name: 'a"b', type: 'double' }], outputs: [{ type: 'long' }] })).toBeNull();
+    expect(takenBySql(sqlUnpackOf(IRIS), 200, 'csv')).toBe(false);
+    expect(takenBySql(sqlUnpackOf(IRIS), 404, 'inputs')).toBe(false);
+    expect(takenBySql(sqlUnpackOf(IRIS), 201, 'inputs')).toBe(true);
+  });
+});
