@@ -97,7 +97,7 @@ async function sinkRun(): Promise<{ records: number; seconds: number; perSecond:
   for (let i = 0; i < SINK_RECORDS; i += 1000) {
     const batch: CaptureRecord[] = [];
     for (let j = i; j < Math.min(i + 1000, SINK_RECORDS); j++) {
-      batch.push(irisRecord(j, { clientRequestId: 'bench', receivedAtMs: Date.now(), body: payload, response }));
+      batch.push(irisRecord(j, { clientRequestId: 'bench', receivedAtMs: Date.now(), body: payload, response, format: 'dataframe_split' }));
     }
     batches.push(batch);
   }
@@ -116,7 +116,7 @@ async function sinkRun(): Promise<{ records: number; seconds: number; perSecond:
 async function walRun(sync: boolean): Promise<number> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-wal-'));
   const stream = await LocalDeliveryStream.open({ dataDir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30, syncWrites: sync });
-  const records = Array.from({ length: WAL_PUTS }, (_, i) => irisRecord(i, { clientRequestId: 'bench', receivedAtMs: Date.now(), body: payload, response: '{"predictions":[0,0,0]}' }));
+  const records = Array.from({ length: WAL_PUTS }, (_, i) => irisRecord(i, { clientRequestId: 'bench', receivedAtMs: Date.now(), body: payload, response: '{"predictions":[0,0,0]}', format: 'dataframe_split' }));
   let next = 0;
   const start = performance.now();
   await Promise.all(

@@ -58,21 +58,21 @@ function batchSize(r: number): number {
 }
 
 /** The body of the i-th request in one of the five input formats, and its response. */
-function request(i: number, rows: number[][]): { body: string; response: string } {
+function request(i: number, rows: number[][]): { body: string; response: string; format: string } {
   const predictions = rows.map((r) => (r[2]! < 2.5 ? 0 : r[3]! < 1.7 ? 1 : 2));
   const response = JSON.stringify({ predictions });
   const records = () => rows.map((r) => Object.fromEntries(FEATURES.map((f, j) => [f, r[j]])));
   switch (i % 5) {
     case 0:
-      return { body: JSON.stringify({ client_request_id: `c-${i}`, dataframe_split: { columns: FEATURES, data: rows } }), response };
+      return { body: JSON.stringify({ client_request_id: `c-${i}`, dataframe_split: { columns: FEATURES, data: rows } }), response, format: 'dataframe_split' };
     case 1:
-      return { body: JSON.stringify({ client_request_id: `c-${i}`, dataframe_records: records() }), response };
+      return { body: JSON.stringify({ client_request_id: `c-${i}`, dataframe_records: records() }), response, format: 'dataframe_records' };
     case 2:
-      return { body: JSON.stringify({ client_request_id: `c-${i}`, instances: records() }), response };
+      return { body: JSON.stringify({ client_request_id: `c-${i}`, instances: records() }), response, format: 'instances' };
     case 3:
-      return { body: JSON.stringify({ client_request_id: `c-${i}`, inputs: Object.fromEntries(FEATURES.map((f, j) => [f, rows.map((r) => r[j])])) }), response };
+      return { body: JSON.stringify({ client_request_id: `c-${i}`, inputs: Object.fromEntries(FEATURES.map((f, j) => [f, rows.map((r) => r[j])])) }), response, format: 'inputs' };
     default:
-      return { body: `${FEATURES.join(',')}\n${rows.map((r) => r.join(',')).join('\n')}\n`, response };
+      return { body: `${FEATURES.join(',')}\n${rows.map((r) => r.join(',')).join('\n')}\n`, response, format: 'csv' };
   }
 }
 
@@ -87,7 +87,7 @@ async function generate(dataDir: string): Promise<void> {
       const n = batchSize(next());
       predictions += n;
       const rows = Array.from({ length: n }, () => FEATURES.map((_, k) => Math.round((1 + next() * (k < 2 ? 6 : 3)) * 10) / 10));
-      const { body, response } = request(j, rows);
+      const { body, response, format } = request(j, rows);
       batch.push(
         irisRecord(j, {
           clientRequestId: j % 5 === 4 ? null : `c-${j}`,
@@ -95,6 +95,7 @@ async function generate(dataDir: string): Promise<void> {
           receivedAtMs: start + Math.floor((j / REQUESTS) * 3 * DAY_MS),
           body,
           response,
+          format,
         }),
       );
     }

@@ -58,6 +58,8 @@ export interface CommitPlan {
   readonly labelsAfter: Date;
   /** Dates the unpacked table holds, first and last, for the label statements. */
   readonly dateRange: { readonly first: string; readonly last: string } | null;
+  /** Tables of the engine's unpack of this run (`unpack-sql.ts`): their predictions are merged beside the staged rows, then they are dropped. */
+  readonly engineTables?: readonly TableRef[];
 }
 
 const ATHENA_TYPES: Readonly<Record<string, string>> = {
@@ -240,6 +242,16 @@ FROM ${plan.labels.sql} WHERE client_request_id IS NOT NULL AND TRY_CAST(label A
 ORDER BY uploaded_at DESC, client_request_id LIMIT ${limit}`;
 }
 
+/** The staged rows, and the engine's predictions beside them: one source of the same columns. */
+function stagedSource(plan: CommitPlan): string {
+  const tables = plan.engineTables ?? [];
+  if (tables.length === 0) return plan.stagedPredictions.sql;
+  const columns = stagedPredictionColumns(plan)
+    .map(([c]) => q(c))
+    .join(', ');
+  return `(SELECT ${columns} FROM ${plan.stagedPredictions.sql}${tables.map((t) => `\nUNION ALL SELECT ${columns} FROM ${t.sql} WHERE clean AND row_index IS NOT NULL`).join('')})`;
+}
+
 function mergePredictions(plan: CommitPlan, dates: readonly string[]): string {
   const d = plan.dialect;
   const staged = new Set(Object.keys(plan.stagedTypes));
@@ -253,7 +265,7 @@ USING (
     s.model_name, s.model_version, s.model_name || '/' || s.model_version AS model_id,
     ${[...features, `TRY_CAST(s.prediction AS ${plan.predictionType}) AS prediction`].join(', ')}, s.probabilities,
     TRY_CAST(l.label AS ${plan.predictionType}) AS label, l.labeled_at, ${timestampLiteral(plan.startedAt)} AS unpacked_at
-  FROM (SELECT *, row_number() OVER (PARTITION BY request_id, row_index ORDER BY timestamp_ms) AS rn FROM ${plan.stagedPredictions.sql}) s
+  FROM (SELECT *, row_number() OVER (PARTITION BY request_id, row_index ORDER BY timestamp_ms) AS rn FROM ${stagedSource(plan)}) s
   LEFT JOIN ${latestLabels(plan, false)} l ON l.client_request_id = s.client_request_id AND l.row_index = s.row_index
   WHERE s.rn = 1 AND s."date" IN (${dates.map(literal).join(', ')})
 ) u
@@ -345,5 +357,6 @@ export function commitStatements(plan: CommitPlan): string[] {
     }
   }
   if (plan.dates.length > 0) out.push(dropStaging(d, plan.stagedPredictions), dropStaging(d, plan.stagedRejects));
+  for (const t of plan.engineTables ?? []) out.push(`DROP TABLE IF EXISTS ${t.sql}`);
   return out;
 }

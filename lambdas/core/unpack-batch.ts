@@ -14,6 +14,8 @@ import {
 
 /** The payload file columns the unpack step reads (`date` is a partition, taken from the file's key). */
 export const PAYLOAD_COLUMNS_READ = ['request_id', 'client_request_id', 'timestamp_ms', 'status_code', 'request', 'response', 'request_metadata'] as const;
+/** What decides, before the bodies are read, whether the engine unpacks a row (files of earlier releases lack `request_format`). */
+export const PAYLOAD_ROUTING_COLUMNS = ['status_code', 'request_format'] as const;
 
 /** A payload row as read from a captured file. */
 export interface CapturedRow {
@@ -66,6 +68,8 @@ export interface UnpackSummary {
   max_timestamp_ms: number;
   /** Payload files that could not be read, moved aside (`_quarantine/`) with the reason. */
   quarantined: QuarantinedFile[];
+  /** Payload rows left to the engine's unpack (`unpack-sql.ts`); absent in summaries of earlier releases. */
+  engine_rows?: number;
 }
 
 /** A payload file the unpack could not read, moved out of its table. */
@@ -98,6 +102,7 @@ export function addSummary(into: UnpackSummary, more: UnpackSummary): UnpackSumm
   into.max_timestamp_ms = Math.max(into.max_timestamp_ms, more.max_timestamp_ms);
   // Summaries staged by an earlier release have no list of quarantined files.
   into.quarantined = [...(into.quarantined ?? []), ...(more.quarantined ?? [])];
+  into.engine_rows = (into.engine_rows ?? 0) + (more.engine_rows ?? 0);
   return into;
 }
 

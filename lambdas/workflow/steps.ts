@@ -1,15 +1,15 @@
 import { once } from 'node:events';
 import { type Gzip, constants, createGzip } from 'node:zlib';
-import { parquetReadObjects } from 'hyparquet';
 import type { Config } from '../core/config/index.js';
 import type { EndpointRun, UnpackTask } from '../core/refresh-steps.js';
 import { UNROUTED_ENDPOINT, tableName } from '../core/names.js';
 import type { DeliveryStreams, MetricsPublisher, ObjectStore, QueryEngine, StoredObject } from '../core/ports.js';
 import { type Dialect, commitStatements } from '../core/refresh-sql.js';
-import { type CapturedRow, PAYLOAD_COLUMNS_READ, type UnpackSummary, addSummary, emptySummary, unpackCapturedRows } from '../core/unpack-batch.js';
+import { type CapturedRow, type UnpackSummary, addSummary, emptySummary, unpackCapturedRows } from '../core/unpack-batch.js';
 import { type ColumnType, type FeatureColumn, declaredColumns, declaredSignature, featureColumnName, mergeColumns } from '../core/unpacked-schema.js';
 import { REFRESH_ROOT, endpointFailureKey, runPrefix, stateKey, tableRef } from './paths.js';
 import { StoreReadError, quarantineFile, storeReader } from './quarantine.js';
+import { engineUnpackOf, rowsForJavaScript, unpackInEngine } from './engine-unpack.js';
 import { consumeReplay } from './replay.js';
 import { commitMaintenance, dueMaintenance } from './maintenance.js';
 
@@ -165,6 +165,8 @@ export async function unpackTask(deps: RefreshDeps, task: UnpackTask): Promise<{
   const manifest = await readJson<{ files: (Omit<StoredObject, 'lastModified'> & { lastModified: string })[] }>(deps.store, task.manifest);
   if (!manifest) throw new Error(`Task manifest ${task.manifest} is missing`);
   const signature = declaredSignature(deps.config, task.endpoint);
+  // Rows of the engine's formats are read by the commit's statements, not here.
+  const engineRows = engineUnpackOf(deps, task.endpoint);
   const predictions = new GzipJsonLines();
   const rejects = new GzipJsonLines();
   const summary = emptySummary();
@@ -174,7 +176,9 @@ export async function unpackTask(deps: RefreshDeps, task: UnpackTask): Promise<{
     if (!date) throw new Error(`Payload file ${f.key} is not in a date partition`);
     let rows: Omit<CapturedRow, 'date'>[];
     try {
-      rows = (await parquetReadObjects({ file, columns: [...PAYLOAD_COLUMNS_READ] })) as Omit<CapturedRow, 'date'>[];
+      const read = await rowsForJavaScript(file, engineRows);
+      rows = read.rows;
+      summary.engine_rows = (summary.engine_rows ?? 0) + read.engineRows;
     } catch (error) {
       // The store failing is retried; a file that is not a readable payload file must not
       // hold back every file and run after it: it leaves the table, with its reason.
@@ -208,6 +212,7 @@ export async function prepareCommit(deps: RefreshDeps, run: EndpointRun): Promis
   for (const o of summaries) {
     addSummary(summary, (await readJson<UnpackSummary>(deps.store, o.key)) as UnpackSummary);
   }
+  const engineTables = await unpackInEngine(deps, run, summary);
   const state = await readEndpointState(deps.store, run.endpoint);
   const signature = declaredSignature(deps.config, run.endpoint);
   const observed = Object.fromEntries(Object.entries(summary.features).map(([f, t]) => [f, t ?? 'VARCHAR'])) as Record<string, ColumnType>;
@@ -248,6 +253,7 @@ export async function prepareCommit(deps: RefreshDeps, run: EndpointRun): Promis
     dates: hasRows ? summary.dates : [],
     labelsAfter: new Date(state.labels_through),
     dateRange: newLabels && first && last ? { first, last } : null,
+    engineTables,
   });
   const maintenance = dueMaintenance(state.maintained_on, run.started_at);
   if (maintenance) statements.push(...commitMaintenance(deps, run.endpoint, maintenance));

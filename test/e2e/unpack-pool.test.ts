@@ -35,7 +35,8 @@ async function capture(dataDir: string): Promise<void> {
               ? `${FEATURES.join(',')}\n${rows.map((r) => r.join(',')).join('\n')}\n`
               : // A string where a double is declared: rejected with the reason.
                 JSON.stringify({ dataframe_records: [{ sepal_length: 'wide', sepal_width: 1, petal_length: 1, petal_width: 1 }] });
-      return irisRecord(i, { clientRequestId: `c-${i}`, receivedAtMs: start + i * 60_000, body, response: i % 4 === 3 ? '{"predictions":[0]}' : response });
+      const format = i % 4 === 0 ? 'dataframe_split' : i % 4 === 2 ? 'csv' : 'dataframe_records';
+      return irisRecord(i, { clientRequestId: `c-${i}`, receivedAtMs: start + i * 60_000, body, response: i % 4 === 3 ? '{"predictions":[0]}' : response, format });
     });
     await stream.put(records);
     await stream.close();
