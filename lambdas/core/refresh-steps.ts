@@ -76,7 +76,8 @@ export const REFRESH_STEP_SPECS = {
   Plan: { handler: 'plan', timeoutMinutes: 5, memoryMb: 512, input: refreshInputSchema },
   // Unpacking holds a task's rows in memory.
   UnpackTask: { handler: 'unpack', timeoutMinutes: 10, memoryMb: 2048, input: unpackTaskSchema },
-  PrepareCommit: { handler: 'prepare', timeoutMinutes: 2, memoryMb: 512, input: endpointRunSchema },
+  // The engine's unpack (a query it waits for) and the JavaScript unpack of what the engine leaves.
+  PrepareCommit: { handler: 'prepare', timeoutMinutes: 15, memoryMb: 2048, input: endpointRunSchema },
   // Lambda's limit: the metrics of the windows one run touched, a day's rows in memory.
   ComputeMetrics: { handler: 'metrics', timeoutMinutes: 15, memoryMb: 4096, input: endpointRunSchema },
   FinishEndpoint: { handler: 'finish', timeoutMinutes: 5, memoryMb: 512, input: endpointRunSchema },

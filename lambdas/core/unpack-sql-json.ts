@@ -106,7 +106,8 @@ export function typed(j: JsonSql, type: ColumnType, v: string): { fits: string; 
     case 'DOUBLE':
       // Unquoted, a JSON scalar that is not true, false or null is a number: it fits when it
       // casts to a finite double. -0 is written 0 by the JavaScript path: leave it there.
-      return { fits: `(${isNull} OR (${j.finite(num)} AND NOT (${num} = 0 AND starts_with(${t}, '-'))))`, value: num };
+      // The value is what the JavaScript path writes: a non-finite number as NULL, -0 as 0.
+      return { fits: `(${isNull} OR (${j.finite(num)} AND NOT (${num} = 0 AND starts_with(${t}, '-'))))`, value: `CASE WHEN ${j.finite(num)} THEN ${num} + 0.0 END` };
     case 'BIGINT': {
       // An integer token reads back as itself; JavaScript holds it exactly below 2^53.
       const int = `TRY_CAST(${t} AS BIGINT)`;
@@ -123,6 +124,7 @@ export function typed(j: JsonSql, type: ColumnType, v: string): { fits: string; 
 /** A prediction as staged (text, cast to the table's type by the commit). */
 export function predictionText(j: JsonSql, v: string): string {
   const t = j.text(v);
-  return `CASE WHEN ${v} IS NULL OR ${t} = 'null' THEN NULL WHEN starts_with(${t}, '"') THEN ${j.str(v)} ELSE ${t} END`;
+  // A zero of either sign is 0, as the JavaScript path writes -0.
+  return `CASE WHEN ${v} IS NULL OR ${t} = 'null' THEN NULL WHEN starts_with(${t}, '"') THEN ${j.str(v)} WHEN TRY_CAST(${t} AS DOUBLE) = 0 THEN '0' ELSE ${t} END`;
 }
 

@@ -5,8 +5,9 @@ import type { ColumnType, FeatureColumn } from './unpacked-schema.js';
 /**
  * How the engine judges the captured requests it takes, in two forms that define the same two
  * relations for `unpack-sql.ts`: `requests` (every 2xx payload row of its formats, with `clean`
- * and `n_rows`) and `clean_rows` (one per prediction of a clean request: `n` from 1, the
- * declared features' JSON values `v1`…`vK` in declared order, the prediction `p`). DuckDB
+ * and `n_rows`) and `clean_rows` (one per prediction of a clean request, with the request's
+ * columns and `n_rows`: `n` from 1, the declared features' JSON values `v1`…`vK` in declared
+ * order, the prediction `p`). DuckDB
  * judges row by row over unnested rows (vectorized); Athena with list functions per request.
  */
 
@@ -18,6 +19,15 @@ export interface SqlUnpack {
   readonly features: readonly FeatureColumn[];
   readonly outcome: ColumnType;
 }
+
+/** The JSON types (DuckDB's json_type) a value of each declared type may not have. */
+const NOT_OF: Readonly<Record<ColumnType, readonly string[]>> = {
+  DOUBLE: ['VARCHAR', 'BOOLEAN', 'ARRAY', 'OBJECT'],
+  // 1.0 is an integer to JavaScript: the JavaScript path decides.
+  BIGINT: ['DOUBLE', 'VARCHAR', 'BOOLEAN', 'ARRAY', 'OBJECT'],
+  BOOLEAN: ['BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR', 'ARRAY', 'OBJECT'],
+  VARCHAR: ['BIGINT', 'UBIGINT', 'DOUBLE', 'BOOLEAN', 'ARRAY', 'OBJECT'],
+};
 
 const fmt = (formats: readonly string[]) => `request_format IN (${formats.map(literal).join(', ')})`;
 
@@ -104,7 +114,7 @@ function judgeInLists(j: JsonSql, sql: SqlUnpack, source: string): string {
 ), requests AS (
   SELECT *, COALESCE(${j.len('decl')}, 0) AS n_rows FROM judged
 ), clean_rows AS (
-  SELECT payload_row, request_id, client_request_id, timestamp_ms, "date", model_name, model_version, u.n,
+  SELECT payload_row, request_id, client_request_id, timestamp_ms, status_code, "date", model_name, model_version, ${j.len('decl')} AS n_rows, u.n,
     ${names.map((_, k) => `${j.at('u.r', String(k + 1))} AS v${k + 1}`).join(', ')}, ${j.at('preds', 'u.n')} AS p
   FROM judged CROSS JOIN UNNEST(decl) WITH ORDINALITY AS u(r, n)
   WHERE clean
@@ -118,66 +128,96 @@ function shapeValuesPresent(j: JsonSql, r: string, K: number): string {
 
 
 /**
- * DuckDB's judge: each shape's rows unnested once (`json_transform` parses a body once into
- * lists or structs of JSON values), the values checked column by column, and a request left
- * to the JavaScript unpacker when any of its rows fails. Vectorized throughout: no list lambda
- * touches a value (they cost more than the rest of the unpack).
+ * DuckDB's judge: every check is made per request, over all its values at once (json_type and
+ * json_array_length of wildcard paths, regular expressions over the body's text), so the rows
+ * are unnested only to be written (`json_transform` parses a body once into lists or structs
+ * of JSON values). Vectorized throughout: no list lambda touches a value, no row is checked
+ * (both cost more than the rest of the unpack). What a check cannot tell exactly goes to the
+ * JavaScript path: any run of 16 digits when an integer is declared (2^53 has 16), any
+ * exponent of three digits or 309 digits in a row for a double (past a double, which the
+ * JavaScript protocol checks refuse).
  */
 function judgeByRows(j: JsonSql, sql: SqlUnpack, source: string): string {
   const names = sql.features.map((f) => f.feature);
   const K = names.length;
   const sorted = j.array([...names].sort().map(literal));
-  const types = (path: string) => `list_distinct(json_type(body, ${literal(path)}))`;
-  const onlyType = (path: string, type: string) => `(${types(path)} = [${literal(type)}])`;
+  const distinct = (json: string, path: string) => `list_distinct(json_type(${json}, ${literal(path)}))`;
+  const only = (json: string, path: string, type: string) => `(${distinct(json, path)} = [${literal(type)}])`;
   const v = (k: number) => `v${k + 1}`;
-  const fits = [...sql.features.map((f, k) => typed(j, f.type, v(k)).fits), typed(j, sql.outcome, 'p').fits].join(' AND ');
-  const kept = 'payload_row, request_id, client_request_id, timestamp_ms, "date", model_name, model_version';
+  const notOf = (type: ColumnType) => j.array(NOT_OF[type].map(literal));
+  const cellPath = (shape: string, k: number) =>
+    ({
+      records: literal(`$[*].${JSON.stringify(names[k])}`),
+      tensor: literal(`$[*][${k}]`),
+      columns: literal(`${j.path(names[k] as string)}[*]`),
+    })[shape] as string;
+  // A split request orders its columns as it likes: the feature at each position says what its values may not be.
+  const splitTypes = names
+    .map((_, i) => `NOT list_has_any(json_type(body, ${literal(`$.data[*][${i}]`)}), CASE ${i + 1} ${sql.features.map((f, k) => `WHEN pos${k + 1} THEN ${notOf(f.type)}`).join(' ')} END)`)
+    .join(' AND ');
+  const typesOk = `CASE shape WHEN 'split' THEN ${splitTypes} ${['records', 'tensor', 'columns']
+    .map((shape) => `WHEN '${shape}' THEN ${sql.features.map((f, k) => `NOT list_has_any(json_type(body, ${cellPath(shape, k)}), ${notOf(f.type)})`).join(' AND ')}`)
+    .join(' ')} END`;
+  const predictionTypes = `CASE WHEN starts_with(rs, '[') THEN json_type(rs, '$[*]') ELSE json_type(rs, '$.predictions[*]') END`;
+  const textChecks = (text: string, types: readonly ColumnType[]) => [
+    ...(types.includes('BIGINT') ? [`NOT regexp_matches(${text}, '[0-9]{16}')`] : []),
+    ...(types.includes('DOUBLE') ? [`NOT regexp_matches(${text}, '[0-9]{309}|[eE][+-]?[0-9]{3}')`] : []),
+    // An escaped lone surrogate has no UTF-8 form: the JavaScript path decides what it becomes.
+    ...(types.includes('VARCHAR') ? [`(strpos(${text}, '\\u') = 0 OR NOT regexp_matches(${text}, '\\\\u[dD][89a-fA-F]'))`] : []),
+  ];
+  const checks = [
+    'shape IS NOT NULL',
+    'preds IS NOT NULL',
+    'len(preds) = n_rows',
+    typesOk,
+    `NOT list_has_any(${predictionTypes}, ${notOf(sql.outcome)})`,
+    ...textChecks('request', sql.features.map((f) => f.type)),
+    ...textChecks('response', [sql.outcome]),
+  ];
+  const kept = 'payload_row, request_id, client_request_id, timestamp_ms, status_code, "date", model_name, model_version, n_rows';
   const struct = literal(`[{${names.map((n) => `${JSON.stringify(n)}:"JSON"`).join(',')}}]`);
+  const first = literal(j.path(names[0] as string));
   return `${sourceCtes(j, source)}, req AS (
   SELECT *, CASE
       WHEN rq IS NULL OR rs IS NULL OR body IS NULL THEN NULL
-      WHEN request_format = 'dataframe_split' THEN CASE WHEN json_type(body) = 'OBJECT' AND json_type(body, '$.data') = 'ARRAY'
-        AND ${onlyType('$.columns[*]', 'VARCHAR')} AND json_array_length(body, '$.columns') = ${K}
+      WHEN request_format = 'dataframe_split' THEN CASE WHEN json_type(body) = 'OBJECT' AND ${only('body', '$.data[*]', 'ARRAY')}
+        AND list_distinct(json_array_length(body, '$.data[*]')) = [${K}]
+        AND ${only('body', '$.columns[*]', 'VARCHAR')} AND json_array_length(body, '$.columns') = ${K}
         AND list_sort(CAST(json_extract(body, '$.columns') AS VARCHAR[])) = ${sorted} THEN 'split' END
       WHEN request_format = 'inputs' AND json_type(body) = 'OBJECT' THEN CASE WHEN list_sort(json_keys(body)) = ${sorted}
-        AND ${names.map((n) => `json_type(body, ${literal(j.path(n))}) = 'ARRAY' AND json_array_length(body, ${literal(j.path(n))}) = json_array_length(body, ${literal(j.path(names[0] as string))})`).join(' AND ')} THEN 'columns' END
+        AND ${names.map((n) => `json_type(body, ${literal(j.path(n))}) = 'ARRAY' AND json_array_length(body, ${literal(j.path(n))}) = json_array_length(body, ${first})`).join(' AND ')} THEN 'columns' END
       WHEN json_type(body) <> 'ARRAY' OR json_array_length(body) = 0 THEN NULL
-      WHEN request_format = 'dataframe_records' OR json_type(body, '$[0]') = 'OBJECT' THEN CASE WHEN ${onlyType('$[*]', 'OBJECT')}
+      WHEN request_format = 'dataframe_records' OR json_type(body, '$[0]') = 'OBJECT' THEN CASE WHEN ${only('body', '$[*]', 'OBJECT')}
         AND list_sort(list_distinct(flatten(json_keys(body, '$[*]')))) = ${sorted} THEN 'records' END
-      WHEN ${onlyType('$[*]', 'ARRAY')} THEN 'tensor'
+      WHEN ${only('body', '$[*]', 'ARRAY')} AND list_distinct(json_array_length(body, '$[*]')) = [${K}] THEN 'tensor'
     END AS shape,
     json_transform(CASE WHEN starts_with(rs, '[') THEN rs WHEN starts_with(rs, '{') THEN json_extract(rs, '$.predictions') END, '["JSON"]') AS preds
   FROM bodies
 ), sized AS (
-  SELECT *, CASE shape WHEN 'split' THEN json_array_length(body, '$.data') WHEN 'columns' THEN json_array_length(body, ${literal(j.path(names[0] as string))})
+  SELECT *, CASE shape WHEN 'split' THEN json_array_length(body, '$.data') WHEN 'columns' THEN json_array_length(body, ${first})
       ELSE json_array_length(body) END AS n_rows,
     ${names.map((n, k) => `list_position(CAST(json_extract(body, '$.columns') AS VARCHAR[]), ${literal(n)}) AS pos${k + 1}`).join(', ')}
   FROM req
-), ok AS MATERIALIZED (
-  -- Read by every shape's rows and by the requests: computed once.
-  SELECT *, COALESCE(shape IS NOT NULL AND preds IS NOT NULL AND len(preds) = n_rows, false) AS req_ok FROM sized
-), rows_split AS (
-  SELECT ${kept}, u.n, u.cells IS NOT NULL AND len(u.cells) = ${K} AS cells_ok, ${names.map((_, k) => `list_extract(u.cells, pos${k + 1}) AS ${v(k)}`).join(', ')}, list_extract(preds, u.n) AS p
-  FROM ok CROSS JOIN UNNEST(json_transform(json_extract(body, '$.data'), '[["JSON"]]')) WITH ORDINALITY AS u(cells, n) WHERE req_ok AND shape = 'split'
-), rows_tensor AS (
-  SELECT ${kept}, u.n, u.cells IS NOT NULL AND len(u.cells) = ${K} AS cells_ok, ${names.map((_, k) => `list_extract(u.cells, ${k + 1}) AS ${v(k)}`).join(', ')}, list_extract(preds, u.n) AS p
-  FROM ok CROSS JOIN UNNEST(json_transform(body, '[["JSON"]]')) WITH ORDINALITY AS u(cells, n) WHERE req_ok AND shape = 'tensor'
-), rows_records AS (
-  SELECT ${kept}, u.n, true AS cells_ok, ${names.map((n, k) => `u.rec.${JSON.stringify(n)} AS ${v(k)}`).join(', ')}, list_extract(preds, u.n) AS p
-  FROM ok CROSS JOIN UNNEST(json_transform(body, ${struct})) WITH ORDINALITY AS u(rec, n) WHERE req_ok AND shape = 'records'
-), rows_columns AS (
-  SELECT ${kept}, n, true AS cells_ok, ${names.map((_, k) => v(k)).join(', ')}, list_extract(preds, n) AS p FROM (
-    SELECT *, ${names.map((n, k) => `unnest(json_transform(json_extract(body, ${literal(j.path(n))}), '["JSON"]')) AS ${v(k)}`).join(', ')},
-      generate_subscripts(json_transform(json_extract(body, ${literal(j.path(names[0] as string))}), '["JSON"]'), 1) AS n
-    FROM ok WHERE req_ok AND shape = 'columns')
-), checked AS MATERIALIZED (
-  SELECT *, COALESCE(cells_ok AND ${fits}, false) AS row_ok FROM (
-    SELECT * FROM rows_split UNION ALL SELECT * FROM rows_tensor UNION ALL SELECT * FROM rows_records UNION ALL SELECT * FROM rows_columns)
-), bad AS (
-  SELECT DISTINCT payload_row FROM checked WHERE NOT row_ok
-), requests AS (
-  SELECT *, req_ok AND payload_row NOT IN (SELECT payload_row FROM bad) AS clean FROM ok
+), requests AS MATERIALIZED (
+  -- Read by every shape's rows and by the summary: computed once.
+  SELECT *, COALESCE(${checks.join(' AND ')}, false) AS clean FROM sized
 ), clean_rows AS (
-  SELECT * FROM checked WHERE payload_row NOT IN (SELECT payload_row FROM bad)
+  -- Unnested in the select list: a lateral join would cost more than the unpack.
+  SELECT ${kept}, n, ${names.map((_, k) => `list_extract(cells, pos${k + 1}) AS ${v(k)}`).join(', ')}, list_extract(preds, n) AS p FROM (
+    SELECT *, unnest(split_rows) AS cells, generate_subscripts(split_rows, 1) AS n FROM (
+      SELECT *, json_transform(json_extract(body, '$.data'), '[["JSON"]]') AS split_rows FROM requests WHERE clean AND shape = 'split'))
+  UNION ALL
+  SELECT ${kept}, n, ${names.map((_, k) => `list_extract(cells, ${k + 1}) AS ${v(k)}`).join(', ')}, list_extract(preds, n) AS p FROM (
+    SELECT *, unnest(tensor_rows) AS cells, generate_subscripts(tensor_rows, 1) AS n FROM (
+      SELECT *, json_transform(body, '[["JSON"]]') AS tensor_rows FROM requests WHERE clean AND shape = 'tensor'))
+  UNION ALL
+  SELECT ${kept}, n, ${names.map((n, k) => `rec.${JSON.stringify(n)} AS ${v(k)}`).join(', ')}, list_extract(preds, n) AS p FROM (
+    SELECT *, unnest(record_rows) AS rec, generate_subscripts(record_rows, 1) AS n FROM (
+      SELECT *, json_transform(body, ${struct}) AS record_rows FROM requests WHERE clean AND shape = 'records'))
+  UNION ALL
+  SELECT ${kept}, n, ${names.map((_, k) => v(k)).join(', ')}, list_extract(preds, n) AS p FROM (
+    SELECT *, ${names.map((n, k) => `unnest(json_transform(json_extract(body, ${literal(j.path(n))}), '["JSON"]')) AS ${v(k)}`).join(', ')},
+      generate_subscripts(json_transform(json_extract(body, ${first}), '["JSON"]'), 1) AS n
+    FROM requests WHERE clean AND shape = 'columns')
 )`;
 }

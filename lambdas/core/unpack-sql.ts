@@ -47,12 +47,19 @@ const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
  */
 export function sqlEngineRows(d: Dialect, sql: SqlUnpack, source: string): string {
   const j = d === 'athena' ? ATHENA : DUCKDB;
-  const values = sql.features.map((f, k) => `${typed(j, f.type, `c.v${k + 1}`).value} AS ${q(f.column)}`);
+  const values = sql.features.map((f, k) => `${typed(j, f.type, `v${k + 1}`).value} AS ${q(f.column)}`);
+  const nulls = sql.features.map((f) => `CAST(NULL AS ${f.type}) AS ${q(f.column)}`);
+  const head = 'payload_row, request_id, client_request_id';
+  const tail = 'timestamp_ms, "date", model_name, model_version';
+  // Rows of the clean requests, then the requests without rows: the ones left, and clean ones of no row.
   return `WITH ${judge(d, sql, source)}
-SELECT r.payload_row, r.request_id, r.client_request_id, CAST(c.n - 1 AS INTEGER) AS row_index, r.timestamp_ms, r."date", r.model_name, r.model_version,
-  ${values.join(', ')}, ${predictionText(j, 'c.p')} AS prediction, CAST(NULL AS ${j.doubles}) AS probabilities,
-  r.clean, r.n_rows, r.status_code, CASE WHEN r.clean THEN NULL ELSE r.request END AS request, CASE WHEN r.clean THEN NULL ELSE r.response END AS response
-FROM requests r LEFT JOIN clean_rows c ON c.payload_row = r.payload_row`;
+SELECT ${head}, CAST(n - 1 AS INTEGER) AS row_index, ${tail}, ${values.join(', ')}, ${predictionText(j, 'p')} AS prediction,
+  CAST(NULL AS ${j.doubles}) AS probabilities, true AS clean, n_rows, status_code, CAST(NULL AS VARCHAR) AS request, CAST(NULL AS VARCHAR) AS response
+FROM clean_rows
+UNION ALL
+SELECT ${head}, CAST(NULL AS INTEGER) AS row_index, ${tail}, ${nulls.join(', ')}, CAST(NULL AS VARCHAR) AS prediction,
+  CAST(NULL AS ${j.doubles}) AS probabilities, clean, n_rows, status_code, CASE WHEN clean THEN NULL ELSE request END AS request, CASE WHEN clean THEN NULL ELSE response END AS response
+FROM requests WHERE NOT clean OR n_rows = 0`;
 }
 
 /** Stores the engine's rows once for the summary, the leftovers and the commit's MERGE (Parquet under the run on Athena). */

@@ -15,7 +15,7 @@ export const ENV = {
   dataBucket: 'INFERENCE_TABLES_DATA_BUCKET',
   /** Glue database the refresh workflow's SQL qualifies its tables with. */
   database: 'INFERENCE_TABLES_DATABASE',
-  /** Athena workgroup the metrics step reads the tables through. */
+  /** Athena workgroup the steps that query (the unpack in the engine, the metrics) run in. */
   workgroup: 'INFERENCE_TABLES_WORKGROUP',
 } as const;
 

@@ -35,8 +35,9 @@ function bundledConfig(env: NodeJS.ProcessEnv): Config {
 }
 
 /**
- * The AWS adapters of the refresh workflow's steps: S3 and Athena's dialect; the metrics step
- * (whose function has a workgroup) also reads through Athena and publishes to CloudWatch.
+ * The AWS adapters of the refresh workflow's steps: S3 and Athena's dialect; the steps that
+ * query (the unpack in the engine, the metrics: their functions have a workgroup) also run
+ * queries through Athena and publish to CloudWatch.
  */
 export function awsRefreshDependencies(env: NodeJS.ProcessEnv = process.env): RefreshDeps {
   const database = requireEnv(ENV.database, env);

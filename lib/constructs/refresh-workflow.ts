@@ -23,6 +23,9 @@ import { ProjectFunction } from './project-function.js';
 export const REFRESH_TABLE_KINDS = ['unpacked', 'unpack_errors', 'labels', 'label_rejects', 'recompute_windows', 'profile_metrics', 'drift_metrics', 'alerts'] as const satisfies readonly TableKind[];
 
 /** What the metrics step reads: the endpoints' tables (and baseline tables) and its run's files. */
+/** The steps that run queries through Athena themselves: their functions get the workgroup and the engine role. */
+const ENGINE_STEPS: readonly RefreshStep[] = ['PrepareCommit', 'ComputeMetrics'];
+
 const METRICS_READ = ['*_payload/*', '*_unpacked/*', '*_recompute_windows/*', '*_labels/*', '_refresh/*'];
 
 /** Props of {@link RefreshWorkflow}. */
@@ -65,8 +68,8 @@ export class RefreshWorkflow extends Construct {
     for (const endpoint of props.endpoints) this.labelsTable(endpoint, props);
 
     const functionLogs = ProjectFunction.logGroup(this, 'FunctionLogs', key, props.logRetention);
-    // One role for the steps that only move files; the metrics step reads tables through Athena
-    // and publishes to CloudWatch, with a role of its own.
+    // One role for the steps that only move files; the steps that query through Athena (the
+    // engine's unpack in PrepareCommit, the metrics) and publish to CloudWatch have their own.
     const functionRole = new Role(this, 'FunctionRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${environment} refresh steps` });
     functionLogs.grantWrite(functionRole);
     const objects = (...prefixes: string[]) => prefixes.map((p) => bucket.arnForObjects(p));
@@ -78,7 +81,7 @@ export class RefreshWorkflow extends Construct {
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: objects(`${QUARANTINE_PREFIX}*`) }));
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: objects('*_payload/*') }));
     functionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
-    const metricsRole = this.metricsRole(props, functionLogs);
+    const engineRole = this.engineRole(props, functionLogs);
     const make = (step: RefreshStep) =>
       new ProjectFunction(this, `${step}Function`, {
         description: `inference-tables ${environment} refresh: ${step}`,
@@ -86,7 +89,7 @@ export class RefreshWorkflow extends Construct {
         handler: REFRESH_STEP_SPECS[step].handler,
         memorySize: REFRESH_STEP_SPECS[step].memoryMb,
         timeout: STEP_TIMEOUTS[step],
-        role: step === 'ComputeMetrics' ? metricsRole : functionRole,
+        role: ENGINE_STEPS.includes(step) ? engineRole : functionRole,
         logGroup: functionLogs,
         configFile: props.configFile,
         key,
@@ -99,7 +102,7 @@ export class RefreshWorkflow extends Construct {
       fn.addEnvironment(ENV.dataBucket, bucket.bucketName);
       fn.addEnvironment(ENV.database, props.databaseName);
     }
-    this.functions.ComputeMetrics.addEnvironment(ENV.workgroup, props.workgroupName);
+    for (const step of ENGINE_STEPS) this.functions[step].addEnvironment(ENV.workgroup, props.workgroupName);
 
     const logs = ProjectFunction.logGroup(this, 'Logs', key, props.logRetention);
     this.stateMachine = new StateMachine(this, 'StateMachine', {
@@ -137,8 +140,8 @@ export class RefreshWorkflow extends Construct {
 
     this.acknowledgeObjects(bucket, functionRole, ['*_payload/*', '*_labels/*', '_refresh/*', `${QUARANTINE_PREFIX}*`]);
     Validations.of(functionRole).acknowledge({ id: bucketObjectsFinding(bucket, 'errors/*'), reason: "Read only: the delivery's error output, whose records of each endpoint the health check counts." });
-    this.acknowledgeObjects(bucket, metricsRole, [...METRICS_READ, 'athena-results/*', 'athena-results/unload/*']);
-    Validations.of(metricsRole).acknowledge(
+    this.acknowledgeObjects(bucket, engineRole, [...METRICS_READ, 'athena-results/*', 'athena-results/unload/*']);
+    Validations.of(engineRole).acknowledge(
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray and CloudWatch PutMetricData accept only Resource "*"; PutMetricData is limited to the InferenceTables namespace by a condition.' },
       { id: stackArnFinding(this, 'glue', `table/${props.databaseName}/*`), reason: 'The metrics step reads the tables of this database only (unpacked, payload, baseline).' },
     );
@@ -154,13 +157,13 @@ export class RefreshWorkflow extends Construct {
   }
 
   /**
-   * The metrics step's role: Athena queries in the environment's workgroup over the tables it
+   * The role of the steps that query (the engine's unpack, the metrics): Athena queries in the environment's workgroup over the tables it
    * reads, its staged files, and CloudWatch metrics in the product's namespace.
    */
-  private metricsRole(props: RefreshWorkflowProps, logs: LogGroup): Role {
+  private engineRole(props: RefreshWorkflowProps, logs: LogGroup): Role {
     const { bucket, key, environment } = props;
     const stack = Stack.of(this);
-    const role = new Role(this, 'MetricsRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${environment} refresh metrics step` });
+    const role = new Role(this, 'MetricsRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${environment} refresh steps that query (unpack in the engine, metrics)` });
     logs.grantWrite(role);
     const objects = (...prefixes: string[]) => prefixes.map((p) => bucket.arnForObjects(p));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [bucket.bucketArn] }));
@@ -175,7 +178,8 @@ export class RefreshWorkflow extends Construct {
     role.addToPrincipalPolicy(
       new PolicyStatement({
         // GetDatabases: the columns of existing metrics tables are read from information_schema.
-        actions: ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'],
+        // CreateTable and DeleteTable: the engine's unpack stores its rows of a run as a table.
+        actions: ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions', 'glue:CreateTable', 'glue:DeleteTable'],
         resources: [
           stack.formatArn({ service: 'glue', resource: 'catalog' }),
           stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),

@@ -123,4 +123,24 @@ describe('refresh workflow', () => {
     expect(machine.some((s) => [s.Action].flat().includes('glue:UpdateTable'))).toBe(true);
     expect(statementsOf('RefreshMetricsRole').some((s) => [s.Action].flat().includes('glue:GetDatabases'))).toBe(true);
   });
+
+  it('gives the commit step what the unpack in the engine needs: the workgroup, the querying role, time and memory', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const [id, prepare] = Object.entries(functions).find(([k]) => k.startsWith('RefreshPrepareCommitFunction')) as [string, { Properties: Record<string, unknown> }];
+    expect(id).toBeDefined();
+    const props = prepare.Properties as { Environment: { Variables: Record<string, unknown> }; Role: { 'Fn::GetAtt': [string] }; Timeout: number; MemorySize: number };
+    expect(Object.keys(props.Environment.Variables)).toContain('INFERENCE_TABLES_WORKGROUP');
+    expect(props.Role['Fn::GetAtt'][0]).toMatch(/^RefreshMetricsRole/);
+    expect(props.Timeout).toBe(15 * 60);
+    expect(props.MemorySize).toBe(2048);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('RefreshMetricsRole') }] } })).flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+    );
+    // It stores a run's rows as a table of the database (CTAS under _refresh/) and reads the payload files.
+    expect(statements.some((s) => [s.Action].flat().includes('glue:CreateTable'))).toBe(true);
+    const reads = statements.filter((s) => [s.Action].flat().includes('s3:GetObject'));
+    expect(JSON.stringify(reads.map((s) => s.Resource))).toMatch(/_payload\/\*/);
+    const writes = statements.filter((s) => [s.Action].flat().includes('s3:PutObject'));
+    expect(JSON.stringify(writes.map((s) => s.Resource))).toMatch(/_refresh\/\*/);
+  });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CapturedRow, unpackCapturedRows } from '../../lambdas/core/unpack-batch.js';
 import { type SqlUnpack, engineLeftoversSql, engineSummarySql, engineTableSql, sqlEngineRows, sqlUnpackOf, takenBySql } from '../../lambdas/core/unpack-sql.js';
 import type { Signature } from '../../lambdas/core/unpacked-schema.js';
+import { commitStatements } from '../../lambdas/core/refresh-sql.js';
 
 /**
  * Parity of the two unpack paths: the engine's statements (DuckDB) on the requests they take,
@@ -86,6 +87,11 @@ function irisCorpus() {
     row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), j({ error: 'x' })),
     row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), j({ predictions: [1] }), 500),
     row('dataframe_split', null, j({ predictions: [1] })),
+    // Never written by the proxy, but a file may hold anything: the engine must not fail on it.
+    row('dataframe_split', 'not json at all', preds(1)),
+    row('inputs', '{"inputs": ', preds(1)),
+    row('dataframe_records', j({ dataframe_split: { columns: cols, data: [v] } }), preds(1)),
+    row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), ' {"predictions": [1]}'),
     row('dataframe_split', j({ dataframe_split: { columns: cols, data: [v] } }), null),
     // Formats the engine never takes, and files of releases without the column.
     row('csv', 'sepal_length,sepal_width,petal_length,petal_width\n1,2,3,4\n', preds(1)),
@@ -234,5 +240,68 @@ describe('the unpack in SQL', () => {
     expect(takenBySql(sqlUnpackOf(IRIS), 200, 'csv')).toBe(false);
     expect(takenBySql(sqlUnpackOf(IRIS), 404, 'inputs')).toBe(false);
     expect(takenBySql(sqlUnpackOf(IRIS), 201, 'inputs')).toBe(true);
+  });
+});
+
+describe('the Athena texts of the unpack in the engine', () => {
+  const sql = sqlUnpackOf(MIXED) as SqlUnpack;
+  const source = `(SELECT * FROM "inference_tables_dev"."shop_payload" WHERE "date" IN ('2026-11-30') AND "$path" IN ('s3://bucket/shop_payload/endpoint=shop/date=2026-11-30/f.parquet'))`;
+  const text = sqlEngineRows('athena', sql, source);
+
+  it('use Trino functions only, none of DuckDB', () => {
+    for (const duckdb of ['json_valid', 'json_transform', 'list_', 'regexp_full_match', 'isfinite(', '::', 'MATERIALIZED', 'json_keys', 'generate_subscripts', 'range(', 'json_extract_string', 'DOUBLE[]']) {
+      expect(text, duckdb).not.toContain(duckdb);
+    }
+    for (const trino of ['TRY(json_parse(request))', 'all_match(', 'transform(', 'element_at(', 'CROSS JOIN UNNEST(decl) WITH ORDINALITY AS u(r, n)', 'json_format(', 'is_finite(', 'CAST(NULL AS ARRAY(DOUBLE))', 'sequence(1, ']) {
+      expect(text, trino).toContain(trino);
+    }
+    expect(text).not.toMatch(/undefined|\$\{/);
+    expect([...text].filter((c) => c === '(').length).toBe([...text].filter((c) => c === ')').length);
+  });
+
+  it('quote what Trino reserves and name members with spaces by bracket paths', () => {
+    // "date" is a reserved word; only the quoted identifier or a string literal may name it.
+    expect(text.replaceAll('"date"', '').replaceAll(/'[^']*'/g, '')).not.toMatch(/\bdate\b/i);
+    expect(text).toContain(`json_extract(rq, '$["dataframe_split"]')`);
+    expect(text).toContain(`'$["Country Code"]'`);
+    expect(text).toContain('AS "country_code"');
+  });
+
+  it('store the rows as Parquet under the run, dropping what an earlier attempt left first', () => {
+    const table = { sql: '"inference_tables_dev"."shop_unpacked_engine_r1_0"', location: 's3://bucket/_refresh/runs/r1/shop/engine/u1/' };
+    expect(engineTableSql('athena', table, 'SELECT 1')).toEqual([
+      'DROP TABLE IF EXISTS "inference_tables_dev"."shop_unpacked_engine_r1_0"',
+      `CREATE TABLE "inference_tables_dev"."shop_unpacked_engine_r1_0" WITH (format = 'PARQUET', write_compression = 'ZSTD', external_location = 's3://bucket/_refresh/runs/r1/shop/engine/u1/') AS SELECT 1`,
+    ]);
+    expect(engineSummarySql('athena', table)).toContain('(timestamp_ms / 3600000) * 3600000');
+    expect(engineLeftoversSql(table)).toMatch(/FROM "inference_tables_dev"\."shop_unpacked_engine_r1_0" WHERE NOT clean$/);
+  });
+
+  it('merge the engine\'s predictions beside the staged rows, then drop its tables', () => {
+    const ref = (name: string) => ({ sql: `"inference_tables_dev"."${name}"`, location: `s3://bucket/${name}/` });
+    const engine = ref('shop_unpacked_engine_r1_0');
+    const statements = commitStatements({
+      dialect: 'athena',
+      runId: 'r1',
+      startedAt: new Date(Date.UTC(2026, 10, 30)),
+      unpacked: ref('shop_unpacked'),
+      errors: ref('shop_unpack_errors'),
+      recompute: ref('shop_recompute_windows'),
+      labels: ref('shop_labels'),
+      stagedPredictions: ref('shop_unpacked_staged_r1'),
+      stagedRejects: ref('shop_unpack_errors_staged_r1'),
+      columns: sql.features,
+      stagedTypes: Object.fromEntries(sql.features.map((f) => [f.column, f.type])),
+      predictionType: 'DOUBLE',
+      newColumns: [],
+      createTables: false,
+      dates: ['2026-11-30'],
+      labelsAfter: new Date(0),
+      dateRange: null,
+      engineTables: [engine],
+    });
+    const merge = statements.find((t) => t.startsWith('MERGE INTO "inference_tables_dev"."shop_unpacked"')) as string;
+    expect(merge).toContain(`UNION ALL SELECT "request_id", "client_request_id", "row_index", "timestamp_ms", "date", "model_name", "model_version", "amount", "count", "country_code", "is_new", "prediction", "probabilities" FROM ${engine.sql} WHERE clean AND row_index IS NOT NULL`);
+    expect(statements.at(-1)).toBe(`DROP TABLE IF EXISTS ${engine.sql}`);
   });
 });
