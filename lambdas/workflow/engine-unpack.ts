@@ -77,7 +77,9 @@ export async function unpackInEngine(deps: RefreshDeps, run: EndpointRun, summar
     const source = payloadSource(deps, run.endpoint, files.slice(i, i + FILES_PER_SOURCE));
     // A new location per attempt: Athena writes a table only into an empty one.
     const name = `${tableName(run.endpoint, 'unpacked')}_engine_${runTag}_${i / FILES_PER_SOURCE}`;
-    const table = tableRef(deps, name, deps.store.location(`${prefix}engine/${randomUUID()}/`));
+    const location = deps.store.location(`${prefix}engine/${randomUUID()}/`);
+    // Athena takes a table's location as a folder only with its trailing slash.
+    const table = tableRef(deps, name, location.endsWith('/') ? location : `${location}/`);
     for (const statement of engineTableSql(deps.dialect, table, sqlEngineRows(deps.dialect, sql, source))) await engine.query(statement);
     tables.push(table);
     for (const g of (await engine.query(engineSummarySql(deps.dialect, table))).rows) {

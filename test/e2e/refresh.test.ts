@@ -72,6 +72,17 @@ describe('refresh: unpack and labels on the local stack', () => {
       { client_request_id: 'batch-1', row_index: 2, sepal_length: 5.9, petal_width: 1.5, prediction: 1, label: 2, model_id: expect.any(String), t: 'DOUBLE' },
     ]);
     expect(unpacked.map((r) => r.client_request_id)).toEqual(['batch-1', 'batch-1', 'batch-1', 'one-1', 'tensor-1', null]);
+    // The proxy records each request's format; the engine unpacked the three JSON ones, the JavaScript unpacker the CSV one.
+    expect(await rows('SELECT request_format, count(*) AS n FROM iris_payload GROUP BY 1 ORDER BY 1 NULLS LAST')).toEqual([
+      { request_format: 'csv', n: 1 },
+      { request_format: 'dataframe_records', n: 1 },
+      { request_format: 'dataframe_split', n: 1 },
+      // Read as `inputs`, then refused by the model (400): not the engine's to unpack.
+      { request_format: 'inputs', n: 1 },
+      { request_format: 'instances', n: 1 },
+    ]);
+    const full = JSON.parse(await readFile(report?.report as string, 'utf8')) as { engine_rows: number };
+    expect(full.engine_rows).toBe(3);
   });
 
   it('changes nothing when run again with no new data', async () => {
