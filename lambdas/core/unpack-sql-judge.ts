@@ -1,13 +1,13 @@
 import { type Dialect, literal } from './refresh-sql.js';
-import { ATHENA, DUCKDB, type JsonSql, typed } from './unpack-sql-json.js';
+import { ATHENA, DUCKDB, type JsonSql, predictionText, typed } from './unpack-sql-json.js';
 import type { ColumnType, FeatureColumn } from './unpacked-schema.js';
 
 /**
  * How the engine judges the captured requests it takes, in two forms that define the same two
  * relations for `unpack-sql.ts`: `requests` (every 2xx payload row of its formats, with `clean`
  * and `n_rows`) and `clean_rows` (one per prediction of a clean request, with the request's
- * columns and `n_rows`: `n` from 1, the declared features' JSON values `v1`…`vK` in declared
- * order, the prediction `p`). DuckDB
+ * columns and `n_rows`: `n` from 1, the declared features' values `v1`…`vK` in declared order
+ * and of their declared types, the prediction `p` as text). DuckDB
  * judges row by row over unnested rows (vectorized); Athena with list functions per request.
  */
 
@@ -18,6 +18,8 @@ export const SQL_INPUT_FORMATS = ['dataframe_split', 'dataframe_records', 'insta
 export interface SqlUnpack {
   readonly features: readonly FeatureColumn[];
   readonly outcome: ColumnType;
+  /** The input formats the engine takes for this signature (CSV only where every feature is a double, and only in DuckDB). */
+  readonly formats: readonly string[];
 }
 
 /** The JSON types (DuckDB's json_type) a value of each declared type may not have. */
@@ -32,7 +34,7 @@ const NOT_OF: Readonly<Record<ColumnType, readonly string[]>> = {
 const fmt = (formats: readonly string[]) => `request_format IN (${formats.map(literal).join(', ')})`;
 
 /** The payload rows the engine takes, with their bodies checked as JSON and the format's value. */
-function sourceCtes(j: JsonSql, source: string): string {
+function sourceCtes(j: JsonSql, source: string, formats: readonly string[]): string {
   const body = `CASE request_format ${SQL_INPUT_FORMATS.map((f) => `WHEN ${literal(f)} THEN ${j.member('rq', f)}`).join(' ')} END`;
   // payload_row tells apart the copies of a record delivered twice (they share a request_id).
   return `src AS (
@@ -40,7 +42,7 @@ function sourceCtes(j: JsonSql, source: string): string {
     ${j.mapGet('request_metadata', 'model_name')} AS model_name, ${j.mapGet('request_metadata', 'model_version')} AS model_version,
     request_format, ${j.parse('request')} AS rq, ${j.parse('response')} AS rs
   FROM ${source}
-  WHERE status_code BETWEEN 200 AND 299 AND ${fmt(SQL_INPUT_FORMATS)}
+  WHERE status_code BETWEEN 200 AND 299 AND ${fmt(formats)}
 ), bodies AS (
   SELECT *, ${body} AS body FROM src
 )`;
@@ -67,7 +69,7 @@ function judgeInLists(j: JsonSql, sql: SqlUnpack, source: string): string {
   const fitsPrediction = typed(j, sql.outcome, 'p').fits;
   const rowsOk = (list: string, cond: string) => j.all(list, 'x', cond);
   const listBody = `(${fmt(['dataframe_records', 'instances'])} OR (request_format = 'inputs' AND ${isArray('body')}))`;
-  return `${sourceCtes(j, source)}, parts AS (
+  return `${sourceCtes(j, source, sql.formats)}, parts AS (
   -- Each format reads only its own parts of the body.
   SELECT *,
     CASE WHEN ${listBody} THEN ${j.list('body')} END AS items,
@@ -115,7 +117,7 @@ function judgeInLists(j: JsonSql, sql: SqlUnpack, source: string): string {
   SELECT *, COALESCE(${j.len('decl')}, 0) AS n_rows FROM judged
 ), clean_rows AS (
   SELECT payload_row, request_id, client_request_id, timestamp_ms, status_code, "date", model_name, model_version, ${j.len('decl')} AS n_rows, u.n,
-    ${names.map((_, k) => `${j.at('u.r', String(k + 1))} AS v${k + 1}`).join(', ')}, ${j.at('preds', 'u.n')} AS p
+    ${sql.features.map((f, k) => `${typed(j, f.type, j.at('u.r', String(k + 1))).value} AS v${k + 1}`).join(', ')}, ${predictionText(j, j.at('preds', 'u.n'))} AS p
   FROM judged CROSS JOIN UNNEST(decl) WITH ORDINALITY AS u(r, n)
   WHERE clean
 )`;
@@ -155,7 +157,7 @@ function judgeByRows(j: JsonSql, sql: SqlUnpack, source: string): string {
   const splitTypes = names
     .map((_, i) => `NOT list_has_any(json_type(body, ${literal(`$.data[*][${i}]`)}), CASE ${i + 1} ${sql.features.map((f, k) => `WHEN pos${k + 1} THEN ${notOf(f.type)}`).join(' ')} END)`)
     .join(' AND ');
-  const typesOk = `CASE shape WHEN 'split' THEN ${splitTypes} ${['records', 'tensor', 'columns']
+  const typesOk = `CASE shape WHEN 'csv' THEN true WHEN 'split' THEN ${splitTypes} ${['records', 'tensor', 'columns']
     .map((shape) => `WHEN '${shape}' THEN ${sql.features.map((f, k) => `NOT list_has_any(json_type(body, ${cellPath(shape, k)}), ${notOf(f.type)})`).join(' AND ')}`)
     .join(' ')} END`;
   const predictionTypes = `CASE WHEN starts_with(rs, '[') THEN json_type(rs, '$[*]') ELSE json_type(rs, '$.predictions[*]') END`;
@@ -174,11 +176,16 @@ function judgeByRows(j: JsonSql, sql: SqlUnpack, source: string): string {
     ...textChecks('request', sql.features.map((f) => f.type)),
     ...textChecks('response', [sql.outcome]),
   ];
+  // Types were judged per request: a value is cast straight from JSON.
+  const values = (at: (k: number) => string) => sql.features.map((f, k) => `${valueOf(f.type, at(k))} AS ${v(k)}`).join(', ');
+  const prediction = `${predictionText(j, 'list_extract(preds, n)')} AS p`;
   const kept = 'payload_row, request_id, client_request_id, timestamp_ms, status_code, "date", model_name, model_version, n_rows';
   const struct = literal(`[{${names.map((n) => `${JSON.stringify(n)}:"JSON"`).join(',')}}]`);
   const first = literal(j.path(names[0] as string));
-  return `${sourceCtes(j, source)}, req AS (
+  return `${sourceCtes(j, source, sql.formats)}, req AS (
   SELECT *, CASE
+      WHEN request_format = 'csv' THEN CASE WHEN rs IS NOT NULL AND strpos(request, '"') = 0 AND strpos(request, chr(13)) = 0
+        AND regexp_full_match(request, ${literal(csvPattern(K))}) AND len(csv_header) = ${K} AND list_sort(csv_header) = ${sorted} THEN 'csv' END
       WHEN rq IS NULL OR rs IS NULL OR body IS NULL THEN NULL
       WHEN request_format = 'dataframe_split' THEN CASE WHEN json_type(body) = 'OBJECT' AND ${only('body', '$.data[*]', 'ARRAY')}
         AND list_distinct(json_array_length(body, '$.data[*]')) = [${K}]
@@ -192,32 +199,63 @@ function judgeByRows(j: JsonSql, sql: SqlUnpack, source: string): string {
       WHEN ${only('body', '$[*]', 'ARRAY')} AND list_distinct(json_array_length(body, '$[*]')) = [${K}] THEN 'tensor'
     END AS shape,
     json_transform(CASE WHEN starts_with(rs, '[') THEN rs WHEN starts_with(rs, '{') THEN json_extract(rs, '$.predictions') END, '["JSON"]') AS preds
-  FROM bodies
+  FROM (SELECT *, CASE WHEN request_format = 'csv' THEN string_split(split_part(request, chr(10), 1), ',') END AS csv_header FROM bodies)
 ), sized AS (
   SELECT *, CASE shape WHEN 'split' THEN json_array_length(body, '$.data') WHEN 'columns' THEN json_array_length(body, ${first})
-      ELSE json_array_length(body) END AS n_rows,
-    ${names.map((n, k) => `list_position(CAST(json_extract(body, '$.columns') AS VARCHAR[]), ${literal(n)}) AS pos${k + 1}`).join(', ')}
+      WHEN 'csv' THEN len(string_split(rtrim(request, chr(10)), chr(10))) - 1 ELSE json_array_length(body) END AS n_rows,
+    ${names.map((n, k) => `CASE shape WHEN 'csv' THEN list_position(csv_header, ${literal(n)}) ELSE list_position(CAST(json_extract(body, '$.columns') AS VARCHAR[]), ${literal(n)}) END AS pos${k + 1}`).join(', ')}
   FROM req
 ), requests AS MATERIALIZED (
   -- Read by every shape's rows and by the summary: computed once.
   SELECT *, COALESCE(${checks.join(' AND ')}, false) AS clean FROM sized
 ), clean_rows AS (
   -- Unnested in the select list: a lateral join would cost more than the unpack.
-  SELECT ${kept}, n, ${names.map((_, k) => `list_extract(cells, pos${k + 1}) AS ${v(k)}`).join(', ')}, list_extract(preds, n) AS p FROM (
+  SELECT ${kept}, n, ${values((k) => `list_extract(cells, pos${k + 1})`)}, ${prediction} FROM (
     SELECT *, unnest(split_rows) AS cells, generate_subscripts(split_rows, 1) AS n FROM (
       SELECT *, json_transform(json_extract(body, '$.data'), '[["JSON"]]') AS split_rows FROM requests WHERE clean AND shape = 'split'))
   UNION ALL
-  SELECT ${kept}, n, ${names.map((_, k) => `list_extract(cells, ${k + 1}) AS ${v(k)}`).join(', ')}, list_extract(preds, n) AS p FROM (
+  SELECT ${kept}, n, ${values((k) => `list_extract(cells, ${k + 1})`)}, ${prediction} FROM (
     SELECT *, unnest(tensor_rows) AS cells, generate_subscripts(tensor_rows, 1) AS n FROM (
       SELECT *, json_transform(body, '[["JSON"]]') AS tensor_rows FROM requests WHERE clean AND shape = 'tensor'))
   UNION ALL
-  SELECT ${kept}, n, ${names.map((n, k) => `rec.${JSON.stringify(n)} AS ${v(k)}`).join(', ')}, list_extract(preds, n) AS p FROM (
+  SELECT ${kept}, n, ${values((k) => `rec.${JSON.stringify(names[k])}`)}, ${prediction} FROM (
     SELECT *, unnest(record_rows) AS rec, generate_subscripts(record_rows, 1) AS n FROM (
       SELECT *, json_transform(body, ${struct}) AS record_rows FROM requests WHERE clean AND shape = 'records'))
   UNION ALL
-  SELECT ${kept}, n, ${names.map((_, k) => v(k)).join(', ')}, list_extract(preds, n) AS p FROM (
-    SELECT *, ${names.map((n, k) => `unnest(json_transform(json_extract(body, ${literal(j.path(n))}), '["JSON"]')) AS ${v(k)}`).join(', ')},
+  SELECT ${kept}, n, ${values((k) => `c${k + 1}`)}, ${prediction} FROM (
+    SELECT *, ${names.map((n, k) => `unnest(json_transform(json_extract(body, ${literal(j.path(n))}), '["JSON"]')) AS c${k + 1}`).join(', ')},
       generate_subscripts(json_transform(json_extract(body, ${first}), '["JSON"]'), 1) AS n
     FROM requests WHERE clean AND shape = 'columns')
+  UNION ALL
+  -- CSV cells are numbers (the pattern says so), cast straight to the declared doubles.
+  SELECT ${kept}, n, ${names.map((_, k) => `TRY_CAST(list_extract(string_split(line, ','), pos${k + 1}) AS DOUBLE) + 0.0 AS ${v(k)}`).join(', ')}, ${prediction} FROM (
+    SELECT *, unnest(csv_rows) AS line, generate_subscripts(csv_rows, 1) AS n FROM (
+      SELECT *, string_split(rtrim(request, chr(10)), chr(10))[2:] AS csv_rows FROM requests WHERE clean AND shape = 'csv'))
 )`;
+}
+
+/** A JSON value already judged of its declared type, as that type (DuckDB). */
+function valueOf(type: ColumnType, v: string): string {
+  switch (type) {
+    case 'DOUBLE':
+      // A non-finite number was left to the JavaScript path; -0 is written 0 there.
+      return `TRY_CAST(${v} AS DOUBLE) + 0.0`;
+    case 'BIGINT':
+      return `TRY_CAST(${v} AS BIGINT)`;
+    case 'BOOLEAN':
+      return `TRY_CAST(${v} AS BOOLEAN)`;
+    case 'VARCHAR':
+      return `json_extract_string(${v}, '$')`;
+  }
+}
+
+/**
+ * A CSV body the engine reads exactly as the JavaScript path does: a header line, then lines
+ * of `columns` numbers that JavaScript's Number reads the same (no sign-only, hex, infinity or
+ * exponent past two digits), no empty line but a last newline.
+ */
+function csvPattern(columns: number): string {
+  const number = '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?';
+  const row = `${number}(,${number}){${columns - 1}}`;
+  return `[^\\n]*(\\n${row})*\\n?`;
 }

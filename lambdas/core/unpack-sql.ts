@@ -1,6 +1,6 @@
 import { type Dialect, type TableRef, literal } from './refresh-sql.js';
 import { SQL_INPUT_FORMATS, type SqlUnpack, judge } from './unpack-sql-judge.js';
-import { ATHENA, DUCKDB, predictionText, typed } from './unpack-sql-json.js';
+import { ATHENA, DUCKDB } from './unpack-sql-json.js';
 import { type Signature, columnTypeOf, declaredColumns } from './unpacked-schema.js';
 
 export { SQL_INPUT_FORMATS, type SqlUnpack };
@@ -22,18 +22,20 @@ const PLAIN_NAME = /^[A-Za-z0-9_ .:/-]{1,128}$/;
  * The engine's part of an endpoint's unpack, or null when the JavaScript unpacker takes every
  * request: without a signature declaring the features and one output, types come from the data.
  */
-export function sqlUnpackOf(signature: Signature | undefined): SqlUnpack | null {
+export function sqlUnpackOf(signature: Signature | undefined, dialect: Dialect): SqlUnpack | null {
   const output = signature?.outputs?.length === 1 ? signature.outputs[0] : undefined;
   if (!signature || !output || signature.inputs.length === 0) return null;
   const features = declaredColumns(signature);
   const distinct = (values: string[]) => new Set(values).size === values.length;
   if (!features.every((f) => PLAIN_NAME.test(f.feature)) || !distinct(features.map((f) => f.feature)) || !distinct(features.map((f) => f.column))) return null;
-  return { features, outcome: columnTypeOf(output.type) };
+  // CSV cells read as numbers or text by JavaScript's rules: the engine takes only all-double rows, in DuckDB.
+  const csv = dialect === 'duckdb' && features.every((f) => f.type === 'DOUBLE') ? ['csv'] : [];
+  return { features, outcome: columnTypeOf(output.type), formats: [...SQL_INPUT_FORMATS, ...csv] };
 }
 
 /** True when a payload row is the engine's to unpack (the JavaScript unpacker leaves it). */
 export function takenBySql(sql: SqlUnpack | null, statusCode: number, requestFormat: string | null | undefined): boolean {
-  return sql !== null && statusCode >= 200 && statusCode <= 299 && (SQL_INPUT_FORMATS as readonly string[]).includes(requestFormat ?? '');
+  return sql !== null && statusCode >= 200 && statusCode <= 299 && sql.formats.includes(requestFormat ?? '');
 }
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -47,13 +49,13 @@ const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
  */
 export function sqlEngineRows(d: Dialect, sql: SqlUnpack, source: string): string {
   const j = d === 'athena' ? ATHENA : DUCKDB;
-  const values = sql.features.map((f, k) => `${typed(j, f.type, `v${k + 1}`).value} AS ${q(f.column)}`);
+  const values = sql.features.map((f, k) => `v${k + 1} AS ${q(f.column)}`);
   const nulls = sql.features.map((f) => `CAST(NULL AS ${f.type}) AS ${q(f.column)}`);
   const head = 'payload_row, request_id, client_request_id';
   const tail = 'timestamp_ms, "date", model_name, model_version';
   // Rows of the clean requests, then the requests without rows: the ones left, and clean ones of no row.
   return `WITH ${judge(d, sql, source)}
-SELECT ${head}, CAST(n - 1 AS INTEGER) AS row_index, ${tail}, ${values.join(', ')}, ${predictionText(j, 'p')} AS prediction,
+SELECT ${head}, CAST(n - 1 AS INTEGER) AS row_index, ${tail}, ${values.join(', ')}, p AS prediction,
   CAST(NULL AS ${j.doubles}) AS probabilities, true AS clean, n_rows, status_code, CAST(NULL AS VARCHAR) AS request, CAST(NULL AS VARCHAR) AS response
 FROM clean_rows
 UNION ALL

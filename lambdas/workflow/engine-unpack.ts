@@ -120,6 +120,6 @@ export async function unpackInEngine(deps: RefreshDeps, run: EndpointRun, summar
 }
 
 /** The engine's part of an endpoint's unpack: none unless its signature declares every type. */
-export function engineUnpackOf(deps: Pick<RefreshDeps, 'config'>, endpoint: string): SqlUnpack | null {
-  return sqlUnpackOf(declaredSignature(deps.config, endpoint));
+export function engineUnpackOf(deps: Pick<RefreshDeps, 'config' | 'dialect'>, endpoint: string): SqlUnpack | null {
+  return sqlUnpackOf(declaredSignature(deps.config, endpoint), deps.dialect);
 }

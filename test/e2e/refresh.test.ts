@@ -72,7 +72,7 @@ describe('refresh: unpack and labels on the local stack', () => {
       { client_request_id: 'batch-1', row_index: 2, sepal_length: 5.9, petal_width: 1.5, prediction: 1, label: 2, model_id: expect.any(String), t: 'DOUBLE' },
     ]);
     expect(unpacked.map((r) => r.client_request_id)).toEqual(['batch-1', 'batch-1', 'batch-1', 'one-1', 'tensor-1', null]);
-    // The proxy records each request's format; the engine unpacked the three JSON ones, the JavaScript unpacker the CSV one.
+    // The proxy records each request's format; the engine unpacked the four answered 200 (JSON, and CSV of doubles).
     expect(await rows('SELECT request_format, count(*) AS n FROM iris_payload GROUP BY 1 ORDER BY 1 NULLS LAST')).toEqual([
       { request_format: 'csv', n: 1 },
       { request_format: 'dataframe_records', n: 1 },
@@ -82,7 +82,7 @@ describe('refresh: unpack and labels on the local stack', () => {
       { request_format: 'instances', n: 1 },
     ]);
     const full = JSON.parse(await readFile(report?.report as string, 'utf8')) as { engine_rows: number };
-    expect(full.engine_rows).toBe(3);
+    expect(full.engine_rows).toBe(4);
   });
 
   it('changes nothing when run again with no new data', async () => {
