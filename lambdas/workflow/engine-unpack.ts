@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import type { StoredObject } from '../core/ports.js';
 import { tableName } from '../core/names.js';
+import { asError } from '../core/errors.js';
+import { log } from '../core/log.js';
 import { type CapturedRow, PAYLOAD_COLUMNS_READ, PAYLOAD_ROUTING_COLUMNS, type UnpackSummary, addSummary, unpackCapturedRows } from '../core/unpack-batch.js';
 import { type SqlUnpack, engineLeftoversSql, engineSummarySql, engineTableSql, sqlEngineRows, sqlUnpackOf, takenBySql } from '../core/unpack-sql.js';
 import { type TableRef, literal } from '../core/refresh-sql.js';
 import { declaredSignature, widen } from '../core/unpacked-schema.js';
 import type { EndpointRun } from '../core/refresh-steps.js';
 import { runPrefix, tableRef } from './paths.js';
+import { storeReader } from './quarantine.js';
 import { GzipJsonLines, type RefreshDeps, readJson } from './steps.js';
 
 /**
@@ -33,16 +36,45 @@ export async function rowsForJavaScript(file: AsyncBuffer, sql: SqlUnpack | null
   return { rows: (await read()).filter((_, i) => ours[i]), engineRows };
 }
 
+type ManifestFile = Omit<StoredObject, 'lastModified'> & { lastModified: string };
+
 /** The payload files of an endpoint's run that were read (the quarantined ones left out). */
-async function runFiles(deps: RefreshDeps, run: EndpointRun, summary: UnpackSummary): Promise<string[]> {
+async function runFiles(deps: RefreshDeps, run: EndpointRun, summary: UnpackSummary): Promise<ManifestFile[]> {
   const prefix = runPrefix(run.run_id, run.endpoint);
   const quarantined = new Set((summary.quarantined ?? []).map((q) => q.key));
-  const files: string[] = [];
+  const files: ManifestFile[] = [];
   for (const manifest of await deps.store.list(`${prefix}tasks/`)) {
-    const task = await readJson<{ files: Pick<StoredObject, 'key'>[] }>(deps.store, manifest.key);
-    for (const f of task?.files ?? []) if (!quarantined.has(f.key)) files.push(f.key);
+    const task = await readJson<{ files: ManifestFile[] }>(deps.store, manifest.key);
+    for (const f of task?.files ?? []) if (!quarantined.has(f.key)) files.push(f);
   }
-  return files.sort();
+  return files.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** The rows of these files the unpack tasks left to the engine, read back for the JavaScript unpacker. */
+async function engineRowsOf(deps: RefreshDeps, files: readonly ManifestFile[], sql: SqlUnpack): Promise<CapturedRow[]> {
+  const rows: CapturedRow[] = [];
+  for (const f of files) {
+    const file = storeReader(deps.store, { ...f, lastModified: new Date(f.lastModified) });
+    const date = /\/date=(\d{4}-\d{2}-\d{2})\//.exec(f.key)?.[1] as string;
+    const metadata = await parquetMetadataAsync(file);
+    const all = (await parquetReadObjects({ file, metadata, columns: [...PAYLOAD_COLUMNS_READ, 'request_format'] })) as (Omit<CapturedRow, 'date'> & { request_format: string | null })[];
+    for (const r of all) if (takenBySql(sql, r.status_code, r.request_format)) rows.push({ ...r, date });
+  }
+  return rows;
+}
+
+/** Unpacks rows with the JavaScript unpacker into the run's staged rows, and counts them in `summary`. */
+async function stageInJavaScript(deps: RefreshDeps, run: EndpointRun, rows: readonly CapturedRow[], name: string, summary: UnpackSummary): Promise<void> {
+  if (rows.length === 0) return;
+  const prefix = runPrefix(run.run_id, run.endpoint);
+  const unpacked = unpackCapturedRows(rows, declaredSignature(deps.config, run.endpoint));
+  const predictions = new GzipJsonLines();
+  const rejects = new GzipJsonLines();
+  await predictions.writeLines(unpacked.predictions);
+  await rejects.write(unpacked.rejects);
+  await deps.store.put(`${prefix}predictions/${name}.jsonl.gz`, await predictions.end());
+  await deps.store.put(`${prefix}rejects/${name}.jsonl.gz`, await rejects.end());
+  addSummary(summary, unpacked.summary);
 }
 
 /** Payload rows of some files, as a FROM item of the environment's engine. */
@@ -64,7 +96,6 @@ function payloadSource(deps: RefreshDeps, endpoint: string, files: readonly stri
  * tasks left it nothing).
  */
 export async function unpackInEngine(deps: RefreshDeps, run: EndpointRun, summary: UnpackSummary): Promise<TableRef[]> {
-  const signature = declaredSignature(deps.config, run.endpoint);
   const sql = engineUnpackOf(deps, run.endpoint);
   if (!sql || !(summary.engine_rows && summary.engine_rows > 0)) return [];
   const engine = deps.engine;
@@ -74,13 +105,25 @@ export async function unpackInEngine(deps: RefreshDeps, run: EndpointRun, summar
   const tables: TableRef[] = [];
   const runTag = run.run_id.replace(/[^a-z0-9]/gi, '_').toLowerCase();
   for (let i = 0; i < files.length; i += FILES_PER_SOURCE) {
-    const source = payloadSource(deps, run.endpoint, files.slice(i, i + FILES_PER_SOURCE));
+    const chunk = files.slice(i, i + FILES_PER_SOURCE);
+    const index = i / FILES_PER_SOURCE;
+    const source = payloadSource(
+      deps,
+      run.endpoint,
+      chunk.map((f) => f.key),
+    );
     // A new location per attempt: Athena writes a table only into an empty one.
-    const name = `${tableName(run.endpoint, 'unpacked')}_engine_${runTag}_${i / FILES_PER_SOURCE}`;
     const location = deps.store.location(`${prefix}engine/${randomUUID()}/`);
     // Athena takes a table's location as a folder only with its trailing slash.
-    const table = tableRef(deps, name, location.endsWith('/') ? location : `${location}/`);
-    for (const statement of engineTableSql(deps.dialect, table, sqlEngineRows(deps.dialect, sql, source))) await engine.query(statement);
+    const table = tableRef(deps, `${tableName(run.endpoint, 'unpacked')}_engine_${runTag}_${index}`, location.endsWith('/') ? location : `${location}/`);
+    try {
+      for (const statement of engineTableSql(deps.dialect, table, sqlEngineRows(deps.dialect, sql, source))) await engine.query(statement);
+    } catch (error) {
+      // Whatever the engine could not do, the JavaScript unpacker does: a refresh never stops on it.
+      log('warn', 'the engine could not unpack these payload files; the JavaScript unpacker takes their rows', { endpoint: run.endpoint, run: run.run_id, files: chunk.length, error: asError(error) });
+      await stageInJavaScript(deps, run, await engineRowsOf(deps, chunk, sql), `engine-fallback-${index}`, summary);
+      continue;
+    }
     tables.push(table);
     for (const g of (await engine.query(engineSummarySql(deps.dialect, table))).rows) {
       const predictions = Number(g.predictions);
@@ -105,16 +148,7 @@ export async function unpackInEngine(deps: RefreshDeps, run: EndpointRun, summar
         date: String(r.date),
       }),
     );
-    if (left.length > 0) {
-      const unpacked = unpackCapturedRows(left, signature);
-      const predictions = new GzipJsonLines();
-      const rejects = new GzipJsonLines();
-      await predictions.writeLines(unpacked.predictions);
-      await rejects.write(unpacked.rejects);
-      await deps.store.put(`${prefix}predictions/engine-leftovers-${i / FILES_PER_SOURCE}.jsonl.gz`, await predictions.end());
-      await deps.store.put(`${prefix}rejects/engine-leftovers-${i / FILES_PER_SOURCE}.jsonl.gz`, await rejects.end());
-      addSummary(summary, unpacked.summary);
-    }
+    await stageInJavaScript(deps, run, left, `engine-leftovers-${index}`, summary);
   }
   return tables;
 }

@@ -2,12 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { gunzipSync } from 'node:zlib';
+import { LocalDeliveryStream } from '../../lambdas/adapters/local/delivery-stream.js';
 import { FileObjectStore } from '../../lambdas/adapters/local/file-object-store.js';
+import type { CaptureRecord } from '../../lambdas/core/capture-record.js';
 import type { QueryEngine, QueryResult } from '../../lambdas/core/ports.js';
 import { emptySummary } from '../../lambdas/core/unpack-batch.js';
 import { unpackInEngine } from '../../lambdas/workflow/engine-unpack.js';
 import { runPrefix } from '../../lambdas/workflow/paths.js';
 import { demoConfig } from '../helpers/config.js';
+import { sample } from '../helpers/records.js';
 
 /**
  * The engine's half of the unpack on AWS, with Athena at the network edge replaced by a
@@ -74,5 +78,40 @@ describe('the unpack in the engine, on Athena', () => {
 
   it('fails loudly in a world that gave the step no engine', async () => {
     await expect(unpackInEngine({ config, store, dialect: 'athena' }, run, { ...emptySummary(), engine_rows: 1 })).rejects.toThrow(/needs the environment's query engine/);
+  });
+
+  it('hands the rows to the JavaScript unpacker when the engine fails, so a refresh never stops on it', async () => {
+    const stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
+    const record = (i: number, format: string, request: string, response: string): CaptureRecord => ({
+      ...sample,
+      request_id: `r${i}`,
+      timestamp_ms: sample.timestamp_ms + i,
+      request,
+      response,
+      request_format: format,
+      request_metadata: { endpoint_name: 'iris', model_name: 'iris-classifier', model_version: '2' },
+    });
+    const columns = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+    await stream.put([
+      record(1, 'dataframe_split', JSON.stringify({ dataframe_split: { columns, data: [[1, 2, 3, 4], [5, 6, 7, 8]] } }), '{"predictions":[0,2]}'),
+      record(2, 'instances', JSON.stringify({ instances: [[1, 2, 3, 4]] }), '{"predictions":[1]}'),
+      record(3, 'dataframe_split', JSON.stringify({ dataframe_split: { columns, data: [['x', 2, 3, 4]] } }), '{"predictions":[1]}'),
+    ]);
+    await stream.close();
+    const files = (await store.list('iris_payload/')).filter((o) => o.key.endsWith('.parquet'));
+    await store.put(`${runPrefix(run.run_id, 'iris')}tasks/0.json`, JSON.stringify({ files: files.map((f) => ({ ...f, lastModified: f.lastModified.toISOString() })) }));
+    const failing: QueryEngine = {
+      query: async () => {
+        throw new Error('Binder Error: the engine cannot do this');
+      },
+      queryColumns: async () => ({ columns: [], data: [] }),
+      close: () => undefined,
+    };
+    const summary = { ...emptySummary(), engine_rows: 3 };
+    expect(await unpackInEngine({ config, store, dialect: 'duckdb', engine: failing }, run, summary)).toEqual([]);
+    // Every row the tasks left, unpacked in JavaScript: three predictions, and the mistyped one refused with its reason.
+    expect(summary).toMatchObject({ requests: 3, predictions: 3, rejected: 1 });
+    const staged = gunzipSync(await store.get(`${runPrefix(run.run_id, 'iris')}predictions/engine-fallback-0.jsonl.gz`) as Uint8Array).toString('utf8').trim().split('\n');
+    expect(staged.map((l) => (JSON.parse(l) as { request_id: string; row_index: number }).request_id)).toEqual(['r1', 'r1', 'r2']);
   });
 });
