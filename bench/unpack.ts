@@ -7,9 +7,12 @@
  *   refresh   the local refresh: the synthesized definition in the ASL interpreter, unpack
  *             tasks, staged rows, MERGE into `iris_unpacked` on the local warehouse, then the
  *             metrics of every window touched (two granularities, baseline and consecutive drift);
- *   again     a second refresh with no new data.
+ *   again     a second refresh with no new data;
+ *   peer      `bench/peer/notebook.py`, pandas and scipy doing a notebook's parse, explode,
+ *             profiles and drift on one core, over a CSV export of the same files (Debian has
+ *             no pyarrow; the export is not timed).
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readdir, rm, stat, mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +128,43 @@ interface RefreshAnswer {
   rejected: number;
 }
 
+interface PeerAnswer {
+  seconds: number;
+  rows: number;
+  windows: number;
+  peakMiB: number;
+}
+
+const PYTHON = '/usr/bin/python3';
+
+/** Why the peer cannot run here, or null when Debian's python3 has pandas and scipy. */
+function peerMissing(): string | null {
+  try {
+    execFileSync(PYTHON, ['-c', 'import pandas, scipy'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return `${PYTHON} with pandas and scipy not found (apt-get install -y python3-pandas python3-scipy)`;
+  }
+}
+
+/** The peer over a CSV export of the payload files; its own figures, peak memory included. */
+async function peer(dataDir: string): Promise<PeerAnswer> {
+  const csv = join(dataDir, 'peer-payload.csv');
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  await connection.run(
+    `COPY (SELECT request_id, timestamp_ms, status_code, request_format, request, response FROM read_parquet('${join(dataDir, 'iris_payload', '**', '*.parquet')}')) TO '${csv}' (FORMAT csv, HEADER)`,
+  );
+  connection.closeSync();
+  instance.closeSync();
+  try {
+    const { stdout } = await run(PYTHON, [join(ROOT, 'bench', 'peer', 'notebook.py'), csv, join(ROOT, 'config', 'baselines', 'iris.csv')], { maxBuffer: 1 << 20, timeout: 3_600_000 });
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as PeerAnswer;
+  } finally {
+    await rm(csv, { force: true });
+  }
+}
+
 async function scan(dataDir: string): Promise<ScanAnswer> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
@@ -189,6 +229,8 @@ async function main(): Promise<void> {
     const baseline = await child<ScanAnswer>('scan', dataDir);
     const first = await child<RefreshAnswer>('refresh', dataDir);
     const again = await child<RefreshAnswer>('refresh', dataDir);
+    const missing = peerMissing();
+    const peerRun = missing ? null : await peer(dataDir);
     if (first.requests !== REQUESTS || first.predictions !== predictions) {
       throw new Error(`the refresh unpacked ${first.requests} requests / ${first.predictions} predictions; expected ${REQUESTS} / ${predictions}`);
     }
@@ -203,8 +245,11 @@ async function main(): Promise<void> {
       `| DuckDB plain scan of the payload files (baseline) | ${fmt(baseline.seconds, 1)} | ${fmt(REQUESTS / baseline.seconds)} | — | ${fmt(baseline.peakMiB)} |`,
       `| refresh, first run: ${first.tasks} unpack tasks ${fmt(first.unpack, 1)} s (peak ${fmt(first.unpackPeakMiB)} MiB), commit ${fmt(first.commit, 1)} s (peak ${fmt(first.commitPeakMiB)} MiB), metrics ${fmt(first.metrics, 1)} s (peak ${fmt(first.metricsPeakMiB)} MiB) | ${fmt(first.seconds, 1)} | ${fmt(REQUESTS / first.seconds)} | ${fmt(predictions / first.seconds)} | ${fmt(first.peakMiB)} |`,
       `| refresh, second run with no new data | ${fmt(again.seconds, 1)} | — | — | ${fmt(again.peakMiB)} |`,
+      peerRun
+        ? `| peer: pandas + scipy, one core (\`bench/peer/notebook.py\`: parse, explode, profiles and drift of every window) | ${fmt(peerRun.seconds, 1)} | ${fmt(REQUESTS / peerRun.seconds)} | ${fmt(peerRun.rows / peerRun.seconds)} | ${fmt(peerRun.peakMiB)} |`
+        : `| peer: skipped, ${missing} | — | — | — | — |`,
       '',
-      `refresh / scan = ${fmt(first.seconds / baseline.seconds, 1)}×; rejected rows: ${first.rejected}`,
+      `refresh / scan = ${fmt(first.seconds / baseline.seconds, 1)}×${peerRun ? `; refresh / peer = ${fmt(first.seconds / peerRun.seconds, 2)}×` : ''}; rejected rows: ${first.rejected}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
