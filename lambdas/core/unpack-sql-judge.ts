@@ -157,9 +157,18 @@ function judgeByRows(j: JsonSql, sql: SqlUnpack, source: string): string {
   const splitTypes = names
     .map((_, i) => `NOT list_has_any(json_type(body, ${literal(`$.data[*][${i}]`)}), CASE ${i + 1} ${sql.features.map((f, k) => `WHEN pos${k + 1} THEN ${notOf(f.type)}`).join(' ')} END)`)
     .join(' AND ');
-  const typesOk = `CASE shape WHEN 'csv' THEN true WHEN 'split' THEN ${splitTypes} ${['records', 'tensor', 'columns']
+  // With one declared type, one pattern over the body's text (DuckDB writes it without spaces)
+  // judges a split's data, a tensor or records whole: shape, width, keys and types at once.
+  const uniform = sql.features.every((f) => f.type === sql.features[0]?.type) ? (sql.features[0] as FeatureColumn).type : null;
+  const pattern = uniform ? shapePatterns(names, uniform) : null;
+  const typesOk = `CASE shape WHEN 'csv' THEN true ${pattern ? '' : `WHEN 'split' THEN ${splitTypes} `}${(pattern ? ['columns'] : ['records', 'tensor', 'columns'])
     .map((shape) => `WHEN '${shape}' THEN ${sql.features.map((f, k) => `NOT list_has_any(json_type(body, ${cellPath(shape, k)}), ${notOf(f.type)})`).join(' AND ')}`)
-    .join(' ')} END`;
+    .join(' ')} ELSE ${pattern ? 'true' : 'NULL'} END`;
+  const splitRows = pattern
+    ? `regexp_full_match(CAST(json_extract(body, '$.data') AS VARCHAR), ${literal(pattern.rows)})`
+    : `${only('body', '$.data[*]', 'ARRAY')} AND list_distinct(json_array_length(body, '$.data[*]')) = [${K}]`;
+  const recordsOk = pattern ? `regexp_full_match(CAST(body AS VARCHAR), ${literal(pattern.records)})` : `${only('body', '$[*]', 'OBJECT')} AND list_sort(list_distinct(flatten(json_keys(body, '$[*]')))) = ${sorted}`;
+  const tensorOk = pattern ? `regexp_full_match(CAST(body AS VARCHAR), ${literal(pattern.rows)})` : `${only('body', '$[*]', 'ARRAY')} AND list_distinct(json_array_length(body, '$[*]')) = [${K}]`;
   const predictionTypes = `CASE WHEN starts_with(rs, '[') THEN json_type(rs, '$[*]') ELSE json_type(rs, '$.predictions[*]') END`;
   const textChecks = (text: string, types: readonly ColumnType[]) => [
     ...(types.includes('BIGINT') ? [`NOT regexp_matches(${text}, '[0-9]{16}')`] : []),
@@ -187,16 +196,14 @@ function judgeByRows(j: JsonSql, sql: SqlUnpack, source: string): string {
       WHEN request_format = 'csv' THEN CASE WHEN rs IS NOT NULL AND strpos(request, '"') = 0 AND strpos(request, chr(13)) = 0
         AND regexp_full_match(request, ${literal(csvPattern(K))}) AND len(csv_header) = ${K} AND list_sort(csv_header) = ${sorted} THEN 'csv' END
       WHEN rq IS NULL OR rs IS NULL OR body IS NULL THEN NULL
-      WHEN request_format = 'dataframe_split' THEN CASE WHEN json_type(body) = 'OBJECT' AND ${only('body', '$.data[*]', 'ARRAY')}
-        AND list_distinct(json_array_length(body, '$.data[*]')) = [${K}]
+      WHEN request_format = 'dataframe_split' THEN CASE WHEN json_type(body) = 'OBJECT' AND ${splitRows}
         AND ${only('body', '$.columns[*]', 'VARCHAR')} AND json_array_length(body, '$.columns') = ${K}
         AND list_sort(CAST(json_extract(body, '$.columns') AS VARCHAR[])) = ${sorted} THEN 'split' END
       WHEN request_format = 'inputs' AND json_type(body) = 'OBJECT' THEN CASE WHEN list_sort(json_keys(body)) = ${sorted}
         AND ${names.map((n) => `json_type(body, ${literal(j.path(n))}) = 'ARRAY' AND json_array_length(body, ${literal(j.path(n))}) = json_array_length(body, ${first})`).join(' AND ')} THEN 'columns' END
       WHEN json_type(body) <> 'ARRAY' OR json_array_length(body) = 0 THEN NULL
-      WHEN request_format = 'dataframe_records' OR json_type(body, '$[0]') = 'OBJECT' THEN CASE WHEN ${only('body', '$[*]', 'OBJECT')}
-        AND list_sort(list_distinct(flatten(json_keys(body, '$[*]')))) = ${sorted} THEN 'records' END
-      WHEN ${only('body', '$[*]', 'ARRAY')} AND list_distinct(json_array_length(body, '$[*]')) = [${K}] THEN 'tensor'
+      WHEN request_format = 'dataframe_records' OR json_type(body, '$[0]') = 'OBJECT' THEN CASE WHEN ${recordsOk} THEN 'records' END
+      WHEN ${tensorOk} THEN 'tensor'
     END AS shape,
     json_transform(CASE WHEN starts_with(rs, '[') THEN rs WHEN starts_with(rs, '{') THEN json_extract(rs, '$.predictions') END, '["JSON"]') AS preds
   FROM (SELECT *, CASE WHEN request_format = 'csv' THEN string_split(split_part(request, chr(10), 1), ',') END AS csv_header FROM bodies)
@@ -258,4 +265,27 @@ function csvPattern(columns: number): string {
   const number = '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?';
   const row = `${number}(,${number}){${columns - 1}}`;
   return `[^\\n]*(\\n${row})*\\n?`;
+}
+
+/** A JSON value of each declared type (or null), as DuckDB writes it. */
+const VALUE_PATTERN: Readonly<Record<ColumnType, string>> = {
+  DOUBLE: '(-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][+-]?[0-9]+)?|null)',
+  // The range (2^53) is checked on the request's text.
+  BIGINT: '(-?(0|[1-9][0-9]*)|null)',
+  BOOLEAN: '(true|false|null)',
+  VARCHAR: '("([^"\\\\]|\\\\.)*"|null)',
+};
+
+/**
+ * Patterns of a whole body when every feature has the same type: rows of exactly as many values
+ * as features (a split's data, a tensor), and records of exactly the declared keys (each once,
+ * as the proxy refuses duplicate keys), every value of the type.
+ */
+function shapePatterns(names: readonly string[], type: ColumnType): { rows: string; records: string } {
+  const value = VALUE_PATTERN[type];
+  const more = `{${names.length - 1}}`;
+  const row = `\\[${value}(,${value})${more}\\]`;
+  const key = `"(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|')})"`;
+  const record = `\\{${key}:${value}(,${key}:${value})${more}\\}`;
+  return { rows: `\\[(${row}(,${row})*)?\\]`, records: `\\[${record}(,${record})*\\]` };
 }
