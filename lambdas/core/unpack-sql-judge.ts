@@ -48,9 +48,15 @@ function sourceCtes(j: JsonSql, source: string, formats: readonly string[]): str
 )`;
 }
 
-/** The CTEs that define `requests` and `clean_rows` over `source`, in the dialect's engine. */
-export function judge(d: Dialect, sql: SqlUnpack, source: string): string {
-  return d === 'athena' ? judgeInLists(ATHENA, sql, source) : judgeByRows(DUCKDB, sql, source);
+/**
+ * The CTEs that define `requests` over `source` (ending with it), and the one that defines
+ * `clean_rows` from `requests`, in the dialect's engine.
+ */
+export function judge(d: Dialect, sql: SqlUnpack, source: string): { readonly requests: string; readonly rows: string } {
+  const text = d === 'athena' ? judgeInLists(ATHENA, sql, source) : judgeByRows(DUCKDB, sql, source);
+  // Both judges define clean_rows last, from requests alone.
+  const cut = text.lastIndexOf('), clean_rows AS (');
+  return { requests: `${text.slice(0, cut)})`, rows: text.slice(cut + 3) };
 }
 
 /**
@@ -212,8 +218,7 @@ function judgeByRows(j: JsonSql, sql: SqlUnpack, source: string): string {
       WHEN 'csv' THEN len(string_split(rtrim(request, chr(10)), chr(10))) - 1 ELSE json_array_length(body) END AS n_rows,
     ${names.map((n, k) => `CASE shape WHEN 'csv' THEN list_position(csv_header, ${literal(n)}) ELSE list_position(CAST(json_extract(body, '$.columns') AS VARCHAR[]), ${literal(n)}) END AS pos${k + 1}`).join(', ')}
   FROM req
-), requests AS MATERIALIZED (
-  -- Read by every shape's rows and by the summary: computed once.
+), requests AS (
   SELECT *, COALESCE(${checks.join(' AND ')}, false) AS clean FROM sized
 ), clean_rows AS (
   -- Unnested in the select list: a lateral join would cost more than the unpack.

@@ -41,35 +41,41 @@ export function takenBySql(sql: SqlUnpack | null, statusCode: number, requestFor
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
- * The engine's unpack of some payload rows, as one query to store once (`engineTableSql`): a
- * row per prediction of each clean request (`row_index` set, in the staged rows' columns, the
- * prediction as text) and a row per request it leaves, with its bodies, for the JavaScript
- * unpacker. `clean`, `n_rows` and `payload_row` let the summary count requests.
+ * The statements that store the engine's unpack of some payload rows in `table`, once, for
+ * the summary, the leftovers and the commit's MERGE: a row per prediction of each clean
+ * request (`row_index` set, in the staged rows' columns, the prediction as text) and a row
+ * per request it leaves, with its bodies, for the JavaScript unpacker. `clean`, `n_rows` and
+ * `payload_row` let the summary count requests. In DuckDB the judged requests are stored
+ * first (in one statement their checks would be computed for each reader); on Athena the
+ * table is Parquet under the run.
  * @param source a FROM item of payload rows (`read_parquet(…)` or the payload table, filtered)
  */
-export function sqlEngineRows(d: Dialect, sql: SqlUnpack, source: string): string {
+export function engineTableStatements(d: Dialect, sql: SqlUnpack, source: string, table: TableRef): string[] {
   const j = d === 'athena' ? ATHENA : DUCKDB;
   const values = sql.features.map((f, k) => `v${k + 1} AS ${q(f.column)}`);
   const nulls = sql.features.map((f) => `CAST(NULL AS ${f.type}) AS ${q(f.column)}`);
   const head = 'payload_row, request_id, client_request_id';
   const tail = 'timestamp_ms, "date", model_name, model_version';
   // Rows of the clean requests, then the requests without rows: the ones left, and clean ones of no row.
-  return `WITH ${judge(d, sql, source)}
-SELECT ${head}, CAST(n - 1 AS INTEGER) AS row_index, ${tail}, ${values.join(', ')}, p AS prediction,
+  const select = `SELECT ${head}, CAST(n - 1 AS INTEGER) AS row_index, ${tail}, ${values.join(', ')}, p AS prediction,
   CAST(NULL AS ${j.doubles}) AS probabilities, true AS clean, n_rows, status_code, CAST(NULL AS VARCHAR) AS request, CAST(NULL AS VARCHAR) AS response
 FROM clean_rows
 UNION ALL
 SELECT ${head}, CAST(NULL AS INTEGER) AS row_index, ${tail}, ${nulls.join(', ')}, CAST(NULL AS VARCHAR) AS prediction,
   CAST(NULL AS ${j.doubles}) AS probabilities, clean, n_rows, status_code, CASE WHEN clean THEN NULL ELSE request END AS request, CASE WHEN clean THEN NULL ELSE response END AS response
 FROM requests WHERE NOT clean OR n_rows = 0`;
-}
-
-/** Stores the engine's rows once for the summary, the leftovers and the commit's MERGE (Parquet under the run on Athena). */
-export function engineTableSql(d: Dialect, table: TableRef, query: string): string[] {
-  if (d === 'duckdb') return [`CREATE OR REPLACE TABLE ${table.sql} AS ${query}`];
+  const { requests, rows } = judge(d, sql, source);
+  if (d === 'duckdb') {
+    const judged = table.sql.replace(/"$/, '_requests"');
+    return [
+      `CREATE OR REPLACE TEMP TABLE ${judged} AS WITH ${requests} SELECT * FROM requests`,
+      `CREATE OR REPLACE TABLE ${table.sql} AS WITH requests AS (SELECT * FROM ${judged}), ${rows}\n${select}`,
+      `DROP TABLE IF EXISTS ${judged}`,
+    ];
+  }
   return [
     `DROP TABLE IF EXISTS ${table.sql}`,
-    `CREATE TABLE ${table.sql} WITH (format = 'PARQUET', write_compression = 'ZSTD', external_location = ${literal(table.location)}) AS ${query}`,
+    `CREATE TABLE ${table.sql} WITH (format = 'PARQUET', write_compression = 'ZSTD', external_location = ${literal(table.location)}) AS WITH ${requests}, ${rows}\n${select}`,
   ];
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CapturedRow, unpackCapturedRows } from '../../lambdas/core/unpack-batch.js';
-import { type SqlUnpack, engineLeftoversSql, engineSummarySql, engineTableSql, sqlEngineRows, sqlUnpackOf, takenBySql } from '../../lambdas/core/unpack-sql.js';
+import { type SqlUnpack, engineLeftoversSql, engineSummarySql, engineTableStatements, sqlUnpackOf, takenBySql } from '../../lambdas/core/unpack-sql.js';
 import type { Signature } from '../../lambdas/core/unpacked-schema.js';
 import { commitStatements } from '../../lambdas/core/refresh-sql.js';
 
@@ -190,7 +190,7 @@ async function parity(signature: Signature, corpus: ReturnType<typeof row>[], ta
   await committed(`js_${tag}`, alone.predictions, sql);
   // The engine on the rows it takes; the JavaScript unpacker on its leftovers and on the rest.
   const table = { sql: `engine_${tag}`, location: '' };
-  for (const statement of engineTableSql('duckdb', table, sqlEngineRows('duckdb', sql, source))) await con.run(statement);
+  for (const statement of engineTableStatements('duckdb', sql, source, table)) await con.run(statement);
   await con.run(`CREATE OR REPLACE TABLE sql_${tag} AS SELECT * FROM engine_${tag} WHERE clean AND row_index IS NOT NULL`);
   const leftovers = (await rowsOf(engineLeftoversSql(table))).map(
     (r) => ({ ...r, request_metadata: { model_name: r.model_name, model_version: r.model_version } }) as unknown as CapturedRow,
@@ -263,11 +263,14 @@ describe('the unpack in SQL', () => {
 describe('the Athena texts of the unpack in the engine', () => {
   const sql = sqlUnpackOf(MIXED, 'athena') as SqlUnpack;
   const source = `(SELECT * FROM "inference_tables_dev"."shop_payload" WHERE "date" IN ('2026-11-30') AND "$path" IN ('s3://bucket/shop_payload/endpoint=shop/date=2026-11-30/f.parquet'))`;
-  const text = sqlEngineRows('athena', sql, source);
+  const table = { sql: '"inference_tables_dev"."shop_unpacked_engine_r1_0"', location: 's3://bucket/_refresh/runs/r1/shop/engine/u1/' };
+  const statements = engineTableStatements('athena', sql, source, table);
+  const text = statements[1] as string;
 
   it('use Trino functions only, none of DuckDB', () => {
     for (const duckdb of ['json_valid', 'json_transform', 'list_', 'regexp_full_match', 'isfinite(', '::', 'MATERIALIZED', 'json_keys', 'generate_subscripts', 'range(', 'json_extract_string', 'DOUBLE[]']) {
       expect(text, duckdb).not.toContain(duckdb);
+      expect(text).not.toContain('TEMP TABLE');
     }
     for (const trino of ['TRY(json_parse(request))', 'all_match(', 'transform(', 'element_at(', 'CROSS JOIN UNNEST(decl) WITH ORDINALITY AS u(r, n)', 'json_format(', 'is_finite(', 'CAST(NULL AS ARRAY(DOUBLE))', 'sequence(1, ']) {
       expect(text, trino).toContain(trino);
@@ -285,11 +288,9 @@ describe('the Athena texts of the unpack in the engine', () => {
   });
 
   it('store the rows as Parquet under the run, dropping what an earlier attempt left first', () => {
-    const table = { sql: '"inference_tables_dev"."shop_unpacked_engine_r1_0"', location: 's3://bucket/_refresh/runs/r1/shop/engine/u1/' };
-    expect(engineTableSql('athena', table, 'SELECT 1')).toEqual([
-      'DROP TABLE IF EXISTS "inference_tables_dev"."shop_unpacked_engine_r1_0"',
-      `CREATE TABLE "inference_tables_dev"."shop_unpacked_engine_r1_0" WITH (format = 'PARQUET', write_compression = 'ZSTD', external_location = 's3://bucket/_refresh/runs/r1/shop/engine/u1/') AS SELECT 1`,
-    ]);
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toBe('DROP TABLE IF EXISTS "inference_tables_dev"."shop_unpacked_engine_r1_0"');
+    expect(text.startsWith(`CREATE TABLE "inference_tables_dev"."shop_unpacked_engine_r1_0" WITH (format = 'PARQUET', write_compression = 'ZSTD', external_location = 's3://bucket/_refresh/runs/r1/shop/engine/u1/') AS WITH src AS (`)).toBe(true);
     expect(engineSummarySql('athena', table)).toContain('(timestamp_ms / 3600000) * 3600000');
     expect(engineLeftoversSql(table)).toMatch(/FROM "inference_tables_dev"\."shop_unpacked_engine_r1_0" WHERE NOT clean$/);
   });
