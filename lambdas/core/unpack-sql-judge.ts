@@ -7,11 +7,11 @@ import type { ColumnType, FeatureColumn } from './unpacked-schema.js';
  * relations for `unpack-sql.ts`: `requests` (every 2xx payload row of its formats, with `clean`
  * and `n_rows`) and `clean_rows` (one per prediction of a clean request, with the request's
  * columns and `n_rows`: `n` from 1, the declared features' values `v1`…`vK` in declared order
- * and of their declared types, the prediction `p` as text). DuckDB
- * judges row by row over unnested rows (vectorized); Athena with list functions per request.
+ * and of their declared types, the prediction `p` as text). DuckDB judges each request whole
+ * (patterns, wildcard paths), then unnests its rows; Athena with list functions per request.
  */
 
-/** The input formats the engine unpacks; CSV and LLM bodies stay with the JavaScript unpacker. */
+/** The JSON input formats the engine unpacks (CSV too in DuckDB: see `SqlUnpack.formats`); LLM bodies stay with the JavaScript unpacker. */
 export const SQL_INPUT_FORMATS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;
 
 /** What the statements are generated from: the declared features and the single declared output. */
