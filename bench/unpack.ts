@@ -25,6 +25,12 @@ import type { CaptureRecord } from '../lambdas/core/capture-record.js';
 import { loadConfig } from '../lambdas/wiring/config-file.js';
 
 const REQUESTS = Number(process.env.BENCH_UNPACK_REQUESTS ?? 1_000_000);
+/**
+ * `iris`: values of one decimal, as the demo's (about 61 distinct per feature); `continuous`:
+ * six decimals, nearly every value distinct, as real features are (sorts and quantiles cost more).
+ */
+const VALUES = process.env.BENCH_VALUES === 'continuous' ? 'continuous' : 'iris';
+const SCALE = VALUES === 'continuous' ? 1e6 : 10;
 const ROOT = join(import.meta.dirname, '..');
 const DAY_MS = 86_400_000;
 const run = promisify(execFile);
@@ -89,7 +95,7 @@ async function generate(dataDir: string): Promise<void> {
     for (let j = i; j < Math.min(i + 1000, REQUESTS); j++) {
       const n = batchSize(next());
       predictions += n;
-      const rows = Array.from({ length: n }, () => FEATURES.map((_, k) => Math.round((1 + next() * (k < 2 ? 6 : 3)) * 10) / 10));
+      const rows = Array.from({ length: n }, () => FEATURES.map((_, k) => Math.round((1 + next() * (k < 2 ? 6 : 3)) * SCALE) / SCALE));
       const { body, response, format } = request(j, rows);
       batch.push(
         irisRecord(j, {
@@ -238,7 +244,7 @@ async function main(): Promise<void> {
     const mix = BATCH_SIZES.map(([rows, share]) => `${rows} row${rows > 1 ? 's' : ''} ${share * 100}%`).join(', ');
     const lines = [
       `inference-tables refresh benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-      `${fmt(REQUESTS)} captured requests (batch sizes: ${mix}; dataframe_split, dataframe_records, instances, inputs, CSV in turn) = ${fmt(predictions)} predictions, ${files.length} Parquet files, ${fmt(bytes / 2 ** 20)} MiB, 3 days`,
+      `${fmt(REQUESTS)} captured requests (batch sizes: ${mix}; dataframe_split, dataframe_records, instances, inputs, CSV in turn; ${VALUES} values) = ${fmt(predictions)} predictions, ${files.length} Parquet files, ${fmt(bytes / 2 ** 20)} MiB, 3 days`,
       '',
       '| run | seconds | requests/s | predictions/s | peak RSS MiB |',
       '| --- | ---: | ---: | ---: | ---: |',
