@@ -1,7 +1,8 @@
 /**
  * `npm run bench`, second part: the refresh workflow (unpack, commit, profile, quality and drift metrics) over captured requests with
  * mixed batch sizes and input formats, beside the embedded engine's plain scan of the same
- * Parquet files. Each measurement runs in its own process, so its peak memory is its own:
+ * Parquet files, each measured in `BENCH_ROUNDS` (3) rounds on a fresh copy of the same files,
+ * medians printed. Each measurement runs in its own process, so its peak memory is its own:
  *   generate  the payload files, through the local delivery stream (not timed);
  *   scan      DuckDB reads every column of every file (the baseline);
  *   refresh   the local refresh: the synthesized definition in the ASL interpreter, unpack
@@ -13,7 +14,7 @@
  *             no pyarrow; the export is not timed).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readdir, rm, stat, mkdtemp } from 'node:fs/promises';
+import { cp, readdir, rm, stat, mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -225,26 +226,59 @@ async function child<T>(mode: string, dataDir: string): Promise<T & { peakMiB: n
   return JSON.parse(line) as T & { peakMiB: number };
 }
 
+/** Runs of each measurement; each figure printed is its median (a field's own median). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** The runs as one, each numeric field the median of its values. */
+function medianOf<T extends object>(runs: readonly T[]): T {
+  const first = runs[0] as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(first).map(([k, v]) => [k, typeof v === 'number' ? median(runs.map((r) => (r as Record<string, number>)[k] as number)) : v]),
+  ) as T;
+}
+
 async function main(): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'bench-unpack-'));
+  const root = await mkdtemp(join(tmpdir(), 'bench-unpack-'));
+  const generated = join(root, 'generated');
   try {
-    const { predictions } = await child<{ predictions: number }>('generate', dataDir);
-    const files = (await readdir(join(dataDir, 'iris_payload'), { recursive: true })).filter((f) => f.endsWith('.parquet'));
+    const { predictions } = await child<{ predictions: number }>('generate', generated);
+    const files = (await readdir(join(generated, 'iris_payload'), { recursive: true })).filter((f) => f.endsWith('.parquet'));
     let bytes = 0;
-    for (const f of files) bytes += (await stat(join(dataDir, 'iris_payload', f))).size;
-    const baseline = await child<ScanAnswer>('scan', dataDir);
-    const first = await child<RefreshAnswer>('refresh', dataDir);
-    const again = await child<RefreshAnswer>('refresh', dataDir);
+    for (const f of files) bytes += (await stat(join(generated, 'iris_payload', f))).size;
     const missing = peerMissing();
-    const peerRun = missing ? null : await peer(dataDir);
-    if (first.requests !== REQUESTS || first.predictions !== predictions) {
-      throw new Error(`the refresh unpacked ${first.requests} requests / ${first.predictions} predictions; expected ${REQUESTS} / ${predictions}`);
+    const scans: (ScanAnswer & { peakMiB: number })[] = [];
+    const refreshes: (RefreshAnswer & { peakMiB: number })[] = [];
+    const peers: PeerAnswer[] = [];
+    let dataDir = '';
+    // Each round refreshes its own copy of the same files.
+    for (let round = 0; round < ROUNDS; round++) {
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+      dataDir = join(root, `round-${round}`);
+      await cp(generated, dataDir, { recursive: true });
+      scans.push(await child<ScanAnswer>('scan', dataDir));
+      const run = await child<RefreshAnswer>('refresh', dataDir);
+      if (run.requests !== REQUESTS || run.predictions !== predictions) {
+        throw new Error(`the refresh unpacked ${run.requests} requests / ${run.predictions} predictions; expected ${REQUESTS} / ${predictions}`);
+      }
+      refreshes.push(run);
+      if (!missing) peers.push(await peer(dataDir));
     }
+    const baseline = medianOf(scans);
+    const first = medianOf(refreshes);
+    const again = await child<RefreshAnswer>('refresh', dataDir);
+    const peerRun = missing ? null : medianOf(peers);
     const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     const mix = BATCH_SIZES.map(([rows, share]) => `${rows} row${rows > 1 ? 's' : ''} ${share * 100}%`).join(', ');
     const lines = [
       `inference-tables refresh benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
       `${fmt(REQUESTS)} captured requests (batch sizes: ${mix}; dataframe_split, dataframe_records, instances, inputs, CSV in turn; ${VALUES} values) = ${fmt(predictions)} predictions, ${files.length} Parquet files, ${fmt(bytes / 2 ** 20)} MiB, 3 days`,
+      `medians of ${ROUNDS} round${ROUNDS === 1 ? '' : 's'} (each figure its own median); refresh seconds per round: ${refreshes.map((r) => fmt(r.seconds, 1)).join(', ')}`,
       '',
       '| run | seconds | requests/s | predictions/s | peak RSS MiB |',
       '| --- | ---: | ---: | ---: | ---: |',
@@ -259,7 +293,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
   }
 }
 
