@@ -2,22 +2,30 @@ import { type ColumnType } from './unpacked-schema.js';
 import { literal } from './refresh-sql.js';
 
 /**
- * The JSON and list functions of the two engines the unpack runs in, as SQL text builders, and
- * the checks of a JSON value against a declared type (`unpack-sql.ts`).
+ * The JSON functions of the two engines the unpack runs in (and Athena's list functions), as
+ * SQL text builders, and the checks of a JSON value against a declared type (`unpack-sql.ts`).
  */
 
 /** The largest integer JavaScript holds exactly (2^53 - 1). */
 const SAFE_INTEGER = 9007199254740991;
 
-/** The JSON and list functions of each engine, as SQL text builders. */
+/** The JSON functions both engines' statements use, as SQL text builders. */
 export interface JsonSql {
   parse(text: string): string;
   /** The JSON path of an object's member. */
   path(name: string): string;
   member(json: string, key: string): string;
-  list(json: string): string;
   text(json: string): string;
   str(json: string): string;
+  hour(ms: string): string;
+  array(items: readonly string[]): string;
+  mapGet(map: string, key: string): string;
+  doubles: string;
+}
+
+/** The list functions of Athena's judge, which works on each request's lists (`unpack-sql-judge.ts`). */
+export interface ListSql extends JsonSql {
+  list(json: string): string;
   len(list: string): string;
   at(list: string, i: string): string;
   all(list: string, v: string, cond: string): string;
@@ -29,14 +37,10 @@ export interface JsonSql {
   /** An empty list of rows. */
   emptyRows: string;
   sort(list: string): string;
-  hour(ms: string): string;
   seq(n: string): string;
   full(text: string, pattern: string): string;
   finite(x: string): string;
-  array(items: readonly string[]): string;
   position(list: string, item: string): string;
-  mapGet(map: string, key: string): string;
-  doubles: string;
 }
 
 export const DUCKDB: JsonSql = {
@@ -44,32 +48,15 @@ export const DUCKDB: JsonSql = {
   parse: (t) => `CASE WHEN json_valid(${t}) THEN ${t} END`,
   path: (name) => `$."${name}"`,
   member: (j, k) => `json_extract(${j}, ${literal(`$."${k}"`)})`,
-  list: (j) => `TRY_CAST(${j} AS JSON[])`,
   text: (j) => `CAST(${j} AS VARCHAR)`,
   str: (j) => `json_extract_string(${j}, '$')`,
-  len: (l) => `len(${l})`,
-  at: (l, i) => `list_extract(${l}, ${i})`,
-  // bool_and skips NULLs: every condition is made true or false first.
-  all: (l, v, c) => `COALESCE(list_bool_and(list_transform(${l}, ${v} -> COALESCE(${c}, false))), true)`,
-  map: (l, v, e) => `list_transform(${l}, ${v} -> ${e})`,
-  sortedKeys: (j) => `list_sort(json_keys(${j}))`,
-  keyCount: (j) => `len(json_keys(${j}))`,
-  // One parse of the value for every path.
-  extractMany: (j, paths) => `json_extract(${j}, [${paths.map(literal).join(', ')}])`,
-  select: (l, positions) => `list_select(${l}, ${positions})`,
-  emptyRows: 'CAST([] AS JSON[][])',
-  sort: (l) => `list_sort(${l})`,
   hour: (ms) => `(${ms} // 3600000) * 3600000`,
-  seq: (n) => `range(1, ${n} + 1)`,
-  full: (t, p) => `regexp_full_match(${t}, ${literal(p)})`,
-  finite: (x) => `isfinite(${x})`,
   array: (items) => `[${items.join(', ')}]`,
-  position: (l, item) => `list_position(${l}, ${item})`,
   mapGet: (m, k) => `${m}[${literal(k)}]`,
   doubles: 'DOUBLE[]',
 };
 
-export const ATHENA: JsonSql = {
+export const ATHENA: ListSql = {
   parse: (t) => `TRY(json_parse(${t}))`,
   path: (name) => `$["${name}"]`,
   member: (j, k) => `json_extract(${j}, ${literal(`$["${k}"]`)})`,
@@ -98,7 +85,7 @@ export const ATHENA: JsonSql = {
 };
 
 /** A JSON value's checks and its stored value, for one declared type. */
-export function typed(j: JsonSql, type: ColumnType, v: string): { fits: string; value: string } {
+export function typed(j: ListSql, type: ColumnType, v: string): { fits: string; value: string } {
   const t = j.text(v);
   const isNull = `(${v} IS NULL OR ${t} = 'null')`;
   const num = `TRY_CAST(${t} AS DOUBLE)`;

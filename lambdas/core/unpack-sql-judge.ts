@@ -1,5 +1,5 @@
 import { type Dialect, literal } from './refresh-sql.js';
-import { ATHENA, DUCKDB, type JsonSql, predictionText, typed } from './unpack-sql-json.js';
+import { ATHENA, DUCKDB, type JsonSql, type ListSql, predictionText, typed } from './unpack-sql-json.js';
 import type { ColumnType, FeatureColumn } from './unpacked-schema.js';
 
 /**
@@ -65,7 +65,7 @@ export function judge(d: Dialect, sql: SqlUnpack, source: string): { readonly re
  * times per request and each row once: a list function must never reach back into the whole
  * body (that made it quadratic).
  */
-function judgeInLists(j: JsonSql, sql: SqlUnpack, source: string): string {
+function judgeInLists(j: ListSql, sql: SqlUnpack, source: string): string {
   const names = sql.features.map((f) => f.feature);
   const K = names.length;
   const isArray = (v: string) => `starts_with(${j.text(v)}, '[')`;
@@ -130,7 +130,7 @@ function judgeInLists(j: JsonSql, sql: SqlUnpack, source: string): string {
 }
 
 /** Every declared key of a record is there (its value may be a JSON null, which is not NULL here). */
-function shapeValuesPresent(j: JsonSql, r: string, K: number): string {
+function shapeValuesPresent(j: ListSql, r: string, K: number): string {
   return Array.from({ length: K }, (_, i) => `${j.at(r, String(i + 1))} IS NOT NULL`).join(' AND ');
 }
 

@@ -9,7 +9,7 @@ import { type SqlUnpack, engineLeftoversSql, engineSummarySql, engineTableStatem
 import { type TableRef, literal } from '../core/refresh-sql.js';
 import { declaredSignature, widen } from '../core/unpacked-schema.js';
 import type { EndpointRun } from '../core/refresh-steps.js';
-import { runPrefix, tableRef } from './paths.js';
+import { partitionDate, runPrefix, tableRef } from './paths.js';
 import { storeReader } from './quarantine.js';
 import { GzipJsonLines, type RefreshDeps, readJson } from './steps.js';
 
@@ -55,7 +55,7 @@ async function engineRowsOf(deps: RefreshDeps, files: readonly ManifestFile[], s
   const rows: CapturedRow[] = [];
   for (const f of files) {
     const file = storeReader(deps.store, { ...f, lastModified: new Date(f.lastModified) });
-    const date = /\/date=(\d{4}-\d{2}-\d{2})\//.exec(f.key)?.[1] as string;
+    const date = partitionDate(f.key) as string;
     const metadata = await parquetMetadataAsync(file);
     const all = (await parquetReadObjects({ file, metadata, columns: [...PAYLOAD_COLUMNS_READ, 'request_format'] })) as (Omit<CapturedRow, 'date'> & { request_format: string | null })[];
     for (const r of all) if (takenBySql(sql, r.status_code, r.request_format)) rows.push({ ...r, date });
@@ -84,7 +84,7 @@ function payloadSource(deps: RefreshDeps, endpoint: string, files: readonly stri
     return `read_parquet([${locations.join(', ')}], hive_partitioning = true, hive_types = {'endpoint': VARCHAR, 'date': VARCHAR}, union_by_name = true)`;
   }
   const table = tableName(endpoint, 'payload');
-  const dates = [...new Set(files.map((f) => /\/date=(\d{4}-\d{2}-\d{2})\//.exec(f)?.[1]).filter((d): d is string => d !== undefined))];
+  const dates = [...new Set(files.map((f) => partitionDate(f)).filter((d): d is string => d !== undefined))];
   // The partition filter prunes the listing; "$path" keeps exactly the run's files.
   return `(SELECT * FROM ${tableRef(deps, table, deps.store.location(`${table}/`)).sql} WHERE "date" IN (${dates.map(literal).join(', ')}) AND "$path" IN (${locations.join(', ')}))`;
 }

@@ -18,3 +18,8 @@ export function tableRef(deps: Pick<RefreshDeps, 'dialect' | 'database'>, name: 
   const sql = deps.dialect === 'athena' && deps.database ? `"${deps.database}"."${name}"` : `"${name}"`;
   return { sql, location };
 }
+
+/** The UTC date of a payload file, from its `date=` partition, or undefined outside one. */
+export function partitionDate(key: string): string | undefined {
+  return /\/date=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
+}

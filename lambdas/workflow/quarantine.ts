@@ -2,6 +2,7 @@ import { log } from '../core/log.js';
 import { QUARANTINE_PREFIX } from '../core/names.js';
 import type { ObjectReader, ObjectStore, StoredObject } from '../core/ports.js';
 import type { QuarantinedFile } from '../core/unpack-batch.js';
+import { partitionDate } from './paths.js';
 
 /** A read of the store failed (as opposed to a file that was read and is not valid). */
 export class StoreReadError extends Error {
@@ -60,7 +61,7 @@ export async function quarantinedByDate(store: ObjectStore, table: string, endpo
   const out = new Map<string, number>();
   for (const o of await store.list(`${QUARANTINE_PREFIX}${table}/endpoint=${endpoint}/`)) {
     if (o.key.endsWith('.reason.json')) continue;
-    const date = /\/date=(\d{4}-\d{2}-\d{2})\//.exec(o.key)?.[1];
+    const date = partitionDate(o.key);
     if (date && date >= from && date <= to) out.set(date, (out.get(date) ?? 0) + 1);
   }
   return out;

@@ -7,7 +7,7 @@ import type { DeliveryStreams, MetricsPublisher, ObjectStore, QueryEngine, Store
 import { type Dialect, commitStatements } from '../core/refresh-sql.js';
 import { type CapturedRow, type UnpackSummary, addSummary, emptySummary, unpackCapturedRows } from '../core/unpack-batch.js';
 import { type ColumnType, type FeatureColumn, declaredColumns, declaredSignature, featureColumnName, mergeColumns } from '../core/unpacked-schema.js';
-import { REFRESH_ROOT, endpointFailureKey, runPrefix, stateKey, tableRef } from './paths.js';
+import { REFRESH_ROOT, endpointFailureKey, partitionDate, runPrefix, stateKey, tableRef } from './paths.js';
 import { StoreReadError, quarantineFile, storeReader } from './quarantine.js';
 import { engineUnpackOf, rowsForJavaScript, unpackInEngine } from './engine-unpack.js';
 import { consumeReplay } from './replay.js';
@@ -172,7 +172,7 @@ export async function unpackTask(deps: RefreshDeps, task: UnpackTask): Promise<{
   const summary = emptySummary();
   for (const f of manifest.files) {
     const file = storeReader(deps.store, { ...f, lastModified: new Date(f.lastModified) });
-    const date = /\/date=(\d{4}-\d{2}-\d{2})\//.exec(f.key)?.[1];
+    const date = partitionDate(f.key);
     if (!date) throw new Error(`Payload file ${f.key} is not in a date partition`);
     let rows: Omit<CapturedRow, 'date'>[];
     try {
