@@ -11,7 +11,6 @@ import {
   type DriftRow,
   type MetricsOutput,
   PUBLISHED_PROFILE_COLUMNS,
-  type PredictionBatch,
   type ProfileRow,
   TABLE_COLUMN,
   type TrafficFigures,
@@ -22,12 +21,13 @@ import {
   windowStart,
 } from '../core/monitoring/index.js';
 import { tableName } from '../core/names.js';
-import { type ColumnarResult, type MetricDatum, type QueryEngine, QueryError } from '../core/ports.js';
+import { type MetricDatum, type QueryEngine, QueryError } from '../core/ports.js';
 import { labelRejectStatements, literal } from '../core/refresh-sql.js';
 import { SampleFileError, readSampleFile } from '../core/sample-file.js';
 import { type ColumnType, type FeatureColumn, featureColumnName } from '../core/unpacked-schema.js';
 import type { EndpointRun } from '../core/refresh-steps.js';
 import { checkLabels } from './label-checks.js';
+import { countsBetween, rowsBetween, selectPredictions } from './metrics-counts.js';
 import { metricsMaintenance } from './maintenance.js';
 import { quarantinedByDate } from './quarantine.js';
 import { GzipJsonLines, type RefreshDeps, readJson, runPrefix, tableRef } from './steps.js';
@@ -140,35 +140,6 @@ function partialReason(quarantine: ReadonlyMap<string, number>, start: number, e
     if (n) parts.push(`${n} payload file${n === 1 ? '' : 's'} of ${dayOf(d)} in quarantine`);
   }
   return parts.length > 0 ? parts.join(', ') : null;
-}
-
-/** A columnar read as a batch: its arrays are used as they are, no object per row. */
-function batchFrom(result: ColumnarResult, columns: readonly FeatureColumn[], models: readonly string[]): PredictionBatch {
-  const at = (name: string) => result.data[result.columns.indexOf(name)] ?? [];
-  return {
-    size: at('t').length,
-    t: at('t') as ArrayLike<number>,
-    model: at('model_index') as ArrayLike<number>,
-    models,
-    columns: new Map([...columns.map((c) => [c.column, at(c.column)] as const), ['prediction', at('prediction')], ['label', at('label')]]),
-    probabilities: at('probabilities'),
-  };
-}
-
-/** The query of the rows in [from, to): numbers read as DOUBLE, the rest as text; dates prune partitions. */
-function selectPredictions(table: string, columns: readonly FeatureColumn[], predictionType: ColumnType, where: string, models?: readonly string[]): string {
-  const typed = (expr: string, type: ColumnType) => (type === 'DOUBLE' || type === 'BIGINT' ? `CAST(${expr} AS DOUBLE)` : `CAST(${expr} AS VARCHAR)`);
-  const features = columns.map((c) => `${typed(`"${c.column}"`, c.type)} AS "${c.column}"`);
-  // The model id as a number: a string per row costs more to read than everything else.
-  const model = models ? `CASE model_id ${models.map((m, i) => `WHEN ${literal(m)} THEN ${i}`).join(' ')} ELSE -1 END AS model_index` : 'model_id';
-  return `SELECT to_unixtime("timestamp") * 1000 AS t, ${model}, ${[...features, `${typed('prediction', predictionType)} AS prediction`, 'probabilities', `${typed('label', predictionType)} AS label`].join(', ')} FROM ${table} WHERE ${where}`;
-}
-
-const tsLiteral = (ms: number) => `TIMESTAMP ${literal(new Date(ms).toISOString().replace('T', ' ').replace('Z', ''))}`;
-
-/** Rows with a timestamp in [from, to) (epoch ms). */
-function rowsBetween(from: number, to: number): string {
-  return `"date" BETWEEN DATE ${literal(dayOf(from))} AND DATE ${literal(dayOf(to - 1))} AND "timestamp" >= ${tsLiteral(from)} AND "timestamp" < ${tsLiteral(to)}`;
 }
 
 /**
@@ -290,12 +261,12 @@ export async function computeEndpointMetrics(
     const carry = carried.get(batch.granularity);
     const first = Math.min(...batch.starts);
     const from = carry?.start === first - length ? first : batch.from;
-    const result = await engine.queryColumns(selectPredictions(unpacked, commit.columns, commit.prediction_type, rowsBetween(from, batch.to), models));
+    const counts = await countsBetween(engine, { table: unpacked, columns: commit.columns, predictionType: commit.prediction_type, granularities: settings.granularities, slices: settings.slices, models }, from, batch.to);
     const part = computeMetrics({
       settings,
       columns: commit.columns.map((c) => ({ column: c.column, type: c.type })),
       predictionType: commit.prediction_type,
-      batch: batchFrom(result, commit.columns, models),
+      counts,
       windows: new Map([[batch.granularity, batch.starts]]),
       baseline,
       traffic,

@@ -24,7 +24,7 @@ import {
   RUN_COLUMNS,
   VERDICTS,
   alertRowSchema,
-  batchOf,
+  batchOf, countsOf,
   categoricalDrift,
   compareSamples,
   computeMetrics,
@@ -86,7 +86,7 @@ function computed(regression: boolean): MetricsOutput {
       { column: 'color', type: 'VARCHAR' },
     ],
     predictionType: regression ? 'DOUBLE' : 'BIGINT',
-    batch: batchOf(predictions(2400, regression), ['x', 'color']),
+    counts: countsOf(batchOf(predictions(2400, regression), ['x', 'color']), ['1 hour', '1 day'], settings.slices),
     windows: new Map([
       ['1 hour', hours],
       ['1 day', [T0, T0 + 24 * H]],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { monitoringSchema } from '../../lambdas/core/config/index.js';
 import { windowsOf } from '../../lambdas/workflow/metrics-step.js';
-import { batchOf, benjaminiHochberg, computeMetrics, profileValues, trafficKey, verdicts, windowStart } from '../../lambdas/core/monitoring/index.js';
+import { batchOf, countsOf, benjaminiHochberg, computeMetrics, profileValues, trafficKey, verdicts, windowStart } from '../../lambdas/core/monitoring/index.js';
 
 const settings = monitoringSchema.parse({});
 
@@ -68,7 +68,7 @@ describe('alerts', () => {
       settings,
       columns: [{ column: 'x', type: 'DOUBLE' }],
       predictionType: 'BIGINT',
-      batch: batchOf([]),
+      counts: countsOf(batchOf([]), ['1 hour'], []),
       windows: new Map([['1 hour', [t0 + hour]]]),
       baseline: null,
       traffic: new Map(traffic.map(([start, count]) => [trafficKey('1 hour', start), { request_count: count, error_rate: 0, latency_p50_ms: 1, latency_p99_ms: 2 }])),
@@ -89,7 +89,7 @@ describe('alerts', () => {
       settings,
       columns: [],
       predictionType: 'BIGINT',
-      batch: batchOf([]),
+      counts: countsOf(batchOf([]), ['1 hour'], []),
       windows: new Map([['1 hour', [t0]]]),
       baseline: null,
       traffic: new Map([[trafficKey('1 hour', t0), { request_count: 10, error_rate: 0.5, latency_p50_ms: 10, latency_p99_ms: 5000 }]]),
@@ -116,13 +116,13 @@ describe('carried windows', () => {
     const rowsOf = (start: number, n: number, shift: number) =>
       Array.from({ length: n }, (_, i) => ({ t: start + i * 1000, model_id: 'm/1', values: { x: (i % 50) + shift }, prediction: i % 2, probabilities: null, label: null }));
     const common = { settings, columns: [{ column: 'x', type: 'DOUBLE' as const }], predictionType: 'BIGINT' as const, baseline: null, traffic: new Map() };
-    const first = computeMetrics({ ...common, batch: batchOf(rowsOf(d1, 300, 0), ['x']), windows: new Map([['1 day', [d1]]]) });
+    const first = computeMetrics({ ...common, counts: countsOf(batchOf(rowsOf(d1, 300, 0), ['x']), ['1 day'], []), windows: new Map([['1 day', [d1]]]) });
     expect(first.last?.start).toBe(d1);
-    const second = computeMetrics({ ...common, batch: batchOf(rowsOf(d1 + day, 200, 30), ['x']), windows: new Map([['1 day', [d1 + day]]]), carried: first.last });
+    const second = computeMetrics({ ...common, counts: countsOf(batchOf(rowsOf(d1 + day, 200, 30), ['x']), ['1 day'], []), windows: new Map([['1 day', [d1 + day]]]), carried: first.last });
     const x = second.drift.find((r) => r.column_name === 'x' && r.model_id === '*' && r.drift_type === 'CONSECUTIVE');
     expect(x).toMatchObject({ base_count: 300, current_count: 200, count_delta: -100, verdict: 'DRIFT', window_cmp: { start: '2026-11-20 00:00:00.000' } });
     // Not carried across a gap: a window two days later has no CONSECUTIVE row.
-    const later = computeMetrics({ ...common, batch: batchOf(rowsOf(d1 + 3 * day, 200, 0), ['x']), windows: new Map([['1 day', [d1 + 3 * day]]]), carried: second.last });
+    const later = computeMetrics({ ...common, counts: countsOf(batchOf(rowsOf(d1 + 3 * day, 200, 0), ['x']), ['1 day'], []), windows: new Map([['1 day', [d1 + 3 * day]]]), carried: second.last });
     expect(later.drift.filter((r) => r.drift_type === 'CONSECUTIVE')).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 import type { Granularity, MonitoringSettings } from '../config/index.js';
 import type { ColumnType } from '../unpacked-schema.js';
 import { type AlertRow, alertsOf } from './alerts.js';
-import type { MonitoredColumn, PredictionBatch, TrafficFigures } from './batch.js';
+import type { MonitoredColumn, TrafficFigures } from './batch.js';
 import { ALL_MODELS, type MetricsKey, TABLE_COLUMN } from './columns.js';
+import type { CountBatch } from './counts.js';
 import { type DriftRow, verdicts } from './drift.js';
 import { driftColumns } from './drift-statistics.js';
 import { Figures, Windows } from './figures.js';
@@ -22,8 +23,8 @@ export interface MetricsInput {
   readonly settings: MonitoringSettings;
   readonly columns: readonly MonitoredColumn[];
   readonly predictionType: ColumnType;
-  /** Rows of the windows to compute and of the windows before them. */
-  readonly batch: PredictionBatch;
+  /** Counts of the values of the windows to compute and of the windows before them. */
+  readonly counts: CountBatch;
   /** Window starts (epoch ms) to compute, per granularity. */
   readonly windows: ReadonlyMap<Granularity, readonly number[]>;
   /** The baseline's values per column, when one is configured. */
@@ -87,7 +88,7 @@ function previousWindow(run: Run, windows: Windows, start: number): PreviousWind
       start: loaded,
       groupAt: (g) => {
         const prev = groups.get(groupKey(g));
-        return prev ? (c) => run.figures.summary(prev.rows, c) : undefined;
+        return prev ? (c) => run.figures.summary(prev.members, c) : undefined;
       },
     };
   }
@@ -122,11 +123,11 @@ function comparisonsOf(run: Run, group: Group, previous: PreviousWindow | undefi
 /** A group's profile rows: its `:table` row (with the window's traffic for all models, unsliced), then one per column. */
 function profileRowsOf(run: Run, key: Omit<MetricsKey, 'column_name' | 'data_type'>, group: Group, traffic: TrafficFigures | undefined): ProfileRow[] {
   const { input, figures } = run;
-  const table: ProfileRow = { ...key, column_name: TABLE_COLUMN, data_type: 'table', ...NO_STATS, count: group.rows.length, ...figures.quality(group.rows) };
+  const table: ProfileRow = { ...key, column_name: TABLE_COLUMN, data_type: 'table', ...NO_STATS, count: group.members.count, ...figures.quality(group.members) };
   if (group.model_id === ALL_MODELS && group.slice_key === null && traffic) Object.assign(table, traffic satisfies Partial<StatsPart>);
   const rows = [table];
   for (const c of [...run.monitored, { column: 'label', type: input.predictionType }]) {
-    rows.push({ ...key, column_name: c.column, data_type: c.type, ...figures.summary(group.rows, c).stats });
+    rows.push({ ...key, column_name: c.column, data_type: c.type, ...figures.summary(group.members, c).stats });
   }
   return rows;
 }
@@ -138,7 +139,7 @@ function driftRowsOf(run: Run, key: Omit<MetricsKey, 'column_name' | 'data_type'
   for (const c of run.monitored) {
     const base = comparison.samples(c);
     if (!base) continue;
-    const { sample: current, stats: now } = figures.summary(group.rows, c);
+    const { sample: current, stats: now } = figures.summary(group.members, c);
     const before = comparison.stats(c);
     rows.push({
       ...key,
@@ -165,7 +166,7 @@ function windowMetrics(run: Run, windows: Windows, start: number): Omit<MetricsO
   const { input } = run;
   const { granularity } = windows;
   const traffic = input.traffic.get(trafficKey(granularity, start));
-  if (windows.rows(start).length === 0 && !traffic) return undefined;
+  if (windows.count(start) === 0 && !traffic) return undefined;
   const length = windowLength(granularity);
   const window = { window_start: timestampOf(start), window_end: timestampOf(start + length), granularity };
   const previous = previousWindow(run, windows, start);
@@ -192,7 +193,7 @@ function windowMetrics(run: Run, windows: Windows, start: number): Omit<MetricsO
 function carry(run: Run, windows: Windows, start: number): CarriedWindow {
   const groups = new Map<string, ReadonlyMap<string, Summary>>();
   for (const g of windows.groups(start)) {
-    const figures = run.figures.summariesOf(g.rows);
+    const figures = run.figures.summariesOf(g.members);
     if (figures) groups.set(groupKey(g), figures);
   }
   return { granularity: windows.granularity, start, groups };
@@ -204,11 +205,11 @@ export function computeMetrics(input: MetricsInput): MetricsOutput {
   const problem = settings.problem_type ?? (input.predictionType === 'DOUBLE' ? 'regression' : 'classification');
   const monitored: MonitoredColumn[] = [...input.columns, { column: 'prediction', type: input.predictionType }];
   const baselineSamples = baseline ? new Map(monitored.filter((c) => baseline.has(c.column)).map((c) => [c.column, sampleOf(baseline.get(c.column) ?? [], c.type)])) : null;
-  const run: Run = { input, monitored, baselineSamples, figures: new Figures(input.batch, problem) };
+  const run: Run = { input, monitored, baselineSamples, figures: new Figures(input.counts, problem) };
   const out: Omit<MetricsOutput, 'last'> = { profile: [], drift: [], alerts: [] };
   let last: { windows: Windows; start: number } | undefined;
   for (const [granularity, starts] of input.windows) {
-    const windows = new Windows(input.batch, granularity, settings.slices);
+    const windows = new Windows(input.counts, run.figures.index('prediction'), granularity);
     for (const start of starts) {
       const rows = windowMetrics(run, windows, start);
       if (!rows) continue;

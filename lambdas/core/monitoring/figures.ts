@@ -1,46 +1,55 @@
 import type { Granularity } from '../config/index.js';
-import type { MonitoredColumn, PredictionBatch } from './batch.js';
+import type { MonitoredColumn } from './batch.js';
+import { CellIndex, type CountBatch, type Members, labelledRows, tallyOf } from './counts.js';
 import { type DriftStatistics, driftOf } from './drift-statistics.js';
 import { type Group, groupsOf } from './groups.js';
-import { type Sample, type Summary, summarize } from './profile.js';
+import { type Sample, type Summary, summarizeTally } from './profile.js';
 import type { StatsPart } from './profile-columns.js';
 import { type ProblemType, qualityOf } from './quality.js';
-import { windowStart } from './windows.js';
+import { windowLength, windowStart } from './windows.js';
 
 /** What one computation of metrics finds once and uses again (`compute.ts`). */
 
 /**
  * Figures of a group's column, of a group's quality and of a pair of samples, computed once:
- * a window is compared with the next one as well, and groups can share their rows.
+ * a window is compared with the next one as well, and groups can share their members.
  */
 export class Figures {
-  private readonly summaries = new WeakMap<number[], Map<string, Summary>>();
-  private readonly qualities = new WeakMap<number[], Partial<StatsPart>>();
+  private readonly summaries = new WeakMap<Members, Map<string, Summary>>();
+  private readonly qualities = new WeakMap<Members, Partial<StatsPart>>();
   private readonly drifts = new WeakMap<Sample, WeakMap<Sample, DriftStatistics | null>>();
+  private readonly indexes = new Map<string, CellIndex>();
 
   public constructor(
-    private readonly batch: PredictionBatch,
+    private readonly batch: CountBatch,
     private readonly problem: ProblemType,
   ) {}
 
-  /** The profile and drift sample of a column over these rows. */
-  public summary(rows: number[], c: MonitoredColumn): Summary {
-    let byColumn = this.summaries.get(rows);
-    if (!byColumn) this.summaries.set(rows, (byColumn = new Map()));
-    let found = byColumn.get(c.column);
-    if (!found) byColumn.set(c.column, (found = summarize(this.batch.columns.get(c.column) ?? [], rows, c.type)));
+  /** A column's entries by cell. */
+  public index(column: string): CellIndex {
+    let found = this.indexes.get(column);
+    if (!found) this.indexes.set(column, (found = new CellIndex(this.batch.columns.get(column) ?? { cell: [], model: [], slices: [], value: [], count: [] })));
     return found;
   }
 
-  /** The summaries computed for these rows, by column. */
-  public summariesOf(rows: number[]): ReadonlyMap<string, Summary> | undefined {
-    return this.summaries.get(rows);
+  /** The profile and drift sample of a group's column. */
+  public summary(members: Members, c: MonitoredColumn): Summary {
+    let byColumn = this.summaries.get(members);
+    if (!byColumn) this.summaries.set(members, (byColumn = new Map()));
+    let found = byColumn.get(c.column);
+    if (!found) byColumn.set(c.column, (found = summarizeTally(tallyOf(this.batch, this.index(c.column), members), c.type)));
+    return found;
   }
 
-  /** The quality figures of these rows. */
-  public quality(rows: number[]): Partial<StatsPart> {
-    let q = this.qualities.get(rows);
-    if (!q) this.qualities.set(rows, (q = qualityOf(this.batch, rows, this.problem)));
+  /** The summaries computed for a group, by column. */
+  public summariesOf(members: Members): ReadonlyMap<string, Summary> | undefined {
+    return this.summaries.get(members);
+  }
+
+  /** The quality figures of a group. */
+  public quality(members: Members): Partial<StatsPart> {
+    let q = this.qualities.get(members);
+    if (!q) this.qualities.set(members, (q = qualityOf(this.batch.labelled, labelledRows(this.batch, members), members.count, this.problem)));
     return q;
   }
 
@@ -53,39 +62,41 @@ export class Figures {
   }
 }
 
-/** The rows of one granularity's windows, and their groups, found once. */
+/** The windows of one granularity in a batch, and their groups, found once. */
 export class Windows {
-  /** Row numbers by window start, in the order windows first appear in the batch. */
-  private readonly rowsByStart = new Map<number, number[]>();
+  /** Rows by window start. */
+  private readonly counts = new Map<number, number>();
   private readonly groupsByStart = new Map<number, Group[]>();
+  private readonly length: number;
 
   public constructor(
-    private readonly batch: PredictionBatch,
+    private readonly batch: CountBatch,
+    private readonly rows: CellIndex,
     public readonly granularity: Granularity,
-    private readonly slices: readonly string[],
   ) {
-    for (let i = 0; i < batch.size; i++) {
-      const s = windowStart(granularity, batch.t[i] as number);
-      const l = this.rowsByStart.get(s) ?? [];
-      if (l.length === 0) this.rowsByStart.set(s, l);
-      l.push(i);
+    this.length = windowLength(granularity);
+    for (const cell of rows.cells()) {
+      const s = windowStart(granularity, cell);
+      let n = this.counts.get(s) ?? 0;
+      for (const i of rows.entries(cell, cell + batch.unit, batch.unit)) n += rows.counts.count[i] as number;
+      this.counts.set(s, n);
     }
   }
 
-  /** The rows of the window starting at `start`. */
-  public rows(start: number): number[] {
-    return this.rowsByStart.get(start) ?? [];
+  /** Rows of the window starting at `start`. */
+  public count(start: number): number {
+    return this.counts.get(start) ?? 0;
   }
 
   /** The groups of that window. */
   public groups(start: number): Group[] {
     let groups = this.groupsByStart.get(start);
-    if (!groups) this.groupsByStart.set(start, (groups = groupsOf(this.batch, this.rows(start), this.slices)));
+    if (!groups) this.groupsByStart.set(start, (groups = groupsOf(this.batch, this.rows, start, start + this.length)));
     return groups;
   }
 
   /** The latest window of the batch before `start`, if one has rows. */
   public before(start: number): number | undefined {
-    return [...this.rowsByStart.keys()].filter((s) => s < start).sort((a, b) => b - a)[0];
+    return [...this.counts.entries()].filter(([s, n]) => s < start && n > 0).sort((a, b) => b[0] - a[0])[0]?.[0];
   }
 }

@@ -1,6 +1,5 @@
-import type { PredictionBatch } from './batch.js';
 import { ALL_MODELS, SLICE_VALUES } from './columns.js';
-import { asText } from './profile.js';
+import { type CellIndex, type CountBatch, type Members, isMember, sliceText } from './counts.js';
 
 /** The groups of a window's rows that get metrics rows: by model and by slice. */
 
@@ -9,43 +8,41 @@ export interface Group {
   readonly model_id: string;
   readonly slice_key: string | null;
   readonly slice_value: string | null;
-  /** Row numbers in the batch. */
-  readonly rows: number[];
+  readonly members: Members;
 }
 
 /**
- * The groups of a window: every model and all models, each whole and by slice. A group with
- * all of its parent's rows shares the parent's array (one model, one slice value), so its
- * figures are computed once.
+ * The groups of the window [start, end): every model and all models, each whole and by
+ * slice (its {@link SLICE_VALUES} most frequent values). Rows are counted on the
+ * `prediction` column's counts (every row has one, null or not). A group with all of its
+ * parent's rows shares the parent's members (one model, one slice value), so its figures are
+ * computed once.
  */
-export function groupsOf(batch: PredictionBatch, rows: number[], slices: readonly string[]): Group[] {
-  const versions = batch.models.map((id) => id.slice(id.lastIndexOf('/') + 1));
-  const models = new Map<string, number[]>([[ALL_MODELS, rows]]);
-  const byModel = new Map<number, number[]>();
-  for (const i of rows) {
-    const m = batch.model[i] as number;
-    const list = byModel.get(m) ?? [];
-    if (list.length === 0) byModel.set(m, list);
-    list.push(i);
+export function groupsOf(batch: CountBatch, rows: CellIndex, start: number, end: number): Group[] {
+  const vc = rows.counts;
+  const entries = [...rows.entries(start, end, batch.unit)];
+  const all: Members = { start, end, model: null, slice: null, count: entries.reduce((n, i) => n + (vc.count[i] as number), 0) };
+  const byModel = new Map<number, number>();
+  for (const i of entries) byModel.set(vc.model[i] as number, (byModel.get(vc.model[i] as number) ?? 0) + (vc.count[i] as number));
+  const models: [string, Members][] = [[ALL_MODELS, all]];
+  for (const [m, count] of [...byModel].sort((a, b) => a[0] - b[0])) {
+    models.push([batch.models[m] as string, count === all.count ? all : { start, end, model: m, slice: null, count }]);
   }
-  for (const [m, list] of byModel) models.set(batch.models[m] as string, list.length === rows.length ? rows : list);
   const groups: Group[] = [];
-  for (const [model_id, list] of models) {
-    groups.push({ model_id, slice_key: null, slice_value: null, rows: list });
-    for (const key of slices) {
-      const column = batch.columns.get(key);
-      const byValue = new Map<string, number[]>();
-      for (const i of list) {
-        // model_id is `<model name>/<version>`.
-        const v = key === 'model_version' ? (versions[batch.model[i] as number] as string) : asText(column?.[i]);
-        if (v === null) continue;
-        const l = byValue.get(v) ?? [];
-        if (l.length === 0) byValue.set(v, l);
-        l.push(i);
+  for (const [model_id, parent] of models) {
+    groups.push({ model_id, slice_key: null, slice_value: null, members: parent });
+    batch.slices.forEach((slice_key, key) => {
+      const byValue = new Map<string, number>();
+      for (const i of entries) {
+        if (!isMember(batch, vc, i, parent)) continue;
+        const v = sliceText(batch, key, vc.model[i] as number, vc.slices[key]?.[i]);
+        if (v !== null) byValue.set(v, (byValue.get(v) ?? 0) + (vc.count[i] as number));
       }
-      const top = [...byValue.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0])).slice(0, SLICE_VALUES);
-      for (const [value, l] of top) groups.push({ model_id, slice_key: key, slice_value: value, rows: l.length === list.length ? list : l });
-    }
+      const top = [...byValue.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, SLICE_VALUES);
+      for (const [value, count] of top) {
+        groups.push({ model_id, slice_key, slice_value: value, members: count === parent.count ? parent : { start, end, model: parent.model, slice: { key, value }, count } });
+      }
+    });
   }
   return groups;
 }

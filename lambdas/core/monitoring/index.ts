@@ -10,6 +10,7 @@
 export { type AlertRow, ALERT_KINDS, ALERT_ROW_COLUMNS, alertRowSchema } from './alerts.js';
 export { type PredictionBatch, type PredictionRow, type TrafficFigures, batchOf } from './batch.js';
 export { ALL_MODELS, type MetricsColumn, RUN_COLUMNS, type SqlType, TABLE_COLUMN, columnsMarkdown, sqlTypeOf } from './columns.js';
+export { type CountBatch, type ValueCounts, cellUnit, countsOf } from './counts.js';
 export { type CarriedWindow, type MetricsOutput, computeMetrics } from './compute.js';
 export { type ColumnDrift, DRIFT_ROW_COLUMNS, DRIFT_TYPES, type DriftRow, VERDICTS, benjaminiHochberg, compareSamples, driftRowSchema, verdicts } from './drift.js';
 export { COLUMN_KINDS, DRIFT_CELLS, DRIFT_STATISTICS, type DriftStatistics, categoricalDrift, numericDrift } from './drift-statistics.js';

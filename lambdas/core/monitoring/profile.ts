@@ -2,8 +2,9 @@ import type { ColumnType } from '../unpacked-schema.js';
 import { FREQUENT_ITEMS, NO_STATS, QUANTILES, type StatsPart } from './profile-columns.js';
 
 /**
- * A column's profile (the statistics of its profile row) and its sample for drift, from one
- * pass over its values and one sort.
+ * A column's profile (the statistics of its profile row) and its sample for drift, from the
+ * counts of its values: the engine counts them per window cell, so the rows themselves never
+ * reach the function, and a day is the sum of its hours.
  */
 
 /** A sample of one column for drift: sorted numbers (NaN left out), or counts per category. */
@@ -31,30 +32,79 @@ export function quantile(sorted: Float64Array, q: number): number {
   return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
 }
 
-function summarizeNumbers(count: number, at: (k: number) => unknown): Summary {
-  const nums = new Float64Array(count);
-  let n = 0;
-  let nulls = 0;
+/**
+ * A column's values as counts: what the engine's GROUP BY returns for a group of rows, and
+ * all the profile and the drift sample need (every statistic here is a function of them).
+ */
+export interface ValueTally {
+  /** Rows, nulls included. */
+  count: number;
+  nulls: number;
+  /** Numbers (NaN left out) or texts, with how many rows had each; a value may repeat. */
+  readonly values: unknown[];
+  readonly counts: number[];
+}
+
+/** An empty tally, to add values to. */
+export const emptyTally = (): ValueTally => ({ count: 0, nulls: 0, values: [], counts: [] });
+
+/** Adds `n` rows of a value to a tally (NaN, null and empty text as rows without a value). */
+export function addToTally(t: ValueTally, value: unknown, n: number): void {
+  t.count += n;
+  if (value === null || value === undefined) t.nulls += n;
+  else {
+    t.values.push(value);
+    t.counts.push(n);
+  }
+}
+
+/** The tally's numbers in order, each repeated by its count, with NaN counted apart. */
+function sortedNumbers(t: ValueTally): { sorted: Float64Array; nan: number; nulls: number } {
   let nan = 0;
-  let zeros = 0;
-  for (let k = 0; k < count; k++) {
-    const x = asNumber(at(k));
-    if (x === null) nulls++;
-    else if (Number.isNaN(x)) nan++;
+  let nulls = t.nulls;
+  const numbers = new Float64Array(t.values.length);
+  const counts = new Float64Array(t.values.length);
+  let k = 0;
+  let total = 0;
+  for (let i = 0; i < t.values.length; i++) {
+    const x = asNumber(t.values[i]);
+    const n = t.counts[i] as number;
+    if (x === null) nulls += n;
+    else if (Number.isNaN(x)) nan += n;
     else {
-      if (x === 0) zeros++;
-      nums[n++] = x;
+      numbers[k] = x;
+      counts[k++] = n;
+      total += n;
     }
   }
-  const sorted = nums.subarray(0, n).sort();
+  const sorted = new Float64Array(total);
+  if (k * 4 > total) {
+    // Mostly one row per entry (a continuous feature): a typed sort of the rows is fastest.
+    for (let i = 0, at = 0; i < k; i++) sorted.fill(numbers[i] as number, at, (at += counts[i] as number));
+    return { sorted: sorted.sort(), nan, nulls };
+  }
+  // Few values, many rows each: sort the values, then repeat each by its rows.
+  const distinct = new Map<number, number>();
+  for (let i = 0; i < k; i++) distinct.set(numbers[i] as number, (distinct.get(numbers[i] as number) ?? 0) + (counts[i] as number));
+  let at = 0;
+  for (const x of Float64Array.from(distinct.keys()).sort()) sorted.fill(x, at, (at += distinct.get(x) as number));
+  return { sorted, nan, nulls };
+}
+
+function summarizeNumbers(t: ValueTally): Summary {
+  const { count } = t;
+  const { sorted, nan, nulls } = sortedNumbers(t);
+  const n = sorted.length;
   let mean = 0;
   for (let i = 0; i < n; i++) mean += sorted[i] as number;
   mean = n ? mean / n : 0;
   let ss = 0;
   let distinct = 0;
+  let zeros = 0;
   for (let i = 0; i < n; i++) {
     ss += ((sorted[i] as number) - mean) ** 2;
     if (i === 0 || sorted[i] !== sorted[i - 1]) distinct++;
+    if (sorted[i] === 0) zeros++;
   }
   const stats: StatsPart = {
     ...NO_STATS,
@@ -77,24 +127,20 @@ function summarizeNumbers(count: number, at: (k: number) => unknown): Summary {
   return { stats, sample: { kind: 'numeric', sorted } };
 }
 
-function summarizeText(count: number, at: (k: number) => unknown): Summary {
+function summarizeText(t: ValueTally): Summary {
+  const { count, nulls } = t;
   const freq = new Map<string, number>();
-  let nulls = 0;
   let minLength = Number.POSITIVE_INFINITY;
   let maxLength = 0;
   let totalLength = 0;
-  for (let k = 0; k < count; k++) {
-    const v = at(k);
-    if (v === null || v === undefined) {
-      nulls++;
-      continue;
-    }
-    const text = String(v);
-    freq.set(text, (freq.get(text) ?? 0) + 1);
+  for (let i = 0; i < t.values.length; i++) {
+    const text = String(t.values[i]);
+    const n = t.counts[i] as number;
+    freq.set(text, (freq.get(text) ?? 0) + n);
     const length = [...text].length;
     minLength = Math.min(minLength, length);
     maxLength = Math.max(maxLength, length);
-    totalLength += length;
+    totalLength += length * n;
   }
   const present = count - nulls;
   const top = [...freq.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, FREQUENT_ITEMS);
@@ -113,11 +159,17 @@ function summarizeText(count: number, at: (k: number) => unknown): Summary {
   return { stats, sample: { kind: 'categorical', counts: freq } };
 }
 
+/** A column's profile and its drift sample, from its tally. */
+export function summarizeTally(t: ValueTally, type: ColumnType): Summary {
+  return isNumericType(type) ? summarizeNumbers(t) : summarizeText(t);
+}
+
 /** A column's profile and its drift sample: of the rows `index` of `source`, or of all of them. */
 export function summarize(source: ArrayLike<unknown>, index: readonly number[] | null, type: ColumnType): Summary {
+  const t = emptyTally();
   const count = index ? index.length : source.length;
-  const at = index ? (k: number) => source[index[k] as number] : (k: number) => source[k];
-  return isNumericType(type) ? summarizeNumbers(count, at) : summarizeText(count, at);
+  for (let k = 0; k < count; k++) addToTally(t, source[index ? (index[k] as number) : k], 1);
+  return summarizeTally(t, type);
 }
 
 /** The profile statistics of one column's values. */

@@ -15,13 +15,13 @@ function parseProbabilities(value: unknown): number[] | null {
   return text.startsWith('[') ? text.slice(1, -1).split(',').filter((x) => x.trim() !== '').map(Number) : null;
 }
 
-/** Quality of the labelled rows of a group, with the share that had a label. */
-export function qualityOf(batch: PredictionBatch, index: readonly number[], problem: ProblemType): Partial<StatsPart> {
+/** Quality of the labelled rows of a group (`index`, rows of `batch`), with the share of its `rows` that had a label. */
+export function qualityOf(batch: PredictionBatch, index: readonly number[], rows: number, problem: ProblemType): Partial<StatsPart> {
   const labels = batch.columns.get('label') ?? [];
   const predictions = batch.columns.get('prediction') ?? [];
   const present = (v: unknown) => v !== null && v !== undefined;
   const labelled = index.filter((i) => present(labels[i]) && present(predictions[i]));
-  const coverage = { labeled_count: labelled.length, label_coverage: index.length ? labelled.length / index.length : null };
+  const coverage = { labeled_count: labelled.length, label_coverage: rows ? labelled.length / rows : null };
   if (labelled.length === 0) return coverage;
   if (problem === 'regression') {
     const q: RegressionQuality = regressionQuality(
