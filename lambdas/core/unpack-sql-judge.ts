@@ -216,8 +216,9 @@ function judgeByRows(j: JsonSql, sql: SqlUnpack, source: string): string {
 ), sized AS (
   SELECT *, CASE shape WHEN 'split' THEN json_array_length(body, '$.data') WHEN 'columns' THEN json_array_length(body, ${first})
       WHEN 'csv' THEN len(string_split(rtrim(request, chr(10)), chr(10))) - 1 ELSE json_array_length(body) END AS n_rows,
-    ${names.map((n, k) => `CASE shape WHEN 'csv' THEN list_position(csv_header, ${literal(n)}) ELSE list_position(CAST(json_extract(body, '$.columns') AS VARCHAR[]), ${literal(n)}) END AS pos${k + 1}`).join(', ')}
-  FROM req
+    ${names.map((n, k) => `list_position(header, ${literal(n)}) AS pos${k + 1}`).join(', ')}
+  -- The header read once: only split and CSV requests order their columns as they like.
+  FROM (SELECT *, CASE shape WHEN 'csv' THEN csv_header WHEN 'split' THEN CAST(json_extract(body, '$.columns') AS VARCHAR[]) END AS header FROM req)
 ), requests AS (
   SELECT *, COALESCE(${checks.join(' AND ')}, false) AS clean FROM sized
 ), clean_rows AS (

@@ -69,7 +69,7 @@ FROM requests WHERE NOT clean OR n_rows = 0`;
     const judged = table.sql.replace(/"$/, '_requests"');
     return [
       // Each body kept once, where a later step reads it: a temporary table holds what it is given.
-      `CREATE OR REPLACE TEMP TABLE ${judged} AS WITH ${requests} SELECT * EXCLUDE (rq, rs, request, response, body, csv_header),
+      `CREATE OR REPLACE TEMP TABLE ${judged} AS WITH ${requests} SELECT * EXCLUDE (rq, rs, request, response, body, csv_header, header),
   CASE WHEN shape = 'csv' OR NOT clean THEN request END AS request, CASE WHEN NOT clean THEN response END AS response,
   CASE WHEN clean AND shape <> 'csv' THEN body END AS body FROM requests`,
       `CREATE OR REPLACE TABLE ${table.sql} AS WITH requests AS (SELECT * FROM ${judged}), ${rows}\n${select}`,
