@@ -60,7 +60,7 @@ export async function runLocalRefresh(options: LocalRefreshOptions): Promise<Ref
     new RefreshFailedError(`A refresh is already running (${holder === 'this process' ? 'in this process' : `process ${holder.pid}`}); try again when it ends`),
   );
   try {
-    const warehouse = await openWarehouse(dataDir, capturedEndpoints(config));
+    const warehouse = await openWarehouse(dataDir, capturedEndpoints(config), config.refresh.local_engine_mib);
     const deps = localRefreshDependencies(config, dataDir, { engine: connectionEngine(warehouse.connection), projectRoot: options.projectRoot });
     const pool = new UnpackPool((task) => bindSteps(deps).UnpackTask(task) as ReturnType<UnpackPool['run']>, { config, dataDir }, options.unpackThreads);
     try {

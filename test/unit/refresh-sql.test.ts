@@ -114,7 +114,10 @@ describe('commitStatements on the embedded engine', () => {
   });
 
   it('merges 150 days of staged rows in two statements, once each, and a second run adds nothing', async () => {
-    const warehouse = await openWarehouse(dir, ['iris']);
+    // In a bounded engine: the refresh's `refresh.local_engine_mib`.
+    const warehouse = await openWarehouse(dir, ['iris'], 200);
+    const limit = (await warehouse.connection.runAndReadAll(`SELECT current_setting('memory_limit') AS m`)).getRowObjectsJson()[0];
+    expect(limit).toEqual({ m: '200.0 MiB' });
     try {
       const statements = commitStatements(plan('duckdb', dir, { dates }));
       expect(statements.filter((s) => s.startsWith('MERGE INTO "iris_unpacked"'))).toHaveLength(2);

@@ -69,9 +69,14 @@ function emptyPayloadViewSql(name: string, temporary: boolean, where = 'false'):
   return `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(name)} AS SELECT ${cols.join(', ')} WHERE ${where}`;
 }
 
-/** Opens the warehouse for writing, with the Athena functions and the labels views of `endpoints`. */
-export async function openWarehouse(dataDir: string, endpoints: readonly string[]): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
-  const instance = await DuckDBInstance.create(join(dataDir, WAREHOUSE_FILE), { autoinstall_known_extensions: 'false', autoload_known_extensions: 'true' });
+/** Opens the warehouse for writing, with the Athena functions and the labels views of `endpoints`; its engine holds at most `memoryMib` MiB and spills the rest. */
+export async function openWarehouse(dataDir: string, endpoints: readonly string[], memoryMib?: number): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
+  const instance = await DuckDBInstance.create(join(dataDir, WAREHOUSE_FILE), {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'true',
+    // Bounded, with spilling to `<file>.tmp/`: DuckDB's default takes 80 % of the machine.
+    ...(memoryMib ? { memory_limit: `${memoryMib}MiB` } : {}),
+  });
   const connection = await instance.connect();
   // Timestamps are UTC, as in Athena.
   await connection.run(`SET TimeZone = 'UTC'`);

@@ -25,5 +25,11 @@ export const refreshSchema = z.strictObject({
   max_tasks_per_run: z.number().int().min(1).max(1000).default(500),
   /** Unpack tasks running at once. */
   max_concurrency: z.number().int().min(1).max(1000).default(10),
+  /**
+   * Memory of the local refresh's engine (DuckDB's `memory_limit`, MiB): beyond it the engine
+   * spills to `warehouse.duckdb.tmp/` in the data folder, so a large refresh fits a laptop.
+   * On AWS the statements run in Athena.
+   */
+  local_engine_mib: z.number().int().min(128).max(1_048_576).default(768),
 });
 export type RefreshSettings = z.infer<typeof refreshSchema>;
