@@ -128,7 +128,7 @@ async function readRows(engine: QueryEngine, query: CountsQuery, raw: readonly C
   const read = new Map(slices.map((s) => [s.index, at(s.key)]));
   const cell = at('cell') as number[];
   const shared = { cell, model: at('model_index') as number[], slices: query.slices.map((_, k) => read.get(k) ?? { length: 0 }), count: new Float64Array(cell.length).fill(1) };
-  return new Map(raw.map((c, i) => [c.column, { ...shared, value: at(`v${i}`) }]));
+  return new Map(raw.map((c, i) => [c.column, { ...shared, value: at(`v${i}`), rows: true }]));
 }
 
 /** The counts of every monitored column of the rows in [from, to), and those rows' labelled ones. */

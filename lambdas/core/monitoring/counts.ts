@@ -20,6 +20,8 @@ export interface ValueCounts {
   readonly slices: readonly ArrayLike<unknown>[];
   readonly value: ArrayLike<unknown>;
   readonly count: ArrayLike<number>;
+  /** Every entry is one row (the column was read as rows): no counts to keep. */
+  readonly rows?: boolean;
 }
 
 /** The counts of some windows' rows, and their labelled rows. */
@@ -93,8 +95,8 @@ export class CellIndex {
 
 /** The tally of a group's values of one column. */
 export function tallyOf(batch: CountBatch, index: CellIndex, m: Members): ValueTally {
-  const t = emptyTally();
   const vc = index.counts;
+  const t = emptyTally(vc.rows === true);
   for (const i of index.entries(m.start, m.end, batch.unit)) if (isMember(batch, vc, i, m)) addToTally(t, vc.value[i], vc.count[i] as number);
   return t;
 }

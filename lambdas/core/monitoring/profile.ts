@@ -42,11 +42,12 @@ export interface ValueTally {
   nulls: number;
   /** Numbers (NaN left out) or texts, with how many rows had each; a value may repeat. */
   readonly values: unknown[];
-  readonly counts: number[];
+  /** Null when each value is one row (a column read as rows). */
+  readonly counts: number[] | null;
 }
 
-/** An empty tally, to add values to. */
-export const emptyTally = (): ValueTally => ({ count: 0, nulls: 0, values: [], counts: [] });
+/** An empty tally, to add values to (`rows`: one row per value, no counts kept). */
+export const emptyTally = (rows = false): ValueTally => ({ count: 0, nulls: 0, values: [], counts: rows ? null : [] });
 
 /** Adds `n` rows of a value to a tally (NaN, null and empty text as rows without a value). */
 export function addToTally(t: ValueTally, value: unknown, n: number): void {
@@ -54,7 +55,7 @@ export function addToTally(t: ValueTally, value: unknown, n: number): void {
   if (value === null || value === undefined) t.nulls += n;
   else {
     t.values.push(value);
-    t.counts.push(n);
+    t.counts?.push(n);
   }
 }
 
@@ -62,6 +63,18 @@ export function addToTally(t: ValueTally, value: unknown, n: number): void {
 function sortedNumbers(t: ValueTally): { sorted: Float64Array; nan: number; nulls: number } {
   let nan = 0;
   let nulls = t.nulls;
+  if (t.counts === null) {
+    // One row per value (a continuous feature read as rows): the numbers, then a typed sort.
+    const rows = new Float64Array(t.values.length);
+    let k = 0;
+    for (const v of t.values) {
+      const x = asNumber(v);
+      if (x === null) nulls++;
+      else if (Number.isNaN(x)) nan++;
+      else rows[k++] = x;
+    }
+    return { sorted: rows.subarray(0, k).sort(), nan, nulls };
+  }
   const numbers = new Float64Array(t.values.length);
   const counts = new Float64Array(t.values.length);
   let k = 0;
@@ -135,7 +148,7 @@ function summarizeText(t: ValueTally): Summary {
   let totalLength = 0;
   for (let i = 0; i < t.values.length; i++) {
     const text = String(t.values[i]);
-    const n = t.counts[i] as number;
+    const n = t.counts?.[i] ?? 1;
     freq.set(text, (freq.get(text) ?? 0) + n);
     const length = [...text].length;
     minLength = Math.min(minLength, length);
