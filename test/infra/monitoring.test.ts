@@ -99,7 +99,7 @@ describe('monitoring: alarms, alerts topic, dashboards', () => {
   it('gives the metrics step the workgroup it queries through', () => {
     const fn = only(template, 'AWS::Lambda::Function', { Handler: 'index.metrics' });
     expect(fn.Properties.Environment.Variables.INFERENCE_TABLES_WORKGROUP).toBe(`inference-tables-${config.environment}`);
-    expect(fn.Properties.MemorySize).toBe(4096);
+    expect(fn.Properties.MemorySize).toBe(3072);
   });
 
   it('monitors nothing for an endpoint with monitoring disabled', () => {
