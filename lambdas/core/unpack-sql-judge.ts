@@ -34,11 +34,11 @@ const NOT_OF: Readonly<Record<ColumnType, readonly string[]>> = {
 const fmt = (formats: readonly string[]) => `request_format IN (${formats.map(literal).join(', ')})`;
 
 /** The payload rows the engine takes, with their bodies checked as JSON and the format's value. */
-function sourceCtes(j: JsonSql, source: string, formats: readonly string[]): string {
+function sourceCtes(j: JsonSql, source: string, formats: readonly string[], rowId: string): string {
   const body = `CASE request_format ${SQL_INPUT_FORMATS.map((f) => `WHEN ${literal(f)} THEN ${j.member('rq', f)}`).join(' ')} END`;
   // payload_row tells apart the copies of a record delivered twice (they share a request_id).
   return `src AS (
-  SELECT row_number() OVER () AS payload_row, request_id, client_request_id, timestamp_ms, status_code, request, response, CAST("date" AS VARCHAR) AS "date",
+  SELECT ${rowId} AS payload_row, request_id, client_request_id, timestamp_ms, status_code, request, response, CAST("date" AS VARCHAR) AS "date",
     ${j.mapGet('request_metadata', 'model_name')} AS model_name, ${j.mapGet('request_metadata', 'model_version')} AS model_version,
     request_format, ${j.parse('request')} AS rq, ${j.parse('response')} AS rs
   FROM ${source}
@@ -50,10 +50,10 @@ function sourceCtes(j: JsonSql, source: string, formats: readonly string[]): str
 
 /**
  * The CTEs that define `requests` over `source` (ending with it), and the one that defines
- * `clean_rows` from `requests`, in the dialect's engine.
+ * `clean_rows` from `requests`, in the dialect's engine. `rowId` numbers the source's rows.
  */
-export function judge(d: Dialect, sql: SqlUnpack, source: string): { readonly requests: string; readonly rows: string } {
-  const text = d === 'athena' ? judgeInLists(ATHENA, sql, source) : judgeByRows(DUCKDB, sql, source);
+export function judge(d: Dialect, sql: SqlUnpack, source: string, rowId: string): { readonly requests: string; readonly rows: string } {
+  const text = d === 'athena' ? judgeInLists(ATHENA, sql, source, rowId) : judgeByRows(DUCKDB, sql, source, rowId);
   // Both judges define clean_rows last, from requests alone.
   const cut = text.lastIndexOf('), clean_rows AS (');
   return { requests: `${text.slice(0, cut)})`, rows: text.slice(cut + 3) };
@@ -65,7 +65,7 @@ export function judge(d: Dialect, sql: SqlUnpack, source: string): { readonly re
  * times per request and each row once: a list function must never reach back into the whole
  * body (that made it quadratic).
  */
-function judgeInLists(j: ListSql, sql: SqlUnpack, source: string): string {
+function judgeInLists(j: ListSql, sql: SqlUnpack, source: string, rowId: string): string {
   const names = sql.features.map((f) => f.feature);
   const K = names.length;
   const isArray = (v: string) => `starts_with(${j.text(v)}, '[')`;
@@ -75,7 +75,7 @@ function judgeInLists(j: ListSql, sql: SqlUnpack, source: string): string {
   const fitsPrediction = typed(j, sql.outcome, 'p').fits;
   const rowsOk = (list: string, cond: string) => j.all(list, 'x', cond);
   const listBody = `(${fmt(['dataframe_records', 'instances'])} OR (request_format = 'inputs' AND ${isArray('body')}))`;
-  return `${sourceCtes(j, source, sql.formats)}, parts AS (
+  return `${sourceCtes(j, source, sql.formats, rowId)}, parts AS (
   -- Each format reads only its own parts of the body.
   SELECT *,
     CASE WHEN ${listBody} THEN ${j.list('body')} END AS items,
@@ -145,7 +145,7 @@ function shapeValuesPresent(j: ListSql, r: string, K: number): string {
  * exponent of three digits or 309 digits in a row for a double (past a double, which the
  * JavaScript protocol checks refuse).
  */
-function judgeByRows(j: JsonSql, sql: SqlUnpack, source: string): string {
+function judgeByRows(j: JsonSql, sql: SqlUnpack, source: string, rowId: string): string {
   const names = sql.features.map((f) => f.feature);
   const K = names.length;
   const sorted = j.array([...names].sort().map(literal));
@@ -197,7 +197,7 @@ function judgeByRows(j: JsonSql, sql: SqlUnpack, source: string): string {
   const kept = 'payload_row, request_id, client_request_id, timestamp_ms, status_code, "date", model_name, model_version, n_rows';
   const struct = literal(`[{${names.map((n) => `${JSON.stringify(n)}:"JSON"`).join(',')}}]`);
   const first = literal(j.path(names[0] as string));
-  return `${sourceCtes(j, source, sql.formats)}, req AS (
+  return `${sourceCtes(j, source, sql.formats, rowId)}, req AS (
   SELECT *, CASE
       WHEN request_format = 'csv' THEN CASE WHEN rs IS NOT NULL AND strpos(request, '"') = 0 AND strpos(request, chr(13)) = 0
         AND regexp_full_match(request, ${literal(csvPattern(K))}) AND len(csv_header) = ${K} AND list_sort(csv_header) = ${sorted} THEN 'csv' END

@@ -5,7 +5,7 @@ import { tableName } from '../core/names.js';
 import { asError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { type CapturedRow, PAYLOAD_COLUMNS_READ, PAYLOAD_ROUTING_COLUMNS, type UnpackSummary, addSummary, unpackCapturedRows } from '../core/unpack-batch.js';
-import { type SqlUnpack, engineLeftoversSql, engineSummarySql, engineTableStatements, sqlUnpackOf, takenBySql } from '../core/unpack-sql.js';
+import { PARQUET_ROW_ID, type SqlUnpack, engineLeftoversSql, engineSummarySql, engineTableStatements, sqlUnpackOf, takenBySql } from '../core/unpack-sql.js';
 import { type TableRef, literal } from '../core/refresh-sql.js';
 import { declaredSignature, widen } from '../core/unpacked-schema.js';
 import type { EndpointRun } from '../core/refresh-steps.js';
@@ -117,7 +117,7 @@ export async function unpackInEngine(deps: RefreshDeps, run: EndpointRun, summar
     // Athena takes a table's location as a folder only with its trailing slash.
     const table = tableRef(deps, `${tableName(run.endpoint, 'unpacked')}_engine_${runTag}_${index}`, location.endsWith('/') ? location : `${location}/`);
     try {
-      for (const statement of engineTableStatements(deps.dialect, sql, source, table)) await engine.query(statement);
+      for (const statement of engineTableStatements(deps.dialect, sql, source, table, deps.dialect === 'duckdb' ? PARQUET_ROW_ID : undefined)) await engine.query(statement);
     } catch (error) {
       // Whatever the engine could not do, the JavaScript unpacker does: a refresh never stops on it.
       log('warn', 'the engine could not unpack these payload files; the JavaScript unpacker takes their rows', { endpoint: run.endpoint, run: run.run_id, files: chunk.length, error: asError(error) });

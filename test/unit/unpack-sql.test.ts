@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CapturedRow, unpackCapturedRows } from '../../lambdas/core/unpack-batch.js';
-import { type SqlUnpack, engineLeftoversSql, engineSummarySql, engineTableStatements, sqlUnpackOf, takenBySql } from '../../lambdas/core/unpack-sql.js';
+import { PARQUET_ROW_ID, type SqlUnpack, engineLeftoversSql, engineSummarySql, engineTableStatements, sqlUnpackOf, takenBySql } from '../../lambdas/core/unpack-sql.js';
 import type { Signature } from '../../lambdas/core/unpacked-schema.js';
 import { commitStatements } from '../../lambdas/core/refresh-sql.js';
 
@@ -245,6 +245,27 @@ describe('the unpack in SQL', () => {
     const dates = p.summary.dates as string[];
     expect(dates).toEqual(['2026-11-30']);
     expect((p.summary.hours as number[]).every((h) => Number(h) % 3_600_000 === 0)).toBe(true);
+  });
+
+  it('numbers Parquet rows by file and row, each copy of a record delivered twice apart, with the same rows as a numbering window', async () => {
+    const sql = sqlUnpackOf(IRIS, 'duckdb') as SqlUnpack;
+    const corpus = irisCorpus();
+    await payloadTable('payload_files', corpus);
+    // Two files, the second holding the first's rows again (a record delivered twice).
+    const files = [join(dir, 'a.parquet'), join(dir, 'b.parquet')];
+    for (const f of files) await con.run(`COPY payload_files TO '${f}' (FORMAT parquet)`);
+    const parquet = `read_parquet(['${files[0]}', '${files[1]}'])`;
+    const union = '(SELECT * FROM payload_files UNION ALL SELECT * FROM payload_files)';
+    for (const statement of engineTableStatements('duckdb', sql, parquet, { sql: 'engine_files', location: '' }, PARQUET_ROW_ID)) await con.run(statement);
+    for (const statement of engineTableStatements('duckdb', sql, union, { sql: 'engine_window', location: '' })) await con.run(statement);
+    const [counts] = await rowsOf(
+      `SELECT (SELECT count(DISTINCT payload_row) FROM engine_files) AS files, (SELECT count(DISTINCT payload_row) FROM engine_window) AS window,
+        (SELECT count(*) FROM (SELECT * EXCLUDE (payload_row) FROM engine_files EXCEPT ALL SELECT * EXCLUDE (payload_row) FROM engine_window)) AS extra,
+        (SELECT count(*) FROM (SELECT * EXCLUDE (payload_row) FROM engine_window EXCEPT ALL SELECT * EXCLUDE (payload_row) FROM engine_files)) AS missing`,
+    );
+    expect(Number(counts?.files)).toBe(Number(counts?.window));
+    expect(Number(counts?.files)).toBeGreaterThan(2 * 16);
+    expect([Number(counts?.extra), Number(counts?.missing)]).toEqual([0, 0]);
   });
 
   it('takes no endpoint whose signature leaves types to the data', () => {
