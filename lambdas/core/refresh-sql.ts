@@ -329,6 +329,14 @@ function stagedPredictionColumns(plan: CommitPlan): [string, string][] {
 
 const STAGED_REJECT_COLUMNS: [string, string][] = [...STAGED_KEYS, ['reason', 'VARCHAR']];
 
+/** In DuckDB, the table of the judged requests behind an engine table, which is a view of their rows (`unpack-sql.ts`). */
+export const judgedRequests = (table: TableRef) => (table.sql.endsWith('"') ? `${table.sql.slice(0, -1)}_requests"` : `${table.sql}_requests`);
+
+/** The statements that drop an engine table once merged: in DuckDB the view and its requests. */
+function engineDropStatements(d: Dialect, table: TableRef): string[] {
+  return d === 'duckdb' ? [`DROP VIEW IF EXISTS ${table.sql}`, `DROP TABLE IF EXISTS ${judgedRequests(table)}`] : [`DROP TABLE IF EXISTS ${table.sql}`];
+}
+
 /**
  * The statements of one endpoint's commit, in order. Each is idempotent, so a run that fails
  * half-way and is run again (the watermark did not move) writes nothing twice.
@@ -357,6 +365,6 @@ export function commitStatements(plan: CommitPlan): string[] {
     }
   }
   if (plan.dates.length > 0) out.push(dropStaging(d, plan.stagedPredictions), dropStaging(d, plan.stagedRejects));
-  for (const t of plan.engineTables ?? []) out.push(`DROP TABLE IF EXISTS ${t.sql}`);
+  for (const t of plan.engineTables ?? []) out.push(...engineDropStatements(d, t));
   return out;
 }

@@ -1,4 +1,4 @@
-import { type Dialect, type TableRef, literal } from './refresh-sql.js';
+import { type Dialect, type TableRef, judgedRequests, literal } from './refresh-sql.js';
 import { SQL_INPUT_FORMATS, type SqlUnpack, judge } from './unpack-sql-judge.js';
 import { ATHENA, DUCKDB } from './unpack-sql-json.js';
 import { type Signature, columnTypeOf, declaredColumns } from './unpacked-schema.js';
@@ -75,14 +75,14 @@ SELECT ${head}, CAST(NULL AS INTEGER) AS row_index, ${tail}, ${nulls.join(', ')}
 FROM requests WHERE NOT clean OR n_rows = 0`;
   const { requests, rows } = judge(d, sql, source, rowId);
   if (d === 'duckdb') {
-    const judged = table.sql.replace(/"$/, '_requests"');
+    const judged = judgedRequests(table);
     return [
-      // Each body kept once, where a later step reads it: a temporary table holds what it is given.
-      `CREATE OR REPLACE TEMP TABLE ${judged} AS WITH ${requests} SELECT * EXCLUDE (rq, rs, request, response, body, csv_header, header),
+      // Each body kept once, where a later step reads it.
+      `CREATE OR REPLACE TABLE ${judged} AS WITH ${requests} SELECT * EXCLUDE (rq, rs, request, response, body, csv_header, header),
   CASE WHEN shape = 'csv' OR NOT clean THEN request END AS request, CASE WHEN NOT clean THEN response END AS response,
   CASE WHEN clean AND shape <> 'csv' THEN body END AS body FROM requests`,
-      `CREATE OR REPLACE TABLE ${table.sql} AS WITH requests AS (SELECT * FROM ${judged}), ${rows}\n${select}`,
-      `DROP TABLE IF EXISTS ${judged}`,
+      // The rows as a view: the MERGE unnests them once, as it inserts them; none is written twice.
+      `CREATE OR REPLACE VIEW ${table.sql} AS WITH requests AS (SELECT * FROM ${judged}), ${rows}\n${select}`,
     ];
   }
   return [
@@ -105,6 +105,6 @@ export function engineSummarySql(d: Dialect, table: TableRef): string {
   const j = d === 'athena' ? ATHENA : DUCKDB;
   return `SELECT CASE WHEN n_rows > 0 THEN "date" END AS "date", CASE WHEN n_rows > 0 THEN ${j.hour('timestamp_ms')} END AS hour,
   count(*) AS requests, COALESCE(sum(n_rows), 0) AS predictions, max(timestamp_ms) AS max_timestamp_ms
-FROM (SELECT DISTINCT payload_row, "date", timestamp_ms, n_rows FROM ${table.sql} WHERE clean) r
+FROM (SELECT DISTINCT payload_row, "date", timestamp_ms, n_rows FROM ${d === 'duckdb' ? judgedRequests(table) : table.sql} WHERE clean) r
 GROUP BY 1, 2`;
 }
