@@ -1,6 +1,6 @@
 import type { Granularity } from '../config/index.js';
 import type { PredictionBatch } from './batch.js';
-import { type ValueTally, addToTally, asText, emptyTally } from './profile.js';
+import { type ValueTally, addToTally, asNumber, asText, emptyTally } from './profile.js';
 import { windowLength } from './windows.js';
 
 /**
@@ -69,35 +69,101 @@ export function isMember(batch: CountBatch, vc: ValueCounts, i: number, m: Membe
   return m.slice === null || sliceText(batch, m.slice.key, vc.model[i] as number, vc.slices[m.slice.key]?.[i]) === m.slice.value;
 }
 
+/** Entry numbers grouped by cell (a counting sort), and each cell's range among them. */
+interface CellOrder {
+  readonly order: Int32Array;
+  readonly ranges: ReadonlyMap<number, readonly [number, number]>;
+}
+
+// Columns read as rows share one cell array, so they share its order.
+const orders = new WeakMap<object, CellOrder>();
+
+function cellOrder(cell: ArrayLike<number>): CellOrder {
+  const known = orders.get(cell);
+  if (known) return known;
+  const sizes = new Map<number, number>();
+  for (let i = 0; i < cell.length; i++) sizes.set(cell[i] as number, (sizes.get(cell[i] as number) ?? 0) + 1);
+  const ranges = new Map<number, readonly [number, number]>();
+  const next = new Map<number, number>();
+  let at = 0;
+  for (const [c, k] of sizes) {
+    ranges.set(c, [at, at + k]);
+    next.set(c, at);
+    at += k;
+  }
+  const order = new Int32Array(cell.length);
+  for (let i = 0; i < cell.length; i++) {
+    const p = next.get(cell[i] as number) as number;
+    order[p] = i;
+    next.set(cell[i] as number, p + 1);
+  }
+  const found = { order, ranges };
+  orders.set(cell, found);
+  return found;
+}
+
 /** A column's entries by cell, found once. */
 export class CellIndex {
-  private readonly byCell = new Map<number, number[]>();
+  private readonly order: Int32Array;
+  private readonly ranges: ReadonlyMap<number, readonly [number, number]>;
 
   public constructor(readonly counts: ValueCounts) {
-    for (let i = 0; i < counts.cell.length; i++) {
-      const c = counts.cell[i] as number;
-      const list = this.byCell.get(c);
-      if (list) list.push(i);
-      else this.byCell.set(c, [i]);
+    ({ order: this.order, ranges: this.ranges } = cellOrder(counts.cell));
+  }
+
+  /** Calls `f` with each entry of the cells in [start, end). */
+  public each(start: number, end: number, unit: number, f: (i: number) => void): void {
+    for (let c = start; c < end; c += unit) {
+      const r = this.ranges.get(c);
+      if (r) for (let k = r[0]; k < r[1]; k++) f(this.order[k] as number);
     }
   }
 
   /** The entries of the cells in [start, end). */
-  public *entries(start: number, end: number, unit: number): Generator<number> {
-    for (let c = start; c < end; c += unit) yield* this.byCell.get(c) ?? [];
+  public entries(start: number, end: number, unit: number): number[] {
+    const out: number[] = [];
+    this.each(start, end, unit, (i) => out.push(i));
+    return out;
+  }
+
+  /** Entries in the cells in [start, end). */
+  public size(start: number, end: number, unit: number): number {
+    let n = 0;
+    for (let c = start; c < end; c += unit) {
+      const r = this.ranges.get(c);
+      if (r) n += r[1] - r[0];
+    }
+    return n;
   }
 
   /** The cells that have entries. */
   public cells(): IterableIterator<number> {
-    return this.byCell.keys();
+    return this.ranges.keys();
   }
 }
 
-/** The tally of a group's values of one column. */
-export function tallyOf(batch: CountBatch, index: CellIndex, m: Members): ValueTally {
+/** The tally of a group's values of one column (`numeric`: compared as numbers). */
+export function tallyOf(batch: CountBatch, index: CellIndex, m: Members, numeric: boolean): ValueTally {
   const vc = index.counts;
+  if (vc.rows === true && numeric) {
+    // A column read as rows: its numbers straight into a typed array, sorted in place later.
+    const values = new Float64Array(index.size(m.start, m.end, batch.unit));
+    let k = 0;
+    let count = 0;
+    let nulls = 0;
+    index.each(m.start, m.end, batch.unit, (i) => {
+      if (!isMember(batch, vc, i, m)) return;
+      count += 1;
+      const x = asNumber(vc.value[i]);
+      if (x === null) nulls += 1;
+      else values[k++] = x;
+    });
+    return { count, nulls, values: values.subarray(0, k), counts: null };
+  }
   const t = emptyTally(vc.rows === true);
-  for (const i of index.entries(m.start, m.end, batch.unit)) if (isMember(batch, vc, i, m)) addToTally(t, vc.value[i], vc.count[i] as number);
+  index.each(m.start, m.end, batch.unit, (i) => {
+    if (isMember(batch, vc, i, m)) addToTally(t, vc.value[i], vc.count[i] as number);
+  });
   return t;
 }
 

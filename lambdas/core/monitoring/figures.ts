@@ -3,7 +3,7 @@ import type { MonitoredColumn } from './batch.js';
 import { CellIndex, type CountBatch, type Members, labelledRows, tallyOf } from './counts.js';
 import { type DriftStatistics, driftOf } from './drift-statistics.js';
 import { type Group, groupsOf } from './groups.js';
-import { type Sample, type Summary, summarizeTally } from './profile.js';
+import { type Sample, type Summary, isNumericType, summarizeTally } from './profile.js';
 import type { StatsPart } from './profile-columns.js';
 import { type ProblemType, qualityOf } from './quality.js';
 import { windowLength, windowStart } from './windows.js';
@@ -37,7 +37,7 @@ export class Figures {
     let byColumn = this.summaries.get(members);
     if (!byColumn) this.summaries.set(members, (byColumn = new Map()));
     let found = byColumn.get(c.column);
-    if (!found) byColumn.set(c.column, (found = summarizeTally(tallyOf(this.batch, this.index(c.column), members), c.type)));
+    if (!found) byColumn.set(c.column, (found = summarizeTally(tallyOf(this.batch, this.index(c.column), members, isNumericType(c.type)), c.type)));
     return found;
   }
 
@@ -78,7 +78,7 @@ export class Windows {
     for (const cell of rows.cells()) {
       const s = windowStart(granularity, cell);
       let n = this.counts.get(s) ?? 0;
-      for (const i of rows.entries(cell, cell + batch.unit, batch.unit)) n += rows.counts.count[i] as number;
+      rows.each(cell, cell + batch.unit, batch.unit, (i) => (n += rows.counts.count[i] as number));
       this.counts.set(s, n);
     }
   }

@@ -20,7 +20,7 @@ export interface Group {
  */
 export function groupsOf(batch: CountBatch, rows: CellIndex, start: number, end: number): Group[] {
   const vc = rows.counts;
-  const entries = [...rows.entries(start, end, batch.unit)];
+  const entries = rows.entries(start, end, batch.unit);
   const all: Members = { start, end, model: null, slice: null, count: entries.reduce((n, i) => n + (vc.count[i] as number), 0) };
   const byModel = new Map<number, number>();
   for (const i of entries) byModel.set(vc.model[i] as number, (byModel.get(vc.model[i] as number) ?? 0) + (vc.count[i] as number));

@@ -40,8 +40,8 @@ export interface ValueTally {
   /** Rows, nulls included. */
   count: number;
   nulls: number;
-  /** Numbers (NaN left out) or texts, with how many rows had each; a value may repeat. */
-  readonly values: unknown[];
+  /** Numbers or texts, with how many rows had each; a value may repeat. Numbers of rows may come typed. */
+  readonly values: unknown[] | Float64Array;
   /** Null when each value is one row (a column read as rows). */
   readonly counts: number[] | null;
 }
@@ -54,7 +54,7 @@ export function addToTally(t: ValueTally, value: unknown, n: number): void {
   t.count += n;
   if (value === null || value === undefined) t.nulls += n;
   else {
-    t.values.push(value);
+    (t.values as unknown[]).push(value);
     t.counts?.push(n);
   }
 }
@@ -63,6 +63,15 @@ export function addToTally(t: ValueTally, value: unknown, n: number): void {
 function sortedNumbers(t: ValueTally): { sorted: Float64Array; nan: number; nulls: number } {
   let nan = 0;
   let nulls = t.nulls;
+  if (t.values instanceof Float64Array) {
+    // Numbers of rows, already typed (and the tally's own): NaN set apart, then sorted in place.
+    let k = 0;
+    for (const x of t.values) {
+      if (Number.isNaN(x)) nan++;
+      else t.values[k++] = x;
+    }
+    return { sorted: t.values.subarray(0, k).sort(), nan, nulls };
+  }
   if (t.counts === null) {
     // One row per value (a continuous feature read as rows): the numbers, then a typed sort.
     const rows = new Float64Array(t.values.length);
