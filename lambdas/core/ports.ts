@@ -89,7 +89,8 @@ export interface QueryResult {
 /** A result by column: one array per column, for reads of many rows. */
 export interface ColumnarResult {
   readonly columns: readonly string[];
-  readonly data: readonly (readonly unknown[])[];
+  /** One array per column (a typed array where the engine reads numbers straight). */
+  readonly data: readonly ArrayLike<unknown>[];
 }
 
 /** Runs SQL on an environment's tables: DuckDB on one machine, Athena on AWS. */

@@ -136,3 +136,17 @@ describe('the counts statements', () => {
     expect(statements.some((s) => /approx_distinct\(CAST\("z" AS DOUBLE\)\)/.test(s))).toBe(true);
   });
 });
+
+describe("the local engine's columnar read", () => {
+  it('reads a DOUBLE column into a typed array, and one with a NULL (past the first chunk) as a list with the NULL in place', async () => {
+    const result = await connectionEngine(db).queryColumns(
+      `SELECT CAST(i AS DOUBLE) / 4 AS a, CASE WHEN i = 2500 THEN NULL ELSE CAST(i AS DOUBLE) END AS b, CAST(i AS BIGINT) AS c, 'x' || i AS d FROM range(3000) t(i)`,
+    );
+    const [a, b, c, d] = result.data;
+    expect(a).toBeInstanceOf(Float64Array);
+    expect([a?.[0], a?.[2999]]).toEqual([0, 749.75]);
+    expect(Array.isArray(b)).toBe(true);
+    expect([b?.[2499], b?.[2500], b?.[2501], b?.length]).toEqual([2499, null, 2501, 3000]);
+    expect([c?.[2999], d?.[2999], c?.length]).toEqual([2999, 'x2999', 3000]);
+  });
+});

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DuckDBConnection, type DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
+import { type DuckDBConnection, type DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter } from '@duckdb/node-api';
 import { UNROUTED_ENDPOINT, tableName } from '../../core/names.js';
 import { type ColumnarResult, type QueryEngine, QueryError, type QueryResult } from '../../core/ports.js';
 import { athenaToLocalSql } from '../../core/sql-dialect.js';
@@ -104,13 +104,43 @@ async function queryConnection(db: DuckDBConnection, sql: string): Promise<Query
   }
 }
 
-/** Runs one statement and reads it by column: numbers as numbers, 64-bit integers as numbers when exact. */
+/** A value as the ports give it: 64-bit integers as numbers when exact, lists element by element. */
+const toJs = (v: unknown): unknown => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : Array.isArray(v) ? v.map(toJs) : v);
+
+/**
+ * Runs one statement and reads it by column: numbers as numbers, 64-bit integers as numbers
+ * when exact. A DOUBLE column is read straight into a typed array, so millions of values
+ * (the metrics' rows of a continuous feature) make no garbage; one with a NULL becomes a list.
+ */
 async function queryConnectionColumns(db: DuckDBConnection, sql: string): Promise<ColumnarResult> {
   try {
-    const reader = await db.runAndReadAll(athenaToLocalSql(sql));
-    const toJs = (v: unknown): unknown => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : Array.isArray(v) ? v.map(toJs) : v);
-    const data = reader.getColumnsJS().map((column) => (column.some((v) => typeof v === 'bigint' || Array.isArray(v)) ? column.map(toJs) : column));
-    return { columns: reader.columnNames(), data };
+    const result = await db.run(athenaToLocalSql(sql));
+    const types = result.columnTypes();
+    const data: (unknown[] | Float64Array)[] = types.map((t) => (t.typeId === DuckDBTypeId.DOUBLE ? new Float64Array(result.rowCount) : []));
+    let at = 0;
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      const n = chunk.rowCount;
+      data.forEach((column, c) => {
+        if (column instanceof Float64Array) {
+          const vector = chunk.getColumnVector(c);
+          let k = 0;
+          for (; k < n; k++) {
+            const x = vector.getItem(k) as number | null;
+            if (x === null) break;
+            column[at + k] = x;
+          }
+          if (k === n) return;
+          // A NULL: the column as a list from here on.
+          const list: unknown[] = Array.from(column.subarray(0, at + k));
+          for (; k < n; k++) list.push(vector.getItem(k));
+          data[c] = list;
+          return;
+        }
+        for (const v of chunk.convertColumnValues(c, JSDuckDBValueConverter)) column.push(toJs(v));
+      });
+      at += n;
+    }
+    return { columns: result.columnNames(), data };
   } catch (error) {
     throw new QueryError((error as Error).message, { cause: error });
   }
