@@ -79,8 +79,8 @@ export const REFRESH_STEP_SPECS = {
   // The engine's unpack (a query it waits for) and the JavaScript unpack of what the engine leaves.
   PrepareCommit: { handler: 'prepare', timeoutMinutes: 15, memoryMb: 2048, input: endpointRunSchema },
   // One day of windows at a time: the engine's counts, and the rows of continuous columns. A
-  // day of 2.1 million predictions with four continuous features peaks at 1.85 GiB locally
-  // (`npm run bench`), the local engine's cache included: 3 GB leaves room to spare.
+  // day of 2.1 million predictions with four continuous features peaked at 1.85 GiB locally
+  // (`npm run bench`) with its rows read as lists, as the Athena adapter reads them: 3 GB.
   ComputeMetrics: { handler: 'metrics', timeoutMinutes: 15, memoryMb: 3072, input: endpointRunSchema },
   FinishEndpoint: { handler: 'finish', timeoutMinutes: 5, memoryMb: 512, input: endpointRunSchema },
   // An endpoint whose commit failed: recorded, its watermarks unmoved, the others go on.
