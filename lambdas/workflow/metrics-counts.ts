@@ -56,34 +56,45 @@ export interface CountsQuery {
   readonly models: readonly string[];
 }
 
-/**
- * The statement that counts the values of `columns` (all numeric, or all text) per cell,
- * model and slice values: one grouped branch per column, in a UNION ALL (Trino and DuckDB
- * both run it; neither has to unpivot).
- */
-export function countsStatement(query: CountsQuery, columns: readonly { column: string; type: ColumnType }[], where: string): string {
-  const unit = cellUnit(query.granularities);
-  const slices = sliceColumns(query);
-  const keys = ['cell', 'model_index', ...slices.map((s) => s.key), 'v'];
-  // The column as its number in `columns`: a text per entry would cost more to read than the entry.
-  return columns
-    .map(
-      (c, i) =>
-        `SELECT ${i} AS c, ${keys.join(', ')}, count(*) AS n FROM (SELECT floor(to_unixtime("timestamp") * 1000 / ${unit}) * ${unit} AS cell, ${modelIndex(query.models)} AS model_index, ${[...slices.map((s) => `${s.expr} AS ${s.key}`), `${typed(q(c.column), c.type)} AS v`].join(', ')} FROM ${query.table} WHERE ${where}) GROUP BY ${keys.join(', ')}`,
-    )
-    .join('\nUNION ALL\n');
-}
+type Column = { readonly column: string; readonly type: ColumnType };
+
+/** The columns whose values are counted: the features, `prediction` and `label`. */
+const monitoredColumns = (query: CountsQuery): Column[] => [
+  ...query.columns.map((c) => ({ column: c.column, type: c.type })),
+  { column: 'prediction', type: query.predictionType },
+  { column: 'label', type: query.predictionType },
+];
 
 /** The slices that are columns, as read (`model_version` is found from the model id by the function). */
 function sliceColumns(query: CountsQuery): { index: number; key: string; expr: string }[] {
-  const typeOf = new Map<string, ColumnType>([...query.columns.map((c) => [c.column, c.type] as const), ['prediction', query.predictionType], ['label', query.predictionType]]);
+  const typeOf = new Map(monitoredColumns(query).map((c) => [c.column, c.type]));
   return query.slices.flatMap((s, index) => {
     const type = typeOf.get(s);
     return type ? [{ index, key: `s${index}`, expr: typed(q(s), type) }] : [];
   });
 }
 
-type Column = { readonly column: string; readonly type: ColumnType };
+/** What every entry is keyed by, as select items: its cell, its model's index, its slice values. */
+function entryKeys(query: CountsQuery): string[] {
+  const unit = cellUnit(query.granularities);
+  return [`floor(to_unixtime("timestamp") * 1000 / ${unit}) * ${unit} AS cell`, `${modelIndex(query.models)} AS model_index`, ...sliceColumns(query).map((s) => `${s.expr} AS ${s.key}`)];
+}
+
+/**
+ * The statement that counts the values of `columns` (all numeric, or all text) per cell,
+ * model and slice values: one grouped branch per column, in a UNION ALL (Trino and DuckDB
+ * both run it; neither has to unpivot).
+ */
+function countsStatement(query: CountsQuery, columns: readonly Column[], where: string): string {
+  const keys = ['cell', 'model_index', ...sliceColumns(query).map((s) => s.key), 'v'];
+  // The column as its number in `columns`: a text per entry would cost more to read than the entry.
+  return columns
+    .map(
+      (c, i) =>
+        `SELECT ${i} AS c, ${keys.join(', ')}, count(*) AS n FROM (SELECT ${[...entryKeys(query), `${typed(q(c.column), c.type)} AS v`].join(', ')} FROM ${query.table} WHERE ${where}) GROUP BY ${keys.join(', ')}`,
+    )
+    .join('\nUNION ALL\n');
+}
 
 /**
  * Which columns to read counted: those whose counts are fewer than a quarter of the rows
@@ -119,13 +130,9 @@ async function readCounted(engine: QueryEngine, query: CountsQuery, kind: readon
 
 /** Columns read as rows (each an entry of one), sharing the cell, model and slice arrays. */
 async function readRows(engine: QueryEngine, query: CountsQuery, raw: readonly Column[], where: string): Promise<Map<string, ValueCounts>> {
-  const unit = cellUnit(query.granularities);
-  const slices = sliceColumns(query);
-  const result = await engine.queryColumns(
-    `SELECT floor(to_unixtime("timestamp") * 1000 / ${unit}) * ${unit} AS cell, ${modelIndex(query.models)} AS model_index, ${[...slices.map((s) => `${s.expr} AS ${s.key}`), ...raw.map((c, i) => `${typed(q(c.column), c.type)} AS v${i}`)].join(', ')} FROM ${query.table} WHERE ${where}`,
-  );
+  const result = await engine.queryColumns(`SELECT ${[...entryKeys(query), ...raw.map((c, i) => `${typed(q(c.column), c.type)} AS v${i}`)].join(', ')} FROM ${query.table} WHERE ${where}`);
   const at = (name: string) => result.data[result.columns.indexOf(name)] ?? [];
-  const read = new Map(slices.map((s) => [s.index, at(s.key)]));
+  const read = new Map(sliceColumns(query).map((s) => [s.index, at(s.key)]));
   const cell = at('cell') as number[];
   const shared = { cell, model: at('model_index') as number[], slices: query.slices.map((_, k) => read.get(k) ?? { length: 0 }), count: new Float64Array(cell.length).fill(1) };
   return new Map(raw.map((c, i) => [c.column, { ...shared, value: at(`v${i}`), rows: true }]));
@@ -135,7 +142,7 @@ async function readRows(engine: QueryEngine, query: CountsQuery, raw: readonly C
 export async function countsBetween(engine: QueryEngine, query: CountsQuery, from: number, to: number): Promise<CountBatch> {
   const where = rowsBetween(from, to);
   const unit = cellUnit(query.granularities);
-  const all: Column[] = [...query.columns.map((c) => ({ column: c.column, type: c.type })), { column: 'prediction', type: query.predictionType }, { column: 'label', type: query.predictionType }];
+  const all = monitoredColumns(query);
   const counted = await countedColumns(engine, query, all, where, Math.ceil((to - from) / unit));
   const columns = new Map<string, ValueCounts>();
   for (const kind of [all.filter((c) => counted.has(c.column) && isNumeric(c.type)), all.filter((c) => counted.has(c.column) && !isNumeric(c.type))]) {

@@ -72,25 +72,13 @@ function sortedNumbers(t: ValueTally): { sorted: Float64Array; nan: number; null
     }
     return { sorted: t.values.subarray(0, k).sort(), nan, nulls };
   }
-  if (t.counts === null) {
-    // One row per value (a continuous feature read as rows): the numbers, then a typed sort.
-    const rows = new Float64Array(t.values.length);
-    let k = 0;
-    for (const v of t.values) {
-      const x = asNumber(v);
-      if (x === null) nulls++;
-      else if (Number.isNaN(x)) nan++;
-      else rows[k++] = x;
-    }
-    return { sorted: rows.subarray(0, k).sort(), nan, nulls };
-  }
   const numbers = new Float64Array(t.values.length);
   const counts = new Float64Array(t.values.length);
   let k = 0;
   let total = 0;
   for (let i = 0; i < t.values.length; i++) {
     const x = asNumber(t.values[i]);
-    const n = t.counts[i] as number;
+    const n = t.counts?.[i] ?? 1;
     if (x === null) nulls += n;
     else if (Number.isNaN(x)) nan += n;
     else {
