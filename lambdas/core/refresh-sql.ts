@@ -242,14 +242,30 @@ FROM ${plan.labels.sql} WHERE client_request_id IS NOT NULL AND TRY_CAST(label A
 ORDER BY uploaded_at DESC, client_request_id LIMIT ${limit}`;
 }
 
-/** The staged rows, and the engine's predictions beside them: one source of the same columns. */
+/**
+ * The staged rows and the engine's predictions beside them, one source of the same columns,
+ * each with `rn`, 1 for the copy of a row to keep. A record delivered twice is the same
+ * record (its request id is the proxy's), so the engine's rows keep one copy of each request:
+ * the first of its table, and none of a request an earlier table holds (a redelivered file
+ * may fall in another group of files). A window over every row cost a third of the MERGE;
+ * the staged rows, few, keep theirs.
+ */
 function stagedSource(plan: CommitPlan): string {
   const tables = plan.engineTables ?? [];
-  if (tables.length === 0) return plan.stagedPredictions.sql;
+  const window = 'row_number() OVER (PARTITION BY request_id, row_index ORDER BY timestamp_ms) AS rn';
+  if (tables.length === 0) return `(SELECT *, ${window} FROM ${plan.stagedPredictions.sql})`;
   const columns = stagedPredictionColumns(plan)
     .map(([c]) => q(c))
     .join(', ');
-  return `(SELECT ${columns} FROM ${plan.stagedPredictions.sql}${tables.map((t) => `\nUNION ALL SELECT ${columns} FROM ${t.sql} WHERE clean AND row_index IS NOT NULL`).join('')})`;
+  const requests = (t: TableRef) => (plan.dialect === 'duckdb' ? judgedRequests(t) : t.sql);
+  const engineRows = tables.map((t, i) =>
+    [
+      `\nUNION ALL SELECT ${columns}, 1 AS rn FROM ${t.sql} e WHERE clean AND row_index IS NOT NULL`,
+      `AND payload_row IN (SELECT min_by(payload_row, timestamp_ms) FROM ${requests(t)} WHERE clean GROUP BY request_id)`,
+      ...tables.slice(0, i).map((earlier) => `AND NOT EXISTS (SELECT 1 FROM ${requests(earlier)} r WHERE r.clean AND r.request_id = e.request_id)`),
+    ].join(' '),
+  );
+  return `(SELECT ${columns}, ${window} FROM ${plan.stagedPredictions.sql}${engineRows.join('')})`;
 }
 
 function mergePredictions(plan: CommitPlan, dates: readonly string[]): string {
@@ -265,7 +281,7 @@ USING (
     s.model_name, s.model_version, s.model_name || '/' || s.model_version AS model_id,
     ${[...features, `TRY_CAST(s.prediction AS ${plan.predictionType}) AS prediction`].join(', ')}, s.probabilities,
     TRY_CAST(l.label AS ${plan.predictionType}) AS label, l.labeled_at, ${timestampLiteral(plan.startedAt)} AS unpacked_at
-  FROM (SELECT *, row_number() OVER (PARTITION BY request_id, row_index ORDER BY timestamp_ms) AS rn FROM ${stagedSource(plan)}) s
+  FROM ${stagedSource(plan)} s
   LEFT JOIN ${latestLabels(plan, false)} l ON l.client_request_id = s.client_request_id AND l.row_index = s.row_index
   WHERE s.rn = 1 AND s."date" IN (${dates.map(literal).join(', ')})
 ) u

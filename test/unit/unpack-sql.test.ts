@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CapturedRow, unpackCapturedRows } from '../../lambdas/core/unpack-batch.js';
 import { PARQUET_ROW_ID, type SqlUnpack, engineLeftoversSql, engineSummarySql, engineTableStatements, sqlUnpackOf, takenBySql } from '../../lambdas/core/unpack-sql.js';
 import type { Signature } from '../../lambdas/core/unpacked-schema.js';
-import { commitStatements } from '../../lambdas/core/refresh-sql.js';
+import { type CommitPlan, type TableRef, commitStatements } from '../../lambdas/core/refresh-sql.js';
 
 /**
  * Parity of the two unpack paths: the engine's statements (DuckDB) on the requests they take,
@@ -268,6 +269,50 @@ describe('the unpack in SQL', () => {
     expect([Number(counts?.extra), Number(counts?.missing)]).toEqual([0, 0]);
   });
 
+  it('merges each prediction once, whatever copies of a record its tables hold: within a group of files and across groups', async () => {
+    const sql = sqlUnpackOf(IRIS, 'duckdb') as SqlUnpack;
+    await payloadTable('payload_copies', irisCorpus());
+    const files = [join(dir, 'copies-a.parquet'), join(dir, 'copies-b.parquet')];
+    for (const f of files) await con.run(`COPY payload_copies TO '${f}' (FORMAT parquet)`);
+    const ref = (name: string) => ({ sql: `"${name}"`, location: `${join(dir, name)}/` });
+    const tables: TableRef[] = [ref('copies_engine_0'), ref('copies_engine_1')];
+    // The first group holds every record twice; the second a third copy (a file delivered again, in another group).
+    const groups = [`read_parquet(['${files[0]}', '${files[1]}'])`, `read_parquet(['${files[1]}'])`];
+    for (const [table, group] of tables.map((t, i) => [t, groups[i] as string] as const)) {
+      for (const statement of engineTableStatements('duckdb', sql, group, table, PARQUET_ROW_ID)) await con.run(statement);
+    }
+    const staged = [ref('copies_staged'), ref('copies_staged_rejects')];
+    for (const t of staged) {
+      await mkdir(t.location, { recursive: true });
+      await writeFile(join(t.location, 'empty.jsonl.gz'), gzipSync(''));
+    }
+    await con.run('CREATE TABLE copies_labels (client_request_id VARCHAR, row_index INTEGER, label VARCHAR, labeled_at TIMESTAMP, uploaded_at TIMESTAMP)');
+    const plan: CommitPlan = {
+      dialect: 'duckdb',
+      runId: 'r1',
+      startedAt: new Date(Date.UTC(2026, 11, 1)),
+      unpacked: ref('copies_unpacked'),
+      errors: ref('copies_errors'),
+      recompute: ref('copies_recompute'),
+      labels: ref('copies_labels'),
+      stagedPredictions: staged[0] as TableRef,
+      stagedRejects: staged[1] as TableRef,
+      columns: sql.features,
+      stagedTypes: Object.fromEntries(sql.features.map((f) => [f.column, f.type])),
+      predictionType: 'BIGINT',
+      newColumns: [],
+      createTables: true,
+      dates: ['2026-11-30'],
+      labelsAfter: new Date(0),
+      dateRange: null,
+      engineTables: tables,
+    };
+    for (const statement of commitStatements(plan)) await con.run(statement);
+    const [merged] = await rowsOf('SELECT count(*) AS n, count(DISTINCT (request_id, row_index)) AS keys FROM copies_unpacked');
+    // One copy's rows: what the engine takes of the corpus (see the parity test).
+    expect([Number(merged?.n), Number(merged?.keys)]).toEqual([16, 16]);
+  });
+
   it('takes no endpoint whose signature leaves types to the data', () => {
     expect(sqlUnpackOf(undefined, 'duckdb')).toBeNull();
     expect(sqlUnpackOf({ inputs: IRIS.inputs }, 'duckdb')).toBeNull();
@@ -319,6 +364,7 @@ describe('the Athena texts of the unpack in the engine', () => {
   it('merge the engine\'s predictions beside the staged rows, then drop its tables', () => {
     const ref = (name: string) => ({ sql: `"inference_tables_dev"."${name}"`, location: `s3://bucket/${name}/` });
     const engine = ref('shop_unpacked_engine_r1_0');
+    const later = ref('shop_unpacked_engine_r1_1');
     const statements = commitStatements({
       dialect: 'athena',
       runId: 'r1',
@@ -337,10 +383,15 @@ describe('the Athena texts of the unpack in the engine', () => {
       dates: ['2026-11-30'],
       labelsAfter: new Date(0),
       dateRange: null,
-      engineTables: [engine],
+      engineTables: [engine, later],
     });
     const merge = statements.find((t) => t.startsWith('MERGE INTO "inference_tables_dev"."shop_unpacked"')) as string;
-    expect(merge).toContain(`UNION ALL SELECT "request_id", "client_request_id", "row_index", "timestamp_ms", "date", "model_name", "model_version", "amount", "count", "country_code", "is_new", "prediction", "probabilities" FROM ${engine.sql} WHERE clean AND row_index IS NOT NULL`);
-    expect(statements.at(-1)).toBe(`DROP TABLE IF EXISTS ${engine.sql}`);
+    const columns = '"request_id", "client_request_id", "row_index", "timestamp_ms", "date", "model_name", "model_version", "amount", "count", "country_code", "is_new", "prediction", "probabilities"';
+    // One copy of each request: the first of its table, none an earlier table holds; the staged rows keep their window.
+    const firsts = (t: TableRef) => `payload_row IN (SELECT min_by(payload_row, timestamp_ms) FROM ${t.sql} WHERE clean GROUP BY request_id)`;
+    expect(merge).toContain(`UNION ALL SELECT ${columns}, 1 AS rn FROM ${engine.sql} e WHERE clean AND row_index IS NOT NULL AND ${firsts(engine)}\n`);
+    expect(merge).toContain(`UNION ALL SELECT ${columns}, 1 AS rn FROM ${later.sql} e WHERE clean AND row_index IS NOT NULL AND ${firsts(later)} AND NOT EXISTS (SELECT 1 FROM ${engine.sql} r WHERE r.clean AND r.request_id = e.request_id)) s`);
+    expect(merge).toContain(`FROM (SELECT ${columns}, row_number() OVER (PARTITION BY request_id, row_index ORDER BY timestamp_ms) AS rn FROM "inference_tables_dev"."shop_unpacked_staged_r1"`);
+    expect(statements.slice(-2)).toEqual([`DROP TABLE IF EXISTS ${engine.sql}`, `DROP TABLE IF EXISTS ${later.sql}`]);
   });
 });
