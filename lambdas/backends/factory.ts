@@ -1,21 +1,26 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Backend } from '../core/config/index.js';
 import { LambdaBackend } from '../adapters/aws/lambda-backend.js';
 import { SageMakerBackend } from '../adapters/aws/sagemaker-backend.js';
+import { secretApiKey } from '../adapters/aws/secret-api-key.js';
 import type { BackendFactory, ModelBackend } from '../core/ports.js';
 import { BuiltinBackend } from './builtin.js';
 import { HttpBackend } from './http.js';
+import { OpenAiBackend, envApiKey } from './openai.js';
 
 /** SDK clients for the AWS backends; created on first use when not given. */
 export interface BackendClients {
   lambda?: LambdaClient;
+  secrets?: SecretsManagerClient;
   sagemaker?: (region: string | undefined) => SageMakerRuntimeClient;
 }
 
 /** Builds model backends from configuration, the same way on AWS and locally. */
 export function createBackendFactory(clients: BackendClients = {}): BackendFactory {
   let lambda = clients.lambda;
+  let secrets = clients.secrets;
   const sagemaker = new Map<string, SageMakerRuntimeClient>();
   return (backend: Backend): ModelBackend => {
     switch (backend.type) {
@@ -23,6 +28,11 @@ export function createBackendFactory(clients: BackendClients = {}): BackendFacto
         return new BuiltinBackend(backend.model);
       case 'http':
         return new HttpBackend(backend.url, backend.timeout_ms);
+      case 'openai': {
+        const key = backend.api_key;
+        const apiKey = !key ? async () => null : 'env' in key ? envApiKey(key.env) : secretApiKey((secrets ??= new SecretsManagerClient({})), key.secret);
+        return new OpenAiBackend({ baseUrl: backend.base_url, model: backend.model, apiKey, timeoutMs: backend.timeout_ms });
+      }
       case 'lambda':
         lambda ??= new LambdaClient({});
         return new LambdaBackend(lambda, backend.function_name, backend.timeout_ms);

@@ -47,6 +47,7 @@ export interface BackendHealthOptions {
 export const BACKEND_FIX: Readonly<Record<Backend['type'], string>> = {
   builtin: "check the proxy's log: a builtin model does not fail on its own",
   http: 'start the model server or fix backend.url in the configuration',
+  openai: 'check the external API and its key (its answer says why), or fix backend.base_url or backend.model in the configuration',
   lambda: "check the function's log and state, or fix backend.function_name in the configuration",
   sagemaker: 'check that the SageMaker endpoint is InService (its log says why it fails), or fix backend.endpoint_name in the configuration',
 };
@@ -68,6 +69,8 @@ function backendLabel(backend: Backend): string {
       return `The builtin model ${backend.model}`;
     case 'http':
       return `The backend ${displayUrl(`${backend.url.replace(/\/+$/, '')}/invocations`)}`;
+    case 'openai':
+      return `The external model ${backend.model} at ${displayUrl(backend.base_url)}`;
     case 'lambda':
       return `The Lambda backend ${backend.function_name}`;
     case 'sagemaker':

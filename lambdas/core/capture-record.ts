@@ -11,7 +11,7 @@ import { z } from 'zod';
  */
 
 /** Glue/Hive column types used by the payload table. */
-export type GlueType = 'string' | 'int' | 'bigint' | 'double' | 'timestamp' | 'map<string,string>' | 'array<string>';
+export type GlueType = 'string' | 'int' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'map<string,string>' | 'array<string>';
 
 interface ColumnMeta {
   glueType: GlueType;
@@ -89,6 +89,14 @@ export const captureRecordSchema = z.strictObject({
     description:
       'Input format the proxy read the request in: `dataframe_split`, `dataframe_records`, `instances`, `inputs`, `csv`, `messages`, `prompt` or `input`; null when the request was refused before (and in files of releases before it).',
   }),
+  streamed: column('streamed', z.boolean().nullish(), {
+    glueType: 'boolean',
+    description: 'True when the answer was streamed to the caller (Server-Sent Events; `response` holds it assembled); null otherwise (and in files of releases before it).',
+  }),
+  time_to_first_token_ms: column('time_to_first_token_ms', z.number().int().nonnegative().nullish(), {
+    glueType: 'bigint',
+    description: 'For a streamed answer, milliseconds from the backend call to its first event; null otherwise.',
+  }),
   endpoint: column('endpoint', z.string().min(1), {
     glueType: 'string',
     description: 'Endpoint name (partition).',
@@ -134,6 +142,7 @@ const DUCKDB_TYPES: Record<GlueType, string> = {
   int: 'INTEGER',
   bigint: 'BIGINT',
   double: 'DOUBLE',
+  boolean: 'BOOLEAN',
   timestamp: 'TIMESTAMP',
   'map<string,string>': 'MAP(VARCHAR, VARCHAR)',
   'array<string>': 'VARCHAR[]',
@@ -155,6 +164,7 @@ const TYPE_CHECKS: Record<GlueType, Check> = {
   int: (v) => Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31,
   bigint: (v) => Number.isSafeInteger(v),
   double: (v) => typeof v === 'number' && Number.isFinite(v),
+  boolean: (v) => typeof v === 'boolean',
   timestamp: (v) => typeof v === 'string' && TIMESTAMP_TEXT.test(v),
   'map<string,string>': (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string'),
   'array<string>': (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
@@ -198,6 +208,7 @@ const DOC_TYPES: Record<GlueType, string> = {
   int: 'INT',
   bigint: 'BIGINT',
   double: 'DOUBLE',
+  boolean: 'BOOLEAN',
   timestamp: 'TIMESTAMP',
   'map<string,string>': 'MAP<STRING,STRING>',
   'array<string>': 'ARRAY<STRING>',

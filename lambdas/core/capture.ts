@@ -69,6 +69,9 @@ export interface InvocationFacts {
   readonly requestFormat?: string | null;
   /** Codes already known, e.g. the body was over the size limit and never read whole. */
   readonly loggingErrorCodes?: readonly string[];
+  /** The answer was streamed (Server-Sent Events), and when its first event came. */
+  readonly streamed?: boolean;
+  readonly timeToFirstTokenMs?: number | null;
 }
 
 function utf8Length(s: string): number {
@@ -123,6 +126,8 @@ export function buildCaptureRecord(facts: InvocationFacts, settings: CaptureSett
     logging_error_codes: [...codes],
     requester: facts.requester?.toWellFormed() ?? null,
     request_format: facts.requestFormat ?? null,
+    streamed: facts.streamed ?? null,
+    time_to_first_token_ms: facts.timeToFirstTokenMs ?? null,
     endpoint: facts.endpoint,
     date,
   };

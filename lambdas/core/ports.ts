@@ -1,5 +1,6 @@
 import type { Backend } from './config/index.js';
 import type { CaptureRecord } from './capture-record.js';
+import type { StreamChunk } from './llm-stream.js';
 import type { ScoringRequest } from './protocol.js';
 import { UserFacingError } from '../shared/errors.js';
 
@@ -12,6 +13,9 @@ export interface BackendRequest {
   readonly parsed: ScoringRequest;
   readonly requestId: string;
 }
+
+/** What a backend answered a request to stream: its chunks, or a whole answer (a refusal). */
+export type BackendStreamAnswer = { readonly whole: BackendResponse } | { readonly chunks: AsyncIterable<StreamChunk> };
 
 /** What a model backend answered. */
 export interface BackendResponse {
@@ -26,6 +30,13 @@ export interface BackendResponse {
  */
 export interface ModelBackend {
   invoke(request: BackendRequest): Promise<BackendResponse>;
+  /**
+   * Streams the answer to an LLM request that asked for it (`"stream": true`): its chunks as
+   * they come, or the whole answer when the backend refused the request (its 4xx). Absent when
+   * the backend cannot stream: such a request is then refused, never answered whole. The call
+   * stops when `signal` aborts (the caller left).
+   */
+  stream?(request: BackendRequest, signal: AbortSignal): Promise<BackendStreamAnswer>;
   /**
    * Asks the backend whether it is ready to answer, where it has a way to tell (an HTTP
    * server's `/ping`, a Lambda function's state). It resolves, never throws, and gives up

@@ -1,3 +1,5 @@
+import { OPENAI_APIS, type OpenAiApi } from './openai-api.js';
+
 /**
  * The routes of the scoring API, declared once: the local server's open paths, the API
  * Gateway resources and methods (`lib/constructs/scoring-api.ts`) and the handler's routing
@@ -11,6 +13,7 @@ export type Route =
   | { kind: 'get-endpoint'; name: string }
   | { kind: 'invoke-endpoint'; endpoint: string; served?: string }
   | { kind: 'invoke-model'; model: string; ref: string }
+  | { kind: 'openai'; api: OpenAiApi }
   | { kind: 'not-found' }
   | { kind: 'method-not-allowed'; allowed: string; invocation?: InvocationRoute };
 
@@ -45,6 +48,7 @@ export const ROUTES: readonly RouteSpec[] = [
     route: (p) => ({ kind: 'invoke-endpoint', endpoint: param(p, 'name'), served: param(p, 'served') }),
   },
   { method: 'POST', path: '/model/{name}/{ref}/invocations', open: false, route: (p) => ({ kind: 'invoke-model', model: param(p, 'name'), ref: param(p, 'ref') }) },
+  ...Object.entries(OPENAI_APIS).map(([api, { path }]) => ({ method: 'POST' as const, path, open: false, route: () => ({ kind: 'openai' as const, api: api as OpenAiApi }) })),
   { method: 'GET', path: '/api/2.0/serving-endpoints', open: false, route: () => ({ kind: 'list-endpoints' }) },
   { method: 'GET', path: '/api/2.0/serving-endpoints/{name}', open: false, route: (p) => ({ kind: 'get-endpoint', name: param(p, 'name') }) },
 ];

@@ -6,14 +6,18 @@ import type { Config } from '../core/config/index.js';
 import { BackendError, BackendTimeoutError, InvalidRequestError, NotFoundError, PayloadTooLargeError, ScoringError, asError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { LoggingErrorCode } from '../core/capture.js';
-import type { BackendFactory, CaptureSink, ModelBackend } from '../core/ports.js';
+import type { BackendFactory, BackendRequest, BackendStreamAnswer, CaptureSink, ModelBackend } from '../core/ports.js';
+import type { LlmField } from '../core/input-formats.js';
+import { AnswerStream } from '../core/llm-stream.js';
 import { parseScoringRequest } from '../core/protocol.js';
-import { parseRoute } from '../core/routes.js';
-import { Router, type ServedEntity } from '../core/routing.js';
+import { type InvocationRoute, parseRoute } from '../core/routes.js';
+import { OPENAI_APIS, encodeEmbeddings, openAiEncoding, readOpenAiCall } from '../core/openai-api.js';
+import { removeTopLevelKey } from '../core/json-text.js';
+import { type CaptureTarget, Router, type ServedEntity } from '../core/routing.js';
 import { type DeploymentReader, type HealthReader, describeEndpoint } from './endpoint-state.js';
 import { bodyIsUtf8, bodyText, header } from './event.js';
 import { backendAnswerProblem } from './response-guard.js';
-import { type ScoringContext, captureAnswer, captureInvocations, internalError, mlflowErrors, traceRequests } from './middleware.js';
+import { type ScoringContext, type ScoringResult, type Trace, captureAnswer, captureInvocations, internalError, mlflowErrors, traceRequests } from './middleware.js';
 
 /** What the scoring handler needs from its environment; chosen by a wiring module. */
 export interface ScoringDependencies {
@@ -44,6 +48,18 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   body: JSON.stringify(body),
 });
 
+/** Refuses a body over the capture target's limit, which is then captured without it. */
+function checkSize(trace: Trace, event: APIGatewayProxyEvent, body: string): void {
+  const limit = (trace.target as CaptureTarget).settings.max_request_bytes;
+  const declared = Number(header(event, 'content-length') ?? 0);
+  const size = Math.max(Buffer.byteLength(body, 'utf8'), Number.isFinite(declared) ? declared : 0);
+  if (size > limit) {
+    trace.skipRequestBody = true;
+    if (!trace.loggingErrorCodes.includes(LoggingErrorCode.requestTooLarge)) trace.loggingErrorCodes.push(LoggingErrorCode.requestTooLarge);
+    throw new PayloadTooLargeError(size, limit);
+  }
+}
+
 /**
  * Builds the plain scoring function: routes a request, checks it against the MLflow
  * protocol, calls the chosen backend and times it. Errors are thrown, and turned into
@@ -66,7 +82,48 @@ export function scoringFunction(deps: ScoringDependencies) {
     return health.deployment(entityKey(endpoint, served), entity.backend, () => backendOf(entity));
   };
 
-  return async (event: APIGatewayProxyEvent, context: ScoringContext): Promise<APIGatewayProxyResult> => {
+  /**
+   * Streams an LLM answer that asked for it, or refuses loudly when it cannot be streamed: a
+   * caller waiting for events would read none from a whole answer. The stream's end is
+   * captured by the capture middleware; here it is timed and counted in the backend's health.
+   */
+  const streamAnswer = async (trace: Trace, format: LlmField, backend: ModelBackend, request: BackendRequest, healthKey: string | undefined): Promise<ScoringResult> => {
+    const entity = trace.entity as ServedEntity;
+    if (format === 'input') {
+      throw new InvalidRequestError("Invalid input. Embeddings are answered whole: '\"stream\": true' applies to chat and completions. Leave 'stream' out.", 'INVALID_PARAMETER_VALUE');
+    }
+    if (!backend.stream) {
+      throw new InvalidRequestError(
+        `Invalid input. '"stream": true' asks for the answer as Server-Sent Events, which served entity '${entity.servedName}' cannot send (its ${entity.backend.type} backend answers whole). Send '"stream": false' or leave it out.`,
+        'INVALID_PARAMETER_VALUE',
+      );
+    }
+    const controller = new AbortController();
+    const started = performance.now();
+    let answer: BackendStreamAnswer;
+    try {
+      answer = await backend.stream(request, controller.signal);
+    } catch (error) {
+      trace.executionTimeMs = Math.round(performance.now() - started);
+      if (healthKey && isBackendFailure(error)) health.recordFailure(healthKey, error.message);
+      throw error;
+    }
+    if ('whole' in answer) {
+      trace.executionTimeMs = Math.round(performance.now() - started);
+      const problem = backendAnswerProblem(answer.whole);
+      if (problem) throw new BackendError(`Model backend answered something that is not an HTTP answer: ${problem}.`);
+      return { statusCode: answer.whole.status, headers: { 'content-type': answer.whole.contentType }, body: answer.whole.body };
+    }
+    const stream = new AnswerStream(answer.chunks, controller, started);
+    void stream.ended.then((outcome) => {
+      if (!healthKey) return;
+      if (outcome.end === 'backend-failed') health.recordFailure(healthKey, 'the model backend broke a stream');
+      else health.recordSuccess(healthKey);
+    });
+    return { statusCode: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body: '', stream };
+  };
+
+  return async (event: APIGatewayProxyEvent, context: ScoringContext): Promise<ScoringResult> => {
     const { trace } = context;
     const route = parseRoute(event.httpMethod, event.path);
     switch (route.kind) {
@@ -90,44 +147,51 @@ export function scoringFunction(deps: ScoringDependencies) {
         throw new NotFoundError(`No route for ${event.httpMethod} ${event.path.slice(0, 256)}.`, 'NOT_FOUND');
       case 'invoke-endpoint':
       case 'invoke-model':
+      case 'openai':
         break;
     }
 
-    trace.target = router.captureTarget(route);
+    // An OpenAI-route call names its endpoint in the body: until it is read, the call is captured as unrouted.
+    trace.target = router.captureTarget(route.kind === 'openai' ? { kind: 'invoke-endpoint', endpoint: OPENAI_APIS[route.api].path } : route);
+    if (route.kind === 'openai') trace.errorStyle = 'openai';
     // The server failed on this request before the handler ran: answered 500 and captured.
     if (context.gatewayFault) throw context.gatewayFault;
-    const limit = trace.target.settings.max_request_bytes;
     const body = bodyText(event);
-    const declared = Number(header(event, 'content-length') ?? 0);
-    const size = Math.max(Buffer.byteLength(body, 'utf8'), Number.isFinite(declared) ? declared : 0);
-    if (size > limit) {
-      trace.skipRequestBody = true;
-      trace.loggingErrorCodes.push(LoggingErrorCode.requestTooLarge);
-      throw new PayloadTooLargeError(size, limit);
-    }
-
+    checkSize(trace, event, body);
     // Decoding would turn the bad bytes into U+FFFD and score a request the caller did not send.
     if (!bodyIsUtf8(event)) throw new InvalidRequestError('Invalid input. The request body is not valid UTF-8.');
 
+    const call = route.kind === 'openai' ? readOpenAiCall(body) : undefined;
+    const invocation: InvocationRoute = call ? { kind: 'invoke-endpoint', endpoint: call.model } : (route as InvocationRoute);
+    if (call) {
+      trace.target = router.captureTarget(invocation);
+      checkSize(trace, event, body);
+    }
     trace.entity =
-      route.kind === 'invoke-endpoint'
-        ? router.chooseForEndpoint(route.endpoint, trace.requestId, route.served)
-        : router.chooseForModel(route.model, route.ref);
+      invocation.kind === 'invoke-endpoint'
+        ? router.chooseForEndpoint(invocation.endpoint, trace.requestId, invocation.served)
+        : router.chooseForModel(invocation.model, invocation.ref);
+    const encoding = call && route.kind === 'openai' ? openAiEncoding(route.api, call) : 'float';
     const parsed = parseScoringRequest(header(event, 'content-type'), body);
     trace.clientRequestId = parsed.clientRequestId;
     trace.requestFormat = parsed.kind === 'csv' ? 'csv' : parsed.format;
+    // The backend is asked for floats; the proxy encodes them as the caller asked.
+    const forwardBody = encoding !== 'float' ? removeTopLevelKey(parsed.forwardBody, 'encoding_format') : parsed.forwardBody;
 
     const entity = trace.entity;
     const backend = backendOf(entity);
     // The endpoint API reports the served entities of endpoints; a classic-route call is none.
-    const healthKey = route.kind === 'invoke-endpoint' ? entityKey(route.endpoint, entity.servedName) : undefined;
+    const healthKey = invocation.kind === 'invoke-endpoint' ? entityKey(invocation.endpoint, entity.servedName) : undefined;
+    const request = { body: forwardBody, contentType: parsed.contentType, parsed, requestId: trace.requestId };
+    if (parsed.kind === 'llm' && parsed.json.stream === true) return streamAnswer(trace, parsed.format, backend, request, healthKey);
     const started = performance.now();
     try {
-      const answer = await backend.invoke({ body: parsed.forwardBody, contentType: parsed.contentType, parsed, requestId: trace.requestId });
+      const answer = await backend.invoke(request);
       const problem = backendAnswerProblem(answer);
       if (problem) throw new BackendError(`Model backend answered something that is not an HTTP answer: ${problem}.`);
       if (healthKey) health.recordSuccess(healthKey);
-      return { statusCode: answer.status, headers: { 'content-type': answer.contentType }, body: answer.body };
+      const answered = answer.status < 300 ? encodeEmbeddings(answer.body, encoding) : answer.body;
+      return { statusCode: answer.status, headers: { 'content-type': answer.contentType }, body: answered };
     } catch (error) {
       if (healthKey && isBackendFailure(error)) health.recordFailure(healthKey, error.message);
       throw error;
@@ -158,7 +222,7 @@ export function createScoringHandler(deps: ScoringDependencies) {
     } catch (error) {
       const requestId = ctx.trace?.requestId ?? context.awsRequestId;
       log('error', 'the scoring handler failed outside its error handling; answered 500', { requestId, error: asError(error) });
-      const response = internalError(requestId);
+      const response = internalError(requestId, ctx.trace?.errorStyle);
       // Captured unless the capture already ran for this request (the trace says which).
       await capture({ event, context: ctx, response });
       return response;

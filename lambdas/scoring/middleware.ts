@@ -4,8 +4,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { buildCaptureRecord } from '../core/capture.js';
 import { ScoringError, asError } from '../core/errors.js';
 import { log } from '../core/log.js';
+import { openAiErrorBody } from '../core/openai-api.js';
 import { CLIENT_REQUEST_ID } from '../core/protocol.js';
 import { CaptureLostError } from '../core/spill.js';
+import { type AnswerStream, STREAM_ERROR_CODES } from '../core/llm-stream.js';
 import type { CaptureSink } from '../core/ports.js';
 import type { CaptureTarget, ServedEntity } from '../core/routing.js';
 import type { GatewayContext } from '../shared/gateway-fault.js';
@@ -28,7 +30,16 @@ export interface Trace {
   skipRequestBody?: boolean;
   /** The answer has been captured (or tried): a request is captured once. */
   captured?: boolean;
+  /** Errors are answered in OpenAI's shape (the OpenAI-compatible routes) rather than MLflow's. */
+  errorStyle?: 'openai';
 }
+
+/**
+ * What the scoring handler answers: a proxy result, and for a streamed LLM answer its stream
+ * (the body is then empty: the events are the answer). `captured` resolves once a streamed
+ * answer's capture is done, after its last event.
+ */
+export type ScoringResult = APIGatewayProxyResult & { readonly stream?: AnswerStream; captured?: Promise<void> };
 
 /** The Lambda context, with the trace of the request. */
 export type ScoringContext = Context & GatewayContext & { trace: Trace };
@@ -52,12 +63,13 @@ export function traceRequests(now: () => number = Date.now): Middleware {
   };
 }
 
-/** MLflow's answer to a failure of the proxy itself: the request id, nothing internal. */
-export function internalError(requestId: string): APIGatewayProxyResult {
+/** The answer to a failure of the proxy itself, in MLflow's shape or OpenAI's: the request id, nothing internal. */
+export function internalError(requestId: string, style?: Trace['errorStyle']): APIGatewayProxyResult {
+  const error = { status: 500, errorCode: 'INTERNAL_ERROR', message: `Internal error. Request id: ${requestId}.` };
   return {
     statusCode: 500,
     headers: { 'content-type': 'application/json', 'x-request-id': requestId },
-    body: JSON.stringify({ error_code: 'INTERNAL_ERROR', message: `Internal error. Request id: ${requestId}.` }),
+    body: style === 'openai' ? openAiErrorBody(error) : JSON.stringify({ error_code: error.errorCode, message: error.message }),
   };
 }
 
@@ -75,7 +87,7 @@ export function mlflowErrors(): Middleware {
       if (!problem) return;
       const requestId = request.context.trace?.requestId ?? request.context.awsRequestId;
       log('error', 'the scoring path produced a response HTTP cannot carry; answered 500', { requestId, problem });
-      request.response = internalError(requestId);
+      request.response = internalError(requestId, request.context.trace?.errorStyle);
     },
     onError: (request: Request) => {
       const requestId = request.context.trace?.requestId ?? request.context.awsRequestId;
@@ -84,11 +96,12 @@ export function mlflowErrors(): Middleware {
         if (error instanceof ScoringError) {
           // A backend that failed (502, 504) is the operator's to see; a refused request is the caller's.
           if (error.status >= 500) log('error', 'the model backend failed', { requestId, status: error.status, error });
-          const plain = error.status === 415;
+          const openai = request.context.trace?.errorStyle === 'openai';
+          const plain = error.status === 415 && !openai;
           request.response = {
             statusCode: error.status,
             headers: { 'content-type': plain ? 'text/plain; charset=utf-8' : 'application/json' },
-            body: plain ? error.message : JSON.stringify({ error_code: error.errorCode, message: error.message }),
+            body: plain ? error.message : openai ? openAiErrorBody(error) : JSON.stringify({ error_code: error.errorCode, message: error.message }),
           };
           return;
         }
@@ -97,7 +110,7 @@ export function mlflowErrors(): Middleware {
         // A thrown value that cannot even be inspected (a hostile Proxy): still a 500, still captured.
         log('error', 'unexpected error in the scoring path, not readable', { requestId, error: asError(unreadable) });
       }
-      request.response = internalError(requestId);
+      request.response = internalError(requestId, request.context.trace?.errorStyle);
     },
   };
 }
@@ -151,12 +164,28 @@ export function captureInvocations(sink: CaptureSink): Middleware {
 
 async function captureAnswered(sink: CaptureSink, request: Answered): Promise<void> {
   const { trace } = request.context;
-  const response = request.response;
+  const response = request.response as ScoringResult | null;
   if (!trace || !response) return;
   response.headers = { ...response.headers, 'x-request-id': trace.requestId };
   if (trace.entity) response.headers['served-model-name'] = trace.entity.servedName;
   const target = trace.target;
   if (!target) return;
+  const stream = response.stream;
+  if (stream) {
+    // Captured once the last event is sent, with what the caller received: never before, and never in its way.
+    response.captured = stream.ended.then((outcome) => {
+      trace.executionTimeMs = outcome.durationMs;
+      if (outcome.end !== 'complete') trace.loggingErrorCodes.push(STREAM_ERROR_CODES[outcome.end]);
+      return putRecord(sink, request, { ...response, body: outcome.body }, { streamed: true, timeToFirstTokenMs: outcome.timeToFirstTokenMs });
+    }).catch((error: unknown) => log('error', 'capture failed; the caller was answered', { requestId: trace.requestId, error: asError(error) }));
+    return;
+  }
+  await putRecord(sink, request, response, {});
+}
+
+async function putRecord(sink: CaptureSink, request: Answered, response: APIGatewayProxyResult, streaming: { streamed?: boolean; timeToFirstTokenMs?: number | null }): Promise<void> {
+  const trace = request.context.trace;
+  const target = trace.target as CaptureTarget;
   const body = trace.skipRequestBody ? null : bodyText(request.event);
   const record = buildCaptureRecord(
     {
@@ -178,6 +207,7 @@ async function captureAnswered(sink: CaptureSink, request: Answered): Promise<vo
       requester: requesterOf(request.event),
       requestFormat: trace.requestFormat ?? null,
       loggingErrorCodes: trace.loggingErrorCodes,
+      ...streaming,
     },
     target.settings,
   );

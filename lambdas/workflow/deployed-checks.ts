@@ -1,5 +1,5 @@
 import type { HealthCheck } from '../core/health.js';
-import { payloadColumns } from '../core/capture-record.js';
+import { type GlueType, payloadColumns } from '../core/capture-record.js';
 import type { DeliveryStreams, QueryEngine } from '../core/ports.js';
 import { literal } from '../core/refresh-sql.js';
 import { ERRORS_PREFIX } from './delivery-errors.js';
@@ -14,11 +14,12 @@ import type { RefreshDeps } from './steps.js';
 const REDEPLOY = "Redeploy the environment (cdk deploy) to restore it, then run 'inference-tables repair' to replay the records it refused.";
 
 /** How Athena's information_schema spells each Glue type of the capture schema. */
-const CATALOG_TYPES: Record<string, string> = {
+const CATALOG_TYPES: Readonly<Record<GlueType, string>> = {
   string: 'varchar',
   int: 'integer',
   bigint: 'bigint',
   double: 'double',
+  boolean: 'boolean',
   timestamp: 'timestamp(3)',
   'map<string,string>': 'map(varchar, varchar)',
   'array<string>': 'array(varchar)',
@@ -39,7 +40,7 @@ export async function catalogSchema(deps: RefreshDeps & { readonly engine: Query
   const wrong = payloadColumns.flatMap((c) => {
     const type = found.get(c.name);
     if (type === undefined) return [`${c.name} is missing`];
-    const expected = CATALOG_TYPES[c.glueType] as string;
+    const expected = CATALOG_TYPES[c.glueType];
     return type.replace(/\s+/g, '') === expected.replace(/\s+/g, '') || (c.glueType === 'timestamp' && type.startsWith('timestamp')) ? [] : [`${c.name} is ${type}, not ${expected}`];
   });
   if (wrong.length === 0) return { check, table, status: 'ACTIVE', message: `The Glue table ${table} has the capture schema.` };

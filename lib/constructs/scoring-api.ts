@@ -8,6 +8,7 @@ import {
   MethodLoggingLevel,
   Period,
   type IResource,
+  ResponseTransferMode,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -90,6 +91,9 @@ export class ScoringApi extends Construct {
     const integration = new LambdaIntegration(this.alias, {
       proxy: true,
       timeout: Duration.seconds(API_GATEWAY_TIMEOUT_SECONDS),
+      // Answers are streamed (InvokeWithResponseStream), so a `"stream": true` LLM answer reaches
+      // the caller event by event; every other answer is one write after its metadata.
+      responseTransferMode: ResponseTransferMode.STREAM,
       // One permission for the whole API: a resource policy per method would grow with the routes.
       scopePermissionToMethod: false,
     });
@@ -184,8 +188,16 @@ function grantBackends(role: Role, backends: readonly Backend[]): void {
   const stack = Stack.of(role);
   const functions = new Set<string>();
   const endpoints = new Set<string>();
+  const secrets = new Set<string>();
   for (const backend of backends) {
-    if (backend.type === 'lambda') {
+    if (backend.type === 'openai' && backend.api_key) {
+      if (!('secret' in backend.api_key)) {
+        throw new Error(`The external model ${backend.model} reads its API key from the environment variable ${backend.api_key.env}, which a deployed function does not have: store the key in a Secrets Manager secret and name it in backend.api_key.secret.`);
+      }
+      const secret = backend.api_key.secret;
+      // A secret named without its ARN: its ARN ends with six random characters after the name.
+      secrets.add(secret.startsWith('arn:') ? secret : stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${secret}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+    } else if (backend.type === 'lambda') {
       functions.add(
         backend.function_name.startsWith('arn:')
           ? backend.function_name
@@ -202,5 +214,7 @@ function grantBackends(role: Role, backends: readonly Backend[]): void {
     role.addToPolicy(new PolicyStatement({ actions: ['lambda:GetFunctionConfiguration'], resources: [...functions] }));
   }
   if (endpoints.size > 0) role.addToPolicy(new PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [...endpoints] }));
+  // Each external model's key, and nothing else of Secrets Manager.
+  if (secrets.size > 0) role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...secrets] }));
 }
 

@@ -11,6 +11,7 @@ export const PARQUET_OF_GLUE: Record<string, string> = {
   int: 'INT32/INT_32',
   bigint: 'INT64/INT_64',
   double: 'DOUBLE/',
+  boolean: 'BOOLEAN/',
   timestamp: 'INT64/TIMESTAMP_MICROS',
   'map<string,string>': '/MAP',
   'array<string>': '/LIST',

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -136,11 +137,43 @@ describe('The bundled function of dev', () => {
       AWS_ENDPOINT_URL_FIREHOSE: `http://127.0.0.1:${address.port}`,
     });
     expect(process.env[ENV.configFile]).toBe('config.json');
-    const { handler } = await import(pathToFileURL(join(asset, 'index.mjs')).href);
+    // What Lambda's Node.js runtime gives a streaming function: the metadata, 8 NUL bytes, then the body.
+    (globalThis as { awslambda?: unknown }).awslambda = {
+      streamifyResponse: (fn: unknown) => fn,
+      HttpResponseStream: {
+        from: (stream: Writable, metadata: unknown) => {
+          stream.write(`${JSON.stringify(metadata)}\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000`);
+          return stream;
+        },
+      },
+    };
+    const { handler } = (await import(pathToFileURL(join(asset, 'index.mjs')).href)) as { handler: (event: unknown, stream: Writable, ctx: unknown) => Promise<void> };
+    /** The answer as API Gateway reads it from the function's response stream: metadata, then the body's writes. */
+    const call = async (path: string, body: unknown) => {
+      const writes: string[] = [];
+      const stream = new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          writes.push(chunk.toString('utf8'));
+          done();
+        },
+      });
+      await handler(invoke(path, body), stream, context);
+      const [prelude = '', ...rest] = writes.join('').split('\u0000'.repeat(8));
+      return { metadata: JSON.parse(prelude) as { statusCode: number; headers: Record<string, string> }, body: rest.join(''), writes: writes.length };
+    };
 
-    const response = await handler(invoke('/model/iris-classifier/Production/invocations', { dataframe_records: seedRecords }), context);
-    expect(response.statusCode).toBe(200);
+    const response = await call('/model/iris-classifier/Production/invocations', { dataframe_records: seedRecords });
+    expect(response.metadata.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ predictions: [0, 0, 0] });
+
+    // A streamed chat answer, event by event, captured once it ended.
+    const streamed = await call('/serving-endpoints/chat/invocations', { messages: [{ role: 'user', content: 'one two three' }], stream: true });
+    expect(streamed.metadata).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' } });
+    expect(streamed.writes).toBeGreaterThan(4);
+    expect(streamed.body.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(puts.map((p) => p.stream)).toEqual(['inference-tables-dev-iris-classifier', 'inference-tables-dev-chat']);
+    expect(captureRecordSchema.parse(puts[1]!.records[0])).toMatchObject({ streamed: true, status_code: 200 });
+    puts.pop();
 
     expect(puts).toHaveLength(1);
     expect(puts[0]).toMatchObject({ target: 'Firehose_20150804.PutRecordBatch', stream: 'inference-tables-dev-iris-classifier' });

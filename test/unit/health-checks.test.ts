@@ -58,7 +58,7 @@ describe('the refresh-schedule check', () => {
 describe('the catalog-schema check (doctor --env)', () => {
   const athena = mockClient(AthenaClient);
   const engine = () => new AthenaQueryEngine(new AthenaClient({ region: 'eu-west-1' }), { workgroup: 'inference-tables-dev', database: 'inference_tables_dev', firstPollMs: 1, maxPollMs: 1, sleep: async () => undefined });
-  const TRINO: Record<string, string> = { string: 'varchar', int: 'integer', bigint: 'bigint', double: 'double', timestamp: 'timestamp(3)', 'map<string,string>': 'map(varchar, varchar)', 'array<string>': 'array(varchar)' };
+  const TRINO: Record<string, string> = { string: 'varchar', int: 'integer', bigint: 'bigint', double: 'double', boolean: 'boolean', timestamp: 'timestamp(3)', 'map<string,string>': 'map(varchar, varchar)', 'array<string>': 'array(varchar)' };
   /** Athena answers information_schema with these columns of the Glue table. */
   const catalog = (columns: [string, string][]) => {
     athena.reset();

@@ -2,7 +2,10 @@ import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { AnswerStream } from '../../core/llm-stream.js';
+import type { ScoringResult } from '../../scoring/middleware.js';
 import { localServerSchema } from '../../core/config/index.js';
 import { asError } from '../../core/errors.js';
 import { log } from '../../core/log.js';
@@ -18,8 +21,27 @@ import { UserFacingError } from '../../shared/errors.js';
 export const DEFAULT_MAX_IN_FLIGHT = localServerSchema.parse({}).max_in_flight;
 
 
-/** A handler with the Lambda signature (the middy-wrapped scoring handler). */
-export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+/** A handler with the Lambda signature (the middy-wrapped scoring handler); a streamed answer carries its stream. */
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<ScoringResult>;
+
+/**
+ * Sends a streamed answer as its events come, each flushed on its own, with backpressure.
+ * A caller that leaves mid-stream cancels it (the backend's call is aborted and the capture
+ * says so); the connection closes when the stream ends.
+ */
+async function sendStream(res: ServerResponse, result: APIGatewayProxyResult, stream: AnswerStream): Promise<void> {
+  res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), connection: 'close' });
+  res.flushHeaders();
+  const left = new Promise<void>((resolve) => res.once('close', resolve));
+  res.once('close', () => {
+    if (!res.writableFinished) stream.cancel();
+  });
+  for await (const event of stream) {
+    if (res.destroyed) break;
+    if (!res.write(event)) await Promise.race([once(res, 'drain'), left]);
+  }
+  if (!res.destroyed) res.end();
+}
 
 export interface LocalServerOptions {
   readonly handler: ProxyHandler;
@@ -239,7 +261,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       res.destroy();
     }
   };
-  const respond = (res: ServerResponse, result: APIGatewayProxyResult) => {
+  const respond = (res: ServerResponse, result: ScoringResult) => {
+    if (result.stream) return sendStream(res, result, result.stream);
     const payload = result.body ?? '';
     // A string body lets Node send the head and the body in one write.
     res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(payload)) });

@@ -38,6 +38,19 @@ export const backendSchema = z.discriminatedUnion('type', [
     timeout_ms: timeoutMs,
   }),
   z.strictObject({
+    type: z.literal('openai'),
+    /** Base URL of an OpenAI-compatible API (OpenAI, Azure OpenAI, vLLM, TGI, Ollama…), e.g. `https://api.openai.com/v1`. */
+    base_url: z.url({ protocol: /^https?$/ }),
+    /** The upstream model's name, sent as `model`. */
+    model: z.string().min(1),
+    /**
+     * Where its API key is read: a Secrets Manager secret (name or ARN) on AWS, an environment
+     * variable locally. None for a server that takes no key (a local vLLM).
+     */
+    api_key: z.union([z.strictObject({ secret: z.string().min(1) }), z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') })]).optional(),
+    timeout_ms: timeoutMs,
+  }),
+  z.strictObject({
     type: z.literal('lambda'),
     /** Function name or ARN (a qualified ARN selects a version or alias). */
     function_name: z.string().min(1),

@@ -54,3 +54,31 @@ function echoLlm(json: Record<string, unknown>, id: string): unknown {
     data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: embedding(String(text)) })),
   };
 }
+
+/** Yields to the event loop, so each chunk leaves on its own (as a model's tokens do). */
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The echo model's answer to a chat or completions request, streamed as OpenAI streams it:
+ * a chunk per word, then the finish reason, then the usage when `stream_options.include_usage`
+ * asks for it. Stops when `signal` aborts.
+ */
+export async function* streamEcho(request: ScoringRequest, requestId: string, signal: AbortSignal): AsyncGenerator<Record<string, unknown>> {
+  if (request.kind !== 'llm') return;
+  const whole = echoLlm(request.json, requestId) as { id?: string; created: number; choices: { index: number; message?: { content: string }; text?: string }[]; usage?: unknown };
+  const chat = 'messages' in request.json;
+  const head = { id: whole.id, object: chat ? 'chat.completion.chunk' : 'text_completion', created: whole.created, model: 'echo' };
+  const options = request.json.stream_options;
+  const includeUsage = typeof options === 'object' && options !== null && (options as { include_usage?: unknown }).include_usage === true;
+  for (const choice of whole.choices) {
+    const text = chat ? (choice.message?.content ?? '') : (choice.text ?? '');
+    if (chat) yield { ...head, choices: [{ index: choice.index, delta: { role: 'assistant', content: '' }, finish_reason: null }] };
+    for (const piece of text.match(/\S+\s*|\s+/g) ?? []) {
+      await tick();
+      signal.throwIfAborted();
+      yield { ...head, choices: [chat ? { index: choice.index, delta: { content: piece }, finish_reason: null } : { index: choice.index, text: piece, finish_reason: null }] };
+    }
+    yield { ...head, choices: [chat ? { index: choice.index, delta: {}, finish_reason: 'stop' } : { index: choice.index, text: '', finish_reason: 'stop' }] };
+  }
+  if (includeUsage) yield { ...head, choices: [], usage: whole.usage ?? null };
+}

@@ -1,0 +1,39 @@
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { ScoringResult } from '../../scoring/middleware.js';
+
+/** The part of the Lambda Node.js runtime's `awslambda` global that streams a response. */
+export interface LambdaStreamingRuntime {
+  streamifyResponse(handler: (event: APIGatewayProxyEvent, responseStream: Writable, context: Context) => Promise<void>): unknown;
+  readonly HttpResponseStream: {
+    /** Writes the proxy answer's status and headers (API Gateway's metadata and delimiter) before the body. */
+    from(responseStream: Writable, metadata: { statusCode: number; headers?: Record<string, string> }): Writable;
+  };
+}
+
+/**
+ * The scoring handler for API Gateway's streaming Lambda proxy integration (response transfer
+ * mode `STREAM`, invoked with InvokeWithResponseStream): every answer is written as metadata
+ * then body, and a streamed LLM answer event by event as the backend produces it. The function
+ * returns only once the stream's capture is done, after its last byte: Lambda freezes work left
+ * pending, and the caller has its answer by then.
+ */
+export function streamingHandler(handler: (event: APIGatewayProxyEvent, context: Context) => Promise<ScoringResult>, runtime: LambdaStreamingRuntime): unknown {
+  return runtime.streamifyResponse(async (event, responseStream, context) => {
+    const result = await handler(event, context);
+    const out = runtime.HttpResponseStream.from(responseStream, { statusCode: result.statusCode, headers: result.headers as Record<string, string> | undefined ?? {} });
+    const stream = result.stream;
+    if (!stream) {
+      await pipeline(Readable.from([result.body ?? '']), out);
+      return;
+    }
+    try {
+      await pipeline(Readable.from(stream), out);
+    } catch {
+      // The caller left (the response stream failed): the backend's call stops, the capture says so.
+      stream.cancel();
+    }
+    await result.captured;
+  });
+}

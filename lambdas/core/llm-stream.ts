@@ -1,0 +1,147 @@
+import { isObject } from './json-value.js';
+
+/**
+ * A streamed LLM answer, as OpenAI's API streams it and Databricks logs it: Server-Sent Events
+ * of `chat.completion.chunk` (or `text_completion`) objects, then `data: [DONE]`. The proxy
+ * forwards each event as it comes and assembles them into the whole answer the caller
+ * received, which is what the capture record holds.
+ */
+
+/** One event's JSON object. */
+export type StreamChunk = Record<string, unknown>;
+
+/** Why a stream ended. */
+export type StreamEnd = 'complete' | 'client-disconnected' | 'backend-failed';
+
+/** A logging error code per way a stream can break, in the capture record. */
+export const STREAM_ERROR_CODES: Readonly<Record<Exclude<StreamEnd, 'complete'>, string>> = {
+  'client-disconnected': 'STREAM_CLIENT_DISCONNECTED',
+  'backend-failed': 'STREAM_BACKEND_FAILED',
+};
+
+/** What a finished stream leaves for the capture record. */
+export interface StreamOutcome {
+  readonly end: StreamEnd;
+  /** The answer as received by the caller, assembled into one ChatCompletion-compatible object. */
+  readonly body: string;
+  /** From the backend call to the first event; null when none came. */
+  readonly timeToFirstTokenMs: number | null;
+  /** From the backend call to the end of the stream. */
+  readonly durationMs: number;
+}
+
+/** An event's text on the wire. */
+export const sseData = (data: string): string => `data: ${data}\n\n`;
+/** The last event of an OpenAI stream. */
+export const SSE_DONE = sseData('[DONE]');
+
+interface ChoiceSoFar {
+  index: number;
+  role?: string;
+  content: string;
+  text: string;
+  refusal?: string;
+  finish_reason: unknown;
+}
+
+/** Joins a stream's chunks into the object a non-streamed call would have answered. */
+export class AnswerAssembler {
+  private readonly choices = new Map<number, ChoiceSoFar>();
+  private head: StreamChunk = {};
+  private usage: unknown;
+  private chunks = 0;
+
+  public add(chunk: StreamChunk): void {
+    this.chunks++;
+    if (this.chunks === 1) this.head = { id: chunk.id, created: chunk.created, model: chunk.model, object: chunk.object };
+    if (chunk.usage !== undefined && chunk.usage !== null) this.usage = chunk.usage;
+    for (const c of Array.isArray(chunk.choices) ? chunk.choices : []) {
+      if (!isObject(c)) continue;
+      const index = typeof c.index === 'number' ? c.index : 0;
+      const so = this.choices.get(index) ?? { index, content: '', text: '', finish_reason: null };
+      this.choices.set(index, so);
+      const delta = isObject(c.delta) ? c.delta : {};
+      if (typeof delta.role === 'string') so.role = delta.role;
+      if (typeof delta.content === 'string') so.content += delta.content;
+      if (typeof delta.refusal === 'string') so.refusal = (so.refusal ?? '') + delta.refusal;
+      if (typeof c.text === 'string') so.text += c.text;
+      if (c.finish_reason !== undefined && c.finish_reason !== null) so.finish_reason = c.finish_reason;
+    }
+  }
+
+  /** The whole answer as JSON text: a `chat.completion` or a `text_completion`. */
+  public text(): string {
+    const chat = this.head.object !== 'text_completion';
+    const choices = [...this.choices.values()]
+      .sort((a, b) => a.index - b.index)
+      .map((c) =>
+        chat
+          ? { index: c.index, message: { role: c.role ?? 'assistant', content: c.content, ...(c.refusal !== undefined ? { refusal: c.refusal } : {}) }, finish_reason: c.finish_reason }
+          : { index: c.index, text: c.text, finish_reason: c.finish_reason },
+      );
+    const object = chat ? 'chat.completion' : 'text_completion';
+    return JSON.stringify({ ...this.head, object, choices, ...(this.usage !== undefined ? { usage: this.usage } : {}) });
+  }
+}
+
+/**
+ * A backend's chunks as the caller's Server-Sent Events, one at a time, ended by `[DONE]`. It
+ * times the first event and assembles the answer; when iteration ends (the stream's end, the
+ * caller leaving, or the backend failing), `ended` resolves with what the caller received,
+ * and the consumer is never kept waiting for it. {@link cancel} (the caller left) aborts
+ * `controller`, which the backend's call listens to.
+ */
+export class AnswerStream implements AsyncIterable<string> {
+  private readonly assembler = new AnswerAssembler();
+  private firstAtMs: number | null = null;
+  private cancelled = false;
+  private resolveEnded!: (outcome: StreamOutcome) => void;
+  /** Resolves once the stream is over, with what it sent. */
+  public readonly ended: Promise<StreamOutcome>;
+
+  public constructor(
+    private readonly chunks: AsyncIterable<StreamChunk>,
+    private readonly controller: AbortController,
+    private readonly startedAtMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
+  }
+
+  /** The caller left: the backend's call is aborted, and the stream ends with what was sent. */
+  public cancel(): void {
+    this.cancelled = true;
+    this.controller.abort(new Error('the caller disconnected'));
+  }
+
+  public async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    let end: StreamEnd = 'client-disconnected';
+    try {
+      try {
+        for await (const chunk of this.chunks) {
+          if (this.cancelled) return;
+          this.firstAtMs ??= this.now();
+          this.assembler.add(chunk);
+          yield sseData(JSON.stringify(chunk));
+        }
+      } catch (error) {
+        if (this.cancelled) return;
+        end = 'backend-failed';
+        // OpenAI's SDKs raise an error event as an APIError: the caller learns the stream broke.
+        const message = `The model backend broke the stream: ${(error as Error).message}`.slice(0, 500);
+        yield sseData(JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'stream_backend_failed' } }));
+        return;
+      }
+      if (this.cancelled) return;
+      end = 'complete';
+      yield SSE_DONE;
+    } finally {
+      this.resolveEnded({
+        end,
+        body: this.assembler.text(),
+        timeToFirstTokenMs: this.firstAtMs === null ? null : Math.round(this.firstAtMs - this.startedAtMs),
+        durationMs: Math.round(this.now() - this.startedAtMs),
+      });
+    }
+  }
+}
