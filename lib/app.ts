@@ -117,6 +117,7 @@ export class InferenceTablesStack extends Stack {
       function: settings.scoring_function,
       api: settings.api,
       backends: config.models.flatMap((m) => m.versions.map((v) => v.backend)),
+      endpoints: config.endpoints.map((e) => e.name),
       streams: this.streams,
       storage: this.storage,
       key,

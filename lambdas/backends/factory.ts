@@ -1,7 +1,9 @@
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Backend } from '../core/config/index.js';
+import { BedrockBackend } from '../adapters/aws/bedrock-backend.js';
 import { LambdaBackend } from '../adapters/aws/lambda-backend.js';
 import { SageMakerBackend } from '../adapters/aws/sagemaker-backend.js';
 import { secretApiKey } from '../adapters/aws/secret-api-key.js';
@@ -14,6 +16,7 @@ import { OpenAiBackend, envApiKey } from './openai.js';
 export interface BackendClients {
   lambda?: LambdaClient;
   secrets?: SecretsManagerClient;
+  bedrock?: (region: string | undefined) => BedrockRuntimeClient;
   sagemaker?: (region: string | undefined) => SageMakerRuntimeClient;
 }
 
@@ -21,6 +24,7 @@ export interface BackendClients {
 export function createBackendFactory(clients: BackendClients = {}): BackendFactory {
   let lambda = clients.lambda;
   let secrets = clients.secrets;
+  const bedrock = new Map<string, BedrockRuntimeClient>();
   const sagemaker = new Map<string, SageMakerRuntimeClient>();
   return (backend: Backend): ModelBackend => {
     switch (backend.type) {
@@ -32,6 +36,12 @@ export function createBackendFactory(clients: BackendClients = {}): BackendFacto
         const key = backend.api_key;
         const apiKey = !key ? async () => null : 'env' in key ? envApiKey(key.env) : secretApiKey((secrets ??= new SecretsManagerClient({})), key.secret);
         return new OpenAiBackend({ baseUrl: backend.base_url, model: backend.model, apiKey, timeoutMs: backend.timeout_ms });
+      }
+      case 'bedrock': {
+        const region = backend.region ?? '';
+        let client = bedrock.get(region);
+        if (!client) bedrock.set(region, (client = clients.bedrock?.(backend.region) ?? new BedrockRuntimeClient(backend.region ? { region: backend.region } : {})));
+        return new BedrockBackend(client, backend.model_id, backend.timeout_ms);
       }
       case 'lambda':
         lambda ??= new LambdaClient({});

@@ -47,6 +47,7 @@ export interface BackendHealthOptions {
 export const BACKEND_FIX: Readonly<Record<Backend['type'], string>> = {
   builtin: "check the proxy's log: a builtin model does not fail on its own",
   http: 'start the model server or fix backend.url in the configuration',
+  bedrock: "check the model's access and quotas in the Bedrock console (the error names the cause), or fix backend.model_id or backend.region in the configuration",
   openai: 'check the external API and its key (its answer says why), or fix backend.base_url or backend.model in the configuration',
   lambda: "check the function's log and state, or fix backend.function_name in the configuration",
   sagemaker: 'check that the SageMaker endpoint is InService (its log says why it fails), or fix backend.endpoint_name in the configuration',
@@ -69,6 +70,8 @@ function backendLabel(backend: Backend): string {
       return `The builtin model ${backend.model}`;
     case 'http':
       return `The backend ${displayUrl(`${backend.url.replace(/\/+$/, '')}/invocations`)}`;
+    case 'bedrock':
+      return `The Bedrock model ${backend.model_id}`;
     case 'openai':
       return `The external model ${backend.model} at ${displayUrl(backend.base_url)}`;
     case 'lambda':

@@ -28,6 +28,25 @@ export const API_GATEWAY_TIMEOUT_SECONDS = 29;
 /** The routes of the scoring API: the core route table's, as the local server serves them. */
 export const SCORING_ROUTES: readonly { readonly method: 'GET' | 'POST'; readonly path: string }[] = ROUTES.map(({ method, path }) => ({ method, path }));
 
+/**
+ * The routes an endpoint's name would not reach through its `{name}` template because a static
+ * route has a segment of that name at that place (an endpoint named `chat` beside
+ * `/serving-endpoints/chat/completions`): API Gateway matches the static segment first and does
+ * not go back to the template, so these paths are added whole.
+ */
+export function shadowedRoutes(endpoints: readonly string[]): { method: 'GET' | 'POST'; path: string }[] {
+  const staticPrefixes = new Set(SCORING_ROUTES.flatMap((r) => r.path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))).filter((p) => !p.includes('{')));
+  const out: { method: 'GET' | 'POST'; path: string }[] = [];
+  for (const route of SCORING_ROUTES) {
+    const at = route.path.indexOf('{name}');
+    if (at < 0) continue;
+    for (const name of endpoints) {
+      if (staticPrefixes.has(`${route.path.slice(0, at)}${name}`)) out.push({ method: route.method, path: route.path.replace('{name}', name) });
+    }
+  }
+  return out;
+}
+
 /** Props of {@link ScoringApi}. */
 export interface ScoringApiProps {
   /** Environment name, in the API's, stage's and function's names. */
@@ -38,8 +57,10 @@ export interface ScoringApiProps {
   readonly function: DeploymentSettings['scoring_function'];
   /** Authorization, API keys with their usage plans, and stage throttling. */
   readonly api: DeploymentSettings['api'];
-  /** The backends the function may invoke: only these Lambda functions and SageMaker endpoints. */
+  /** The backends the function may invoke: only these Lambda functions, SageMaker endpoints, Bedrock models and secrets. */
   readonly backends: readonly Backend[];
+  /** The endpoints served, whose paths a static route's segment would shadow (see {@link shadowedRoutes}). */
+  readonly endpoints: readonly string[];
   readonly streams: CaptureStreams;
   /** Where records the streams do not take in time are spilled. */
   readonly storage: CaptureStorage;
@@ -126,7 +147,7 @@ export class ScoringApi extends Construct {
     });
     // The stack outputs the URL under a stable name (ApiUrl) instead.
     this.api.node.tryRemoveChild('Endpoint');
-    for (const route of SCORING_ROUTES) {
+    for (const route of [...SCORING_ROUTES, ...shadowedRoutes(props.endpoints)]) {
       // Health checks (load balancers, uptime probes) carry no credentials, as locally; they
       // answer an empty body and run no model.
       const open = OPEN_PATHS.has(route.path);
@@ -184,12 +205,33 @@ function resourceAt(root: IResource, path: string): IResource {
 }
 
 /** Lets the function invoke exactly the Lambda functions and SageMaker endpoints it routes to, and read the functions' state. */
+/**
+ * What invoking a Bedrock model id needs: its foundation model in its region; for an inference
+ * profile (`eu.…`, routed across the regions of its geography), the profile and its
+ * foundation model in any region; an ARN as given.
+ */
+export function bedrockArns(stack: Stack, modelId: string, region?: string): string[] {
+  if (modelId.startsWith('arn:')) return [modelId];
+  const r = region ?? stack.region;
+  const profile = /^(us|eu|apac|us-gov|ca|jp|au|global)\.(.+)$/.exec(modelId);
+  if (!profile) return [stack.formatArn({ service: 'bedrock', region: r, account: '', resource: 'foundation-model', resourceName: modelId })];
+  return [
+    stack.formatArn({ service: 'bedrock', region: r, resource: 'inference-profile', resourceName: modelId }),
+    stack.formatArn({ service: 'bedrock', region: '*', account: '', resource: 'foundation-model', resourceName: profile[2] as string }),
+  ];
+}
+
 function grantBackends(role: Role, backends: readonly Backend[]): void {
   const stack = Stack.of(role);
   const functions = new Set<string>();
   const endpoints = new Set<string>();
   const secrets = new Set<string>();
+  const models = new Set<string>();
   for (const backend of backends) {
+    if (backend.type === 'bedrock') {
+      for (const arn of bedrockArns(stack, backend.model_id, backend.region)) models.add(arn);
+      continue;
+    }
     if (backend.type === 'openai' && backend.api_key) {
       if (!('secret' in backend.api_key)) {
         throw new Error(`The external model ${backend.model} reads its API key from the environment variable ${backend.api_key.env}, which a deployed function does not have: store the key in a Secrets Manager secret and name it in backend.api_key.secret.`);
@@ -214,6 +256,8 @@ function grantBackends(role: Role, backends: readonly Backend[]): void {
     role.addToPolicy(new PolicyStatement({ actions: ['lambda:GetFunctionConfiguration'], resources: [...functions] }));
   }
   if (endpoints.size > 0) role.addToPolicy(new PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [...endpoints] }));
+  // The configured Bedrock models only, called whole and streamed.
+  if (models.size > 0) role.addToPolicy(new PolicyStatement({ actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], resources: [...models] }));
   // Each external model's key, and nothing else of Secrets Manager.
   if (secrets.size > 0) role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...secrets] }));
 }

@@ -16,7 +16,7 @@ describe('Catalog: payload tables', () => {
 
   it('creates one payload table per endpoint, classic-route model and unrouted', () => {
     const names = payloadTables(template).map((t) => t.Properties.TableInput.Name).sort();
-    expect(names).toEqual(['chat_payload', 'echo_payload', 'iris_classifier_payload', 'iris_payload', 'unrouted_payload']);
+    expect(names).toEqual(['assistant_payload', 'chat_payload', 'claude_haiku_payload', 'echo_payload', 'iris_classifier_payload', 'iris_payload', 'unrouted_payload']);
   });
 
   it('stores each table as Parquet under its own folder of the data bucket', () => {

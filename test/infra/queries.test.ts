@@ -24,7 +24,7 @@ describe('Queries: the Athena workgroup', () => {
 
   it('saves the common questions for every endpoint', () => {
     const saved = Object.values(template.findResources('AWS::Athena::NamedQuery')).map((q) => q.Properties);
-    expect(saved).toHaveLength(5 * 3);
+    expect(saved).toHaveLength(7 * 3);
     expect(saved.find((q) => q.Name === 'iris: error rate and latency by model version')).toMatchObject({
       Database: 'inference_tables_dev',
       WorkGroup: 'inference-tables-dev',
@@ -86,7 +86,7 @@ describe('Outputs', () => {
     expect(Object.keys(outputs).sort()).toEqual(
       [OUTPUTS.apiUrl, OUTPUTS.database, OUTPUTS.payloadTables, OUTPUTS.workgroup, OUTPUTS.bucket, OUTPUTS.readerPolicyArn, OUTPUTS.apiKeyIds].sort(),
     );
-    expect(outputs[OUTPUTS.payloadTables]!.Value).toBe('iris_payload,chat_payload,iris_classifier_payload,echo_payload,unrouted_payload');
+    expect(outputs[OUTPUTS.payloadTables]!.Value).toBe('iris_payload,chat_payload,assistant_payload,iris_classifier_payload,echo_payload,claude_haiku_payload,unrouted_payload');
     expect(outputs[OUTPUTS.workgroup]!.Value).toBe('inference-tables-dev');
     expect(JSON.stringify(outputs[OUTPUTS.apiUrl]!.Value)).toContain('.execute-api.');
   });

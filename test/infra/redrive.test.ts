@@ -37,8 +37,8 @@ describe('Spill and redrive on AWS', () => {
       expect.objectContaining({ Action: ['s3:GetObject', 's3:DeleteObject'], Resource: spillObjects() }),
     ]);
     expect(statements).toContainEqual(expect.objectContaining({ Action: 'kms:Decrypt', Resource: keyArn() }));
-    expect(statements.filter((s) => JSON.stringify(s.Action).includes('firehose:'))).toHaveLength(5);
-    expect(Object.keys(JSON.parse(redrive().Properties.Environment.Variables[ENV.captureStreams])).sort()).toEqual(['chat', 'echo', 'iris', 'iris-classifier', 'unrouted']);
+    expect(statements.filter((s) => JSON.stringify(s.Action).includes('firehose:'))).toHaveLength(7);
+    expect(Object.keys(JSON.parse(redrive().Properties.Environment.Variables[ENV.captureStreams])).sort()).toEqual(['assistant', 'chat', 'claude-haiku', 'echo', 'iris', 'iris-classifier', 'unrouted']);
   });
 
   it('runs the redrive on the configured schedule, one run at a time', () => {

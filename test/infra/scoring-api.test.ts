@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { API_GATEWAY_TIMEOUT_SECONDS, SCORING_ROUTES } from '../../lib/constructs/scoring-api.js';
+import { API_GATEWAY_TIMEOUT_SECONDS, SCORING_ROUTES, shadowedRoutes } from '../../lib/constructs/scoring-api.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import { configWith } from '../helpers/config.js';
 import { environment, only, scoringFunction, synthesize } from '../helpers/stacks.js';
@@ -26,16 +26,48 @@ function methods(template: typeof dev): Map<string, any> {
 
 describe('Serving: the REST API', () => {
   it('exposes the routes of the local server, and sends every other path to the function', () => {
-    expect([...methods(prod).keys()].sort()).toEqual([...SCORING_ROUTES.map((r) => `${r.method} ${r.path}`), 'ANY /', 'ANY /{proxy+}'].sort());
+    const shadowed = shadowedRoutes(['iris', 'chat']).map((r) => `${r.method} ${r.path}`);
+    // The demo's `chat` endpoint beside the OpenAI route `/serving-endpoints/chat/completions`: its paths are added whole.
+    expect(shadowed.sort()).toEqual(['POST /serving-endpoints/chat/invocations', 'POST /serving-endpoints/chat/served-models/{served}/invocations']);
+    expect([...methods(prod).keys()].sort()).toEqual([...SCORING_ROUTES.map((r) => `${r.method} ${r.path}`), ...shadowed, 'ANY /', 'ANY /{proxy+}'].sort());
   });
 
-  it('integrates every method with the function alias through the Lambda proxy, within 29 s', () => {
+  it('integrates every method with the function alias through the streaming Lambda proxy, within 29 s to the first byte', () => {
     const alias = only(prod, 'AWS::Lambda::Alias').logicalId;
     for (const [name, m] of methods(prod)) {
       expect(m.Integration.Type, name).toBe('AWS_PROXY');
       expect(m.Integration.TimeoutInMillis, name).toBe(API_GATEWAY_TIMEOUT_SECONDS * 1000);
+      // Streamed LLM answers reach the caller event by event (InvokeWithResponseStream).
+      expect(m.Integration.ResponseTransferMode, name).toBe('STREAM');
+      expect(JSON.stringify(m.Integration.Uri), name).toContain('response-streaming-invocations');
       expect(JSON.stringify(m.Integration.Uri), name).toContain(alias);
     }
+  });
+
+  it('may invoke the configured Bedrock models only, whole and streamed, and read only the secrets of external models', () => {
+    const statements = Object.values(dev.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const bedrock = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('bedrock:')));
+    expect(bedrock).toHaveLength(1);
+    expect(bedrock[0].Action).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']);
+    expect(JSON.stringify(bedrock[0].Resource)).toContain('foundation-model/anthropic.claude-3-haiku-20240307-v1:0');
+    expect([bedrock[0].Resource].flat()).toHaveLength(1);
+
+    const external = synthesize(
+      configWith((c) => {
+        c.models.push({ name: 'gpt', versions: [{ version: '1', backend: { type: 'openai', base_url: 'https://api.openai.com/v1', model: 'gpt-4o-mini', api_key: { secret: 'inference-tables/openai' } } }] });
+        c.models.push({ name: 'eu-claude', versions: [{ version: '1', backend: { type: 'bedrock', model_id: 'eu.anthropic.claude-3-haiku-20240307-v1:0' } }] });
+      }),
+    ).template;
+    const all = Object.values(external.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const secret = all.find((s) => s.Action === 'secretsmanager:GetSecretValue');
+    expect(JSON.stringify(secret.Resource)).toContain(':secret:inference-tables/openai-??????');
+    // An inference profile: the profile, and its model in the regions it routes to.
+    const profile = JSON.stringify(all.find((s) => [s.Action].flat().includes('bedrock:InvokeModel')).Resource);
+    expect(profile).toContain('inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0');
+    expect(profile).toContain(':bedrock:*::foundation-model/anthropic.claude-3-haiku-20240307-v1:0');
+    expect(() =>
+      synthesize(configWith((c) => c.models.push({ name: 'gpt', versions: [{ version: '1', backend: { type: 'openai', base_url: 'https://api.openai.com/v1', model: 'm', api_key: { env: 'OPENAI_API_KEY' } } }] }))),
+    ).toThrow(/reads its API key from the environment variable OPENAI_API_KEY, which a deployed function does not have/);
   });
 
   const isOpen = (name: string) => name === 'GET /ping' || name === 'GET /health';

@@ -58,8 +58,8 @@ describe('Storage: key and data bucket', () => {
     const expiring = rules.filter((r) => r.ExpirationInDays !== undefined);
     expect(expiring.map((r) => [r.Prefix, r.ExpirationInDays]).sort()).toEqual(
       [
-        ...['chat', 'echo', 'iris', 'iris_classifier', 'unrouted'].map((t) => [`${t}_payload/`, 90]),
-        ...['chat', 'echo', 'iris', 'iris_classifier'].map((t) => [`${t}_labels/`, 90]),
+        ...['assistant', 'chat', 'claude_haiku', 'echo', 'iris', 'iris_classifier', 'unrouted'].map((t) => [`${t}_payload/`, 90]),
+        ...['assistant', 'chat', 'claude_haiku', 'echo', 'iris', 'iris_classifier'].map((t) => [`${t}_labels/`, 90]),
         ['errors/', 90],
         ['_quarantine/', 30],
         ['athena-results/', 30],

@@ -21,7 +21,7 @@ function jq(program: string, input: unknown): unknown {
 describe('Capture streams: Firehose to partitioned Parquet', () => {
   it('creates one stream per endpoint, classic-route model and unrouted', () => {
     expect(streams().map((s) => s.DeliveryStreamName).sort()).toEqual(
-      ['chat', 'echo', 'iris', 'iris-classifier', 'unrouted'].map((e) => `inference-tables-dev-${e}`),
+      ['assistant', 'chat', 'claude-haiku', 'echo', 'iris', 'iris-classifier', 'unrouted'].map((e) => `inference-tables-dev-${e}`),
     );
   });
 
@@ -109,14 +109,16 @@ describe('Capture streams: Firehose to partitioned Parquet', () => {
     expect(map).toEqual({
       iris: ['inference-tables-dev-iris'],
       chat: ['inference-tables-dev-chat'],
+      assistant: ['inference-tables-dev-assistant'],
       'iris-classifier': ['inference-tables-dev-iris-classifier'],
       echo: ['inference-tables-dev-echo'],
+      'claude-haiku': ['inference-tables-dev-claude-haiku'],
       unrouted: ['inference-tables-dev-unrouted'],
     });
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const puts = statements.filter((s) => JSON.stringify(s.Action).includes('firehose:'));
-    // The scoring function's five, and the same five for the redrive of spilled records.
-    expect(puts).toHaveLength(10);
+    // The scoring function's seven, and the same seven for the redrive of spilled records.
+    expect(puts).toHaveLength(14);
     for (const s of puts) {
       expect(s.Action).toEqual(['firehose:PutRecord', 'firehose:PutRecordBatch']);
       expect(s.Resource['Fn::GetAtt'][1]).toBe('Arn');

@@ -51,6 +51,16 @@ export const backendSchema = z.discriminatedUnion('type', [
     timeout_ms: timeoutMs,
   }),
   z.strictObject({
+    type: z.literal('bedrock'),
+    /**
+     * An Amazon Bedrock model id (`anthropic.claude-3-haiku-20240307-v1:0`), an inference
+     * profile id (`eu.anthropic…`) or either's ARN, called with the Converse API.
+     */
+    model_id: z.string().regex(/^[A-Za-z0-9.:/_-]{1,2048}$/, 'must be a Bedrock model id, inference profile id or ARN'),
+    region: z.string().optional(),
+    timeout_ms: timeoutMs,
+  }),
+  z.strictObject({
     type: z.literal('lambda'),
     /** Function name or ARN (a qualified ARN selects a version or alias). */
     function_name: z.string().min(1),
