@@ -15,7 +15,7 @@ export type Route =
   | { kind: 'invoke-model'; model: string; ref: string }
   | { kind: 'openai'; api: OpenAiApi }
   | { kind: 'not-found' }
-  | { kind: 'method-not-allowed'; allowed: string; invocation?: InvocationRoute };
+  | { kind: 'method-not-allowed'; allowed: string; invocation?: InvocationRoute; openai?: OpenAiApi };
 
 /** The routes that invoke a model, and are captured. */
 export type InvocationRoute = Extract<Route, { kind: 'invoke-endpoint' | 'invoke-model' }>;
@@ -84,7 +84,9 @@ export function parseRoute(method: string, path: string): Route {
     const route = spec.route(params);
     if (method === spec.method) return route;
     // An invocation with the wrong method still reached the proxy: it is captured as refused.
-    return route.kind === 'invoke-endpoint' || route.kind === 'invoke-model' ? { kind: 'method-not-allowed', allowed: spec.method, invocation: route } : { kind: 'method-not-allowed', allowed: spec.method };
+    if (route.kind === 'invoke-endpoint' || route.kind === 'invoke-model') return { kind: 'method-not-allowed', allowed: spec.method, invocation: route };
+    // An OpenAI route names its endpoint in a body a wrong method does not have: captured as unrouted.
+    return route.kind === 'openai' ? { kind: 'method-not-allowed', allowed: spec.method, openai: route.api } : { kind: 'method-not-allowed', allowed: spec.method };
   }
   return { kind: 'not-found' };
 }

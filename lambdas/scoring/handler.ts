@@ -142,6 +142,10 @@ export function scoringFunction(deps: ScoringDependencies) {
       }
       case 'method-not-allowed':
         if (route.invocation) trace.target = router.captureTarget(route.invocation);
+        if (route.openai) {
+          trace.errorStyle = 'openai';
+          trace.target = router.captureTarget({ kind: 'invoke-endpoint', endpoint: OPENAI_APIS[route.openai].path });
+        }
         throw new ScoringError('METHOD_NOT_ALLOWED', `Method ${event.httpMethod} is not allowed here; use ${route.allowed}.`);
       case 'not-found':
         throw new NotFoundError(`No route for ${event.httpMethod} ${event.path.slice(0, 256)}.`, 'NOT_FOUND');

@@ -64,9 +64,16 @@ describe('the OpenAI SDK against the local stack', () => {
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect((error as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
     expect((error as Error).message).toContain("'no-such-endpoint' does not exist");
+    // A wrong method: OpenAI's error shape, captured as unrouted (no body names an endpoint).
+    const get = await fetch(`${stack.server.url}/serving-endpoints/chat/completions`);
+    expect(get.status).toBe(405);
+    expect(((await get.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
     await stack.stream.flush();
-    const rows = await queryRows(dir, config, `SELECT status_code, request_metadata['endpoint_name'] AS name FROM unrouted_payload`);
-    expect(rows).toEqual([{ status_code: 404, name: 'no-such-endpoint' }]);
+    const rows = await queryRows(dir, config, `SELECT status_code, request_metadata['endpoint_name'] AS name FROM unrouted_payload ORDER BY timestamp_ms`);
+    expect(rows).toEqual([
+      { status_code: 404, name: 'no-such-endpoint' },
+      { status_code: 405, name: '/serving-endpoints/chat/completions' },
+    ]);
   });
 
   it('streams a chat answer as it comes, and captures the answer the caller received, with its time to first token', async () => {
