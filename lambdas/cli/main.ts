@@ -77,6 +77,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
           `  tables in ${dataDir}`,
           ...config.endpoints.map((e) => `  endpoint ${e.name}: POST ${url}/serving-endpoints/${e.name}/invocations`),
           ...config.models.map((m) => `  model ${m.name}: POST ${url}/model/${m.name}/<version|stage|@alias>/invocations`),
+          `OpenAI clients: base URL ${url}/serving-endpoints, model = the endpoint's name (chat, completions, embeddings; "stream": true)`,
           `Dashboard: ${url}/dashboard`,
           `Query: npx inference-tables query "SELECT * FROM ${config.endpoints[0]?.name.replaceAll('-', '_') ?? 'unrouted'}_payload"`,
           config.refresh.enabled
