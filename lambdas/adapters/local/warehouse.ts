@@ -42,8 +42,11 @@ export function payloadViewSql(dataDir: string, name: string, temporary = false,
   const files = given ?? visiblePayloadPaths(dir);
   if (files ? files.length > 0 : hasParquet(dir)) {
     const source = files ? `[${files.map(sqlString).join(', ')}]` : sqlString(join(dir, '*', '*', '*.parquet'));
+    // By name with an empty row of every column: files of earlier releases, which lack the
+    // columns added since, read them as NULL instead of failing a query that names them.
     return `${create} SELECT * FROM read_parquet(${source},
-      hive_partitioning = true, hive_types = {'endpoint': VARCHAR, 'date': VARCHAR}, union_by_name = true)`;
+      hive_partitioning = true, hive_types = {'endpoint': VARCHAR, 'date': VARCHAR}, union_by_name = true)
+      UNION ALL BY NAME ${emptyPayloadSelect()}`;
   }
   return emptyPayloadViewSql(name, temporary);
 }
@@ -62,11 +65,16 @@ export function readablePayloadViewSql(dataDir: string, name: string, temporary 
   }
 }
 
-/** A payload view with the table's columns and no row; `where` may raise an error instead. */
-function emptyPayloadViewSql(name: string, temporary: boolean, where = 'false'): string {
+/** No row, with every column of the payload table and its type; `where` may raise an error instead. */
+function emptyPayloadSelect(where = 'false'): string {
   const types = new Map(parquetColumns().map((c) => [c.name, c.duckdbType]));
   const cols = payloadColumns.map((c) => `CAST(NULL AS ${types.get(c.name) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
-  return `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(name)} AS SELECT ${cols.join(', ')} WHERE ${where}`;
+  return `SELECT ${cols.join(', ')} WHERE ${where}`;
+}
+
+/** A payload view with the table's columns and no row; `where` may raise an error instead. */
+function emptyPayloadViewSql(name: string, temporary: boolean, where = 'false'): string {
+  return `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(name)} AS ${emptyPayloadSelect(where)}`;
 }
 
 /** Opens the warehouse for writing, with the Athena functions and the labels views of `endpoints`; its engine holds at most `memoryMib` MiB and spills the rest. */
