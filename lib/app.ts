@@ -14,6 +14,7 @@ import { REFRESH_TABLE_KINDS, RefreshWorkflow } from './constructs/refresh-workf
 import { ScoringApi } from './constructs/scoring-api.js';
 import { SpillRedrive } from './constructs/spill-redrive.js';
 import { TableReaders } from './constructs/table-readers.js';
+import { USAGE_VIEW } from '../lambdas/core/usage-view.js';
 
 /** Props of the stack of one environment. */
 export interface InferenceTablesStackProps extends StackProps {
@@ -103,6 +104,7 @@ export class InferenceTablesStack extends Stack {
       databaseName: names.database,
       // Readers see what the refresh workflow writes too: unpacked rows, rejects, labels, windows.
       tableKinds: ['payload', ...REFRESH_TABLE_KINDS],
+      views: [USAGE_VIEW],
       workgroupArn: this.queries.workgroupArn,
       bucket,
       key,

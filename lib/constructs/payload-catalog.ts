@@ -3,6 +3,7 @@ import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import { Construct } from 'constructs';
 import { glueColumns, gluePartitionKeys } from '../../lambdas/core/capture-record.js';
 import { UNROUTED_ENDPOINT, tableName } from '../../lambdas/core/names.js';
+import { USAGE_COLUMNS, USAGE_VIEW, usageViewQuery } from '../../lambdas/core/usage-view.js';
 
 /** Props of {@link PayloadCatalog}. */
 export interface PayloadCatalogProps {
@@ -71,5 +72,29 @@ export class PayloadCatalog extends Construct {
       tables.set(endpoint, table);
     }
     this.tables = tables;
+    const usage = this.usageView([...tables.keys()].filter((e) => e !== UNROUTED_ENDPOINT), props.databaseName, account);
+    for (const table of tables.values()) usage.node.addDependency(table);
+  }
+
+  /**
+   * `endpoint_usage`, an Athena view over the payload tables (a Glue table of type VIRTUAL_VIEW
+   * holding Athena's view definition), so it exists from the deploy on.
+   */
+  private usageView(endpoints: readonly string[], databaseName: string, account: string): CfnTable {
+    const name = USAGE_VIEW;
+    const originalSql = usageViewQuery(endpoints.map((e) => `"${databaseName}"."${tableName(e, 'payload')}"`));
+    const definition = { originalSql, catalog: 'awsdatacatalog', schema: databaseName, columns: USAGE_COLUMNS.map(([column, type]) => ({ name: column, type })), owner: 'inference-tables', runAsInvoker: false };
+    return new CfnTable(this, 'UsageView', {
+      catalogId: account,
+      databaseName,
+      tableInput: {
+        name,
+        tableType: 'VIRTUAL_VIEW',
+        parameters: { presto_view: 'true', comment: 'Presto View' },
+        viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(definition)).toString('base64')} */`,
+        viewExpandedText: '/* Presto View */',
+        storageDescriptor: { columns: USAGE_COLUMNS.map(([column, , glue]) => ({ name: column, type: glue })), serdeInfo: {} },
+      },
+    });
   }
 }

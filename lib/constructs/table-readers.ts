@@ -17,6 +17,8 @@ export interface TableReadersProps {
    * and the policy keeps one size however many endpoints there are (6,144-character limit).
    */
   readonly tableKinds: readonly TableKind[];
+  /** Views over those tables (`endpoint_usage`): their definition is read from the catalog, their rows from the tables. */
+  readonly views: readonly string[];
   readonly workgroupArn: string;
   readonly bucket: IBucket;
   readonly key: IKey;
@@ -63,7 +65,7 @@ export class TableReaders extends Construct {
         new PolicyStatement({
           sid: 'ReadTheCatalog',
           actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
-          resources: [glue('catalog'), glue('database', props.databaseName), ...patterns.map((t) => glue('table', `${props.databaseName}/${t}`))],
+          resources: [glue('catalog'), glue('database', props.databaseName), ...[...patterns, ...props.views].map((t) => glue('table', `${props.databaseName}/${t}`))],
         }),
         new PolicyStatement({
           sid: 'ListTheTablePrefixes',

@@ -19,6 +19,24 @@ describe('Catalog: payload tables', () => {
     expect(names).toEqual(['assistant_payload', 'chat_payload', 'claude_haiku_payload', 'echo_payload', 'iris_classifier_payload', 'iris_payload', 'unrouted_payload']);
   });
 
+  it('creates one usage view over the payload tables of every endpoint and classic-route model: Athena’s view definition, in Trino SQL only', () => {
+    const views = Object.values(template.findResources('AWS::Glue::Table')).filter((r) => r.Properties.TableInput.TableType === 'VIRTUAL_VIEW');
+    expect(views.map((v) => v.Properties.TableInput.Name)).toEqual(['endpoint_usage']);
+    const chat = table('endpoint_usage');
+    expect(chat.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View' });
+    expect(chat.ViewExpandedText).toBe('/* Presto View */');
+    const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(chat.ViewOriginalText)?.[1] ?? '';
+    const definition = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+    expect(definition).toMatchObject({ catalog: 'awsdatacatalog', schema: 'inference_tables_dev', runAsInvoker: false });
+    expect(definition.columns.map((c: { name: string }) => c.name)).toEqual(chat.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name));
+    for (const t of ['iris', 'chat', 'assistant', 'iris_classifier', 'echo', 'claude_haiku']) expect(definition.originalSql).toContain(`FROM "inference_tables_dev"."${t}_payload"`);
+    expect(definition.originalSql).not.toContain('unrouted_payload');
+    // Trino's functions: a missing map key is NULL with element_at (a subscript fails), JSON read with json_extract_scalar.
+    expect(definition.originalSql).toContain("element_at(request_metadata, 'served_entity_name')");
+    expect(definition.originalSql).toContain("json_extract_scalar(response, '$.usage.prompt_tokens')");
+    for (const duckdb of ['json_extract_string', '->>', '::', 'request_metadata[']) expect(definition.originalSql).not.toContain(duckdb);
+  });
+
   it('stores each table as Parquet under its own folder of the data bucket', () => {
     const input = table('iris_payload');
     expect(input.StorageDescriptor).toMatchObject({

@@ -45,6 +45,8 @@ describe('Readers: the managed policy that grants the tables', () => {
     const resources = JSON.stringify(statement('ReadTheCatalog').Resource);
     expect(resources).toContain(':database/inference_tables_dev');
     for (const k of ['payload', 'unpacked', 'unpack_errors', 'labels', 'recompute_windows']) expect(resources).toContain(`:table/inference_tables_dev/*_${k}"`);
+    // The usage view's definition; its rows come from the payload tables.
+    expect(resources).toContain(':table/inference_tables_dev/endpoint_usage"');
     expect(statement('ReadTheCatalog').Action.every((a: string) => /^glue:Get/.test(a))).toBe(true);
   });
 

@@ -8,6 +8,7 @@ import type { Config } from '../../core/config/index.js';
 import { ATHENA_MACROS } from './athena-functions.js';
 import { openDuckDb, sqlIdent, sqlString } from './duckdb.js';
 import { WAREHOUSE_FILE, labelsViewSql, readablePayloadViewSql } from './warehouse.js';
+import { USAGE_VIEW, usageViewQuery } from '../../core/usage-view.js';
 
 /** How long to wait for a refresh that holds the warehouse. */
 const WAREHOUSE_WAIT_MS = 30_000;
@@ -59,6 +60,11 @@ export class LocalQueryEngine implements QueryEngine {
     for (const endpoint of new Set([...(config?.endpoints ?? []).map((e) => e.name), ...(config?.models ?? []).map((m) => m.name)])) {
       await connection.run(labelsViewSql(dataDir, endpoint));
       names.add(tableName(endpoint, 'labels'));
+    }
+    const served = [...new Set([...(config?.endpoints ?? []).map((e) => e.name), ...(config?.models ?? []).map((m) => m.name)])];
+    if (served.length > 0) {
+      await connection.run(`CREATE OR REPLACE VIEW ${USAGE_VIEW} AS ${usageViewQuery(served.map((e) => sqlIdent(tableName(e, 'payload'))))}`);
+      names.add(USAGE_VIEW);
     }
     const warehouse = join(dataDir, WAREHOUSE_FILE);
     if (existsSync(warehouse)) {

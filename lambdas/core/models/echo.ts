@@ -37,21 +37,27 @@ function echoLlm(json: Record<string, unknown>, id: string): unknown {
       usage: { prompt_tokens: words, completion_tokens: words, total_tokens: 2 * words },
     };
   }
+  // A word is a token to the echo model: it reports its usage as OpenAI's API does.
+  const wordsOf = (values: unknown[]) => values.reduce<number>((n, v) => n + String(v).split(/\s+/).filter(Boolean).length, 0);
   if ('prompt' in json) {
     const prompts = Array.isArray(json.prompt) ? json.prompt : [json.prompt];
+    const words = wordsOf(prompts);
     return {
       id: `cmpl-${id}`,
       object: 'text_completion',
       created,
       model: 'echo',
       choices: prompts.map((p, index) => ({ index, text: String(p), finish_reason: 'stop' })),
+      usage: { prompt_tokens: words, completion_tokens: words, total_tokens: 2 * words },
     };
   }
   const inputs = Array.isArray(json.input) ? json.input : [json.input];
+  const words = wordsOf(inputs);
   return {
     object: 'list',
     model: 'echo',
     data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: embedding(String(text)) })),
+    usage: { prompt_tokens: words, total_tokens: words },
   };
 }
 
