@@ -20,8 +20,18 @@ export function envApiKey(name: string): () => Promise<string> {
   return async () => {
     const key = process.env[name];
     if (!key) throw new BackendError(`The environment variable ${name}, which holds the external model's API key, is not set: export it before starting the server.`);
-    return key;
+    return checkedKey(key, `the environment variable ${name}`);
   };
+}
+
+/**
+ * A key that a header can carry. Anything else would make the HTTP client's error quote it, so
+ * it is refused here, named by where it came from and never shown.
+ */
+export function checkedKey(key: string, source: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+  if (/[\u0000-\u001f\u007f]|\s/.test(key)) throw new BackendError(`The API key in ${source} holds spaces, line breaks or control characters: store the key alone.`);
+  return key;
 }
 
 /** What the backend needs to call an OpenAI-compatible API. */
@@ -44,6 +54,8 @@ export interface OpenAiBackendOptions {
  */
 export class OpenAiBackend implements ModelBackend {
   private readonly base: string;
+  /** The key last read, to take it out of any text that leaves the backend. */
+  private key: string | null = null;
 
   public constructor(private readonly options: OpenAiBackendOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
@@ -76,7 +88,7 @@ export class OpenAiBackend implements ModelBackend {
       await response.body?.cancel();
       throw new BackendError(`Model backend answered a streamed call with '${type.slice(0, 80)}', not Server-Sent Events: it does not stream this API.`);
     }
-    return { chunks: chunksOf(response.body) };
+    return { chunks: chunksOf(response.body, this.scrub) };
   }
 
   /** `GET /models`, which every OpenAI-compatible API answers: 2xx is ready, 401 or 403 a key to fix. */
@@ -91,18 +103,22 @@ export class OpenAiBackend implements ModelBackend {
       }
       return { ready: false, message: `${shown} answered GET /models with ${response.status}: check backend.base_url in the configuration.` };
     } catch (error) {
-      return { ready: false, message: `${shown} could not be reached (${describe(error)}): check backend.base_url and that the server runs.` };
+      return { ready: false, message: this.scrub(`${shown} could not be reached (${describe(error)}): check backend.base_url and that the server runs.`) };
     }
   }
 
   /** An answer without the key: an API that echoes it in an error must not put it in a table or a log. */
   private async scrubbed(body: string): Promise<string> {
     const key = await this.options.apiKey().catch(() => null);
-    return key && body.includes(key) ? body.replaceAll(key, '[REDACTED]') : body;
+    return key && body.includes(key) ? body.replaceAll(key, '[REDACTED]') : this.scrub(body);
   }
+
+  /** A text without the key last read. */
+  private readonly scrub = (text: string): string => (this.key && text.includes(this.key) ? text.replaceAll(this.key, '[REDACTED]') : text);
 
   private async headers(): Promise<Record<string, string>> {
     const key = await this.options.apiKey();
+    this.key = key;
     return { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) };
   }
 
@@ -111,7 +127,8 @@ export class OpenAiBackend implements ModelBackend {
     const path = format ? PATHS[format] : undefined;
     if (!path) throw new InvalidRequestError('Invalid input. This served entity is an external model behind the OpenAI API: send a chat (messages), completions (prompt) or embeddings (input) body.');
     const json = JSON.parse(request.body) as Record<string, unknown>;
-    const body = JSON.stringify({ ...json, model: this.options.model, stream });
+    // Embeddings are never streamed, and strict servers refuse a `stream` there.
+    const body = JSON.stringify({ ...json, model: this.options.model, ...(format === 'input' ? {} : { stream }) });
     return this.read(async () => fetch(`${this.base}${path}`, { method: 'POST', headers: await this.headers(), body, signal }));
   }
 
@@ -122,7 +139,8 @@ export class OpenAiBackend implements ModelBackend {
     } catch (error) {
       if (error instanceof BackendError || error instanceof InvalidRequestError) throw error;
       if (error instanceof DOMException && error.name === 'TimeoutError') throw new BackendTimeoutError(this.options.timeoutMs, { cause: error });
-      throw new BackendError(`Model backend could not be reached: ${describe(error)}`, { cause: error });
+      // Not kept as the cause: an HTTP client's error may quote the request's headers.
+      throw new BackendError(this.scrub(`Model backend could not be reached: ${describe(error)}`));
     }
   }
 }
@@ -137,7 +155,7 @@ function refused(status: number, body: string): void {
 }
 
 /** The chunks of an OpenAI stream, up to `[DONE]`; an `error` event is the backend failing. */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamChunk> {
+async function* chunksOf(body: ReadableStream<Uint8Array>, scrub: (text: string) => string): AsyncGenerator<StreamChunk> {
   const events = body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
   for await (const event of events) {
     if (event.data === '[DONE]') return;
@@ -145,10 +163,10 @@ async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Strea
     try {
       chunk = JSON.parse(event.data);
     } catch {
-      throw new BackendError(`Model backend sent an event that is not JSON: ${event.data.slice(0, 120)}`);
+      throw new BackendError(scrub(`Model backend sent an event that is not JSON: ${event.data.slice(0, 120)}`));
     }
     if (!isObject(chunk)) throw new BackendError('Model backend sent an event that is not a JSON object.');
-    if (isObject(chunk.error)) throw new BackendError(`Model backend sent an error event: ${String(chunk.error.message ?? '').slice(0, MAX_ERROR_EXCERPT)}`);
+    if (isObject(chunk.error)) throw new BackendError(scrub(`Model backend sent an error event: ${String(chunk.error.message ?? '').slice(0, MAX_ERROR_EXCERPT)}`));
     yield chunk;
   }
 }

@@ -11,12 +11,13 @@ import { isObject } from './json-value.js';
 export type StreamChunk = Record<string, unknown>;
 
 /** Why a stream ended. */
-export type StreamEnd = 'complete' | 'client-disconnected' | 'backend-failed';
+export type StreamEnd = 'complete' | 'client-disconnected' | 'backend-failed' | 'deadline-exceeded';
 
 /** A logging error code per way a stream can break, in the capture record. */
 export const STREAM_ERROR_CODES: Readonly<Record<Exclude<StreamEnd, 'complete'>, string>> = {
   'client-disconnected': 'STREAM_CLIENT_DISCONNECTED',
   'backend-failed': 'STREAM_BACKEND_FAILED',
+  'deadline-exceeded': 'STREAM_DEADLINE_EXCEEDED',
 };
 
 /** What a finished stream leaves for the capture record. */
@@ -41,6 +42,8 @@ interface ChoiceSoFar {
   content: string;
   text: string;
   refusal?: string;
+  /** Tool calls by index, their argument text joined. */
+  toolCalls?: Map<number, { id?: unknown; type?: unknown; function: { name: string; arguments: string } }>;
   finish_reason: unknown;
 }
 
@@ -53,7 +56,10 @@ export class AnswerAssembler {
 
   public add(chunk: StreamChunk): void {
     this.chunks++;
-    if (this.chunks === 1) this.head = { id: chunk.id, created: chunk.created, model: chunk.model, object: chunk.object };
+    // From the first chunk that has them: a provider may open with one of its own (Azure's prompt filter results).
+    for (const key of ['id', 'created', 'model', 'object'] as const) {
+      if ((this.head[key] === undefined || this.head[key] === '') && chunk[key] !== undefined && chunk[key] !== '') this.head[key] = chunk[key];
+    }
     if (chunk.usage !== undefined && chunk.usage !== null) this.usage = chunk.usage;
     for (const c of Array.isArray(chunk.choices) ? chunk.choices : []) {
       if (!isObject(c)) continue;
@@ -64,6 +70,18 @@ export class AnswerAssembler {
       if (typeof delta.role === 'string') so.role = delta.role;
       if (typeof delta.content === 'string') so.content += delta.content;
       if (typeof delta.refusal === 'string') so.refusal = (so.refusal ?? '') + delta.refusal;
+      for (const call of Array.isArray(delta.tool_calls) ? delta.tool_calls : []) {
+        if (!isObject(call)) continue;
+        const calls = (so.toolCalls ??= new Map());
+        const at = typeof call.index === 'number' ? call.index : calls.size;
+        const soFar = calls.get(at) ?? { function: { name: '', arguments: '' } };
+        calls.set(at, soFar);
+        if (call.id !== undefined) soFar.id = call.id;
+        if (call.type !== undefined) soFar.type = call.type;
+        const fn = isObject(call.function) ? call.function : {};
+        if (typeof fn.name === 'string') soFar.function.name += fn.name;
+        if (typeof fn.arguments === 'string') soFar.function.arguments += fn.arguments;
+      }
       if (typeof c.text === 'string') so.text += c.text;
       if (c.finish_reason !== undefined && c.finish_reason !== null) so.finish_reason = c.finish_reason;
     }
@@ -76,7 +94,16 @@ export class AnswerAssembler {
       .sort((a, b) => a.index - b.index)
       .map((c) =>
         chat
-          ? { index: c.index, message: { role: c.role ?? 'assistant', content: c.content, ...(c.refusal !== undefined ? { refusal: c.refusal } : {}) }, finish_reason: c.finish_reason }
+          ? {
+              index: c.index,
+              message: {
+                role: c.role ?? 'assistant',
+                content: c.content,
+                ...(c.refusal !== undefined ? { refusal: c.refusal } : {}),
+                ...(c.toolCalls ? { tool_calls: [...c.toolCalls.entries()].sort(([a], [b]) => a - b).map(([, t]) => t) } : {}),
+              },
+              finish_reason: c.finish_reason,
+            }
           : { index: c.index, text: c.text, finish_reason: c.finish_reason },
       );
     const object = chat ? 'chat.completion' : 'text_completion';
@@ -94,7 +121,8 @@ export class AnswerAssembler {
 export class AnswerStream implements AsyncIterable<string> {
   private readonly assembler = new AnswerAssembler();
   private firstAtMs: number | null = null;
-  private cancelled = false;
+  private cancelled: 'client' | 'deadline' | null = null;
+  private started = false;
   private resolveEnded!: (outcome: StreamOutcome) => void;
   /** Resolves once the stream is over, with what it sent. */
   public readonly ended: Promise<StreamOutcome>;
@@ -108,40 +136,62 @@ export class AnswerStream implements AsyncIterable<string> {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
   }
 
-  /** The caller left: the backend's call is aborted, and the stream ends with what was sent. */
-  public cancel(): void {
-    this.cancelled = true;
-    this.controller.abort(new Error('the caller disconnected'));
+  /**
+   * Stops the stream: the caller left (`client`), or the time to answer is running out
+   * (`deadline`, the caller then gets an error event). The backend's call is aborted, and the
+   * stream ends with what was sent, also when it was never read.
+   */
+  public cancel(reason: 'client' | 'deadline' = 'client'): void {
+    if (this.cancelled) return;
+    this.cancelled = reason;
+    this.controller.abort(new Error(reason === 'client' ? 'the caller disconnected' : 'the time to answer ran out'));
+    if (!this.started) this.finish(reason === 'client' ? 'client-disconnected' : 'deadline-exceeded');
   }
 
   public async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    this.started = true;
     let end: StreamEnd = 'client-disconnected';
     try {
       try {
         for await (const chunk of this.chunks) {
-          if (this.cancelled) return;
+          if (this.cancelled) break;
           this.firstAtMs ??= this.now();
           this.assembler.add(chunk);
           yield sseData(JSON.stringify(chunk));
+          if (this.cancelled) break;
         }
       } catch (error) {
-        if (this.cancelled) return;
-        end = 'backend-failed';
-        // OpenAI's SDKs raise an error event as an APIError: the caller learns the stream broke.
-        const message = `The model backend broke the stream: ${(error as Error).message}`.slice(0, 500);
-        yield sseData(JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'stream_backend_failed' } }));
+        if (!this.cancelled) {
+          end = 'backend-failed';
+          // OpenAI's SDKs raise an error event as an APIError: the caller learns the stream broke.
+          yield errorEvent(`The model backend broke the stream: ${(error as Error).message}`, 'stream_backend_failed');
+          return;
+        }
+      }
+      if (this.cancelled === 'deadline') {
+        end = 'deadline-exceeded';
+        yield errorEvent('The answer was cut: the time to answer ran out before the model finished.', 'stream_deadline_exceeded');
         return;
       }
       if (this.cancelled) return;
       end = 'complete';
       yield SSE_DONE;
     } finally {
-      this.resolveEnded({
-        end,
-        body: this.assembler.text(),
-        timeToFirstTokenMs: this.firstAtMs === null ? null : Math.round(this.firstAtMs - this.startedAtMs),
-        durationMs: Math.round(this.now() - this.startedAtMs),
-      });
+      this.finish(end);
     }
   }
+
+  private finish(end: StreamEnd): void {
+    this.resolveEnded({
+      end,
+      body: this.assembler.text(),
+      timeToFirstTokenMs: this.firstAtMs === null ? null : Math.round(this.firstAtMs - this.startedAtMs),
+      durationMs: Math.round(this.now() - this.startedAtMs),
+    });
+  }
+}
+
+/** An error event in OpenAI's shape, which its SDKs raise. */
+function errorEvent(message: string, code: string): string {
+  return sseData(JSON.stringify({ error: { message: message.slice(0, 500), type: 'server_error', param: null, code } }));
 }

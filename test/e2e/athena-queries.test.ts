@@ -62,6 +62,8 @@ describe('Athena SQL on the local tables', () => {
   const queries: [string, string, unknown][] = [
     ['json_extract_scalar', `SELECT json_extract_scalar(response, '$.predictions[0]') AS v FROM iris_payload WHERE request_id = 'req-2'`, '2'],
     ['json_extract_scalar on an object is null', `SELECT json_extract_scalar(request, '$.dataframe_records[0]') AS v FROM iris_payload WHERE request_id = 'req-2'`, null],
+    // Trino reads text that is not JSON (an HTML error page) as NULL, rather than failing the query.
+    ['json_extract_scalar on text that is not JSON is null', `SELECT json_extract_scalar('<html>502</html>', '$.usage.prompt_tokens') AS v FROM iris_payload WHERE request_id = 'req-2'`, null],
     ['json_extract_scalar with a bracketed key', `SELECT json_extract_scalar(request, '$.dataframe_records[0]["sepal length (cm)"]') AS v FROM iris_payload WHERE request_id = 'req-2'`, '5.2'],
     ['json_extract', `SELECT CAST(json_extract(response, '$.predictions') AS VARCHAR) AS v FROM iris_payload WHERE request_id = 'req-2'`, '[2]'],
     ['json_parse', `SELECT json_array_length(json_extract(json_parse(request), '$.dataframe_records')) AS v FROM iris_payload WHERE request_id = 'req-1'`, 1],

@@ -9,6 +9,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BedrockBackend } from '../../lambdas/adapters/aws/bedrock-backend.js';
 import { SECRET_TTL_MS, secretApiKey } from '../../lambdas/adapters/aws/secret-api-key.js';
+import { streamingHandler } from '../../lambdas/adapters/aws/response-stream.js';
+import { envApiKey } from '../../lambdas/backends/openai.js';
+import { Writable } from 'node:stream';
+import { AnswerStream } from '../../lambdas/core/llm-stream.js';
 import { toConverse } from '../../lambdas/core/converse.js';
 import { AnswerAssembler } from '../../lambdas/core/llm-stream.js';
 import type { BackendRequest } from '../../lambdas/core/ports.js';
@@ -122,5 +126,45 @@ describe('secretApiKey', () => {
     secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     const failing = secretApiKey(new SecretsManagerClient({ region: 'eu-west-1' }), 'inference-tables/openai');
     await expect(failing()).rejects.toThrow('The API key could not be read from the secret inference-tables/openai (AccessDeniedException)');
+  });
+});
+
+describe('API keys', () => {
+  it('refuses a key a header cannot carry, naming where it is and never the key', async () => {
+    process.env.IT_KEY_WITH_NEWLINE = 'sk-abc\nsk-def';
+    const error = (await envApiKey('IT_KEY_WITH_NEWLINE')().then(() => null, (e: unknown) => e)) as Error;
+    expect(error.message).toBe('The API key in the environment variable IT_KEY_WITH_NEWLINE holds spaces, line breaks or control characters: store the key alone.');
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: '{"api_key": "sk-abc"}' });
+    const json = (await secretApiKey(new SecretsManagerClient({ region: 'eu-west-1' }), 'inference-tables/openai')().then(() => null, (e: unknown) => e)) as Error;
+    expect(json.message).toContain('The API key in the secret inference-tables/openai holds spaces');
+    expect(json.message).not.toContain('sk-abc');
+    delete process.env.IT_KEY_WITH_NEWLINE;
+  });
+});
+
+describe('the streaming Lambda handler', () => {
+  it('captures and returns even when the response stream is gone before the answer starts', async () => {
+    const controller = new AbortController();
+    // A backend whose first chunk never comes until the call is aborted.
+    async function* never(): AsyncGenerator<Record<string, unknown>> {
+      await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve()));
+      yield* [];
+    }
+    const stream = new AnswerStream(never(), controller, 0);
+    let captured = false;
+    const result = { statusCode: 200, headers: {}, body: '', stream, captured: stream.ended.then(() => void (captured = true)) };
+    const runtime = {
+      streamifyResponse: (fn: unknown) => fn,
+      HttpResponseStream: {
+        from: (s: Writable) => {
+          s.destroy(new Error('the caller left'));
+          return s;
+        },
+      },
+    };
+    const handler = streamingHandler(async () => result, runtime) as (event: unknown, out: Writable, context: unknown) => Promise<void>;
+    await handler({}, new Writable({ write: (_c, _e, done) => done() }), { getRemainingTimeInMillis: () => 60_000 });
+    expect(captured).toBe(true);
+    expect((await stream.ended).end).toBe('client-disconnected');
   });
 });

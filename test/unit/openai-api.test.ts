@@ -85,4 +85,40 @@ describe('a streamed answer', () => {
     expect((await broken.ended).end).toBe('backend-failed');
     expect(JSON.parse((await broken.ended).body)).toMatchObject({ choices: [{ message: { content: 'hi' } }] });
   });
+
+  it('ends when cancelled before it was read, and cut at its deadline with an error event the caller can read', async () => {
+    async function* slow(signal: AbortSignal): AsyncGenerator<StreamChunk> {
+      yield { object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: 'partial' } }] };
+      if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+      throw signal.reason as Error;
+    }
+    const never = new AbortController();
+    const unread = new AnswerStream(slow(never.signal), never, 0);
+    unread.cancel('client');
+    expect((await unread.ended).end).toBe('client-disconnected');
+    expect(never.signal.aborted).toBe(true);
+
+    const controller = new AbortController();
+    const cut = new AnswerStream(slow(controller.signal), controller, 0);
+    const events: string[] = [];
+    for await (const e of cut) {
+      events.push(e);
+      if (events.length === 1) cut.cancel('deadline');
+    }
+    expect(JSON.parse(events.at(-1)?.slice(6) ?? '{}')).toMatchObject({ error: { code: 'stream_deadline_exceeded' } });
+    expect(await cut.ended).toMatchObject({ end: 'deadline-exceeded' });
+    expect(JSON.parse((await cut.ended).body)).toMatchObject({ choices: [{ message: { content: 'partial' } }] });
+  });
+
+  it('assembles tool calls by index, and takes the head from the first chunk that has it', () => {
+    const a = new AnswerAssembler();
+    a.add({ id: '', object: '', choices: [], prompt_filter_results: [] });
+    a.add({ id: 'c2', model: 'gpt', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', tool_calls: [{ index: 0, id: 't1', type: 'function', function: { name: 'get_', arguments: '{"ci' } }] } }] });
+    a.add({ id: 'c2', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { name: 'weather', arguments: 'ty":"Oslo"}' } }] }, finish_reason: 'tool_calls' }] });
+    expect(JSON.parse(a.text())).toMatchObject({
+      id: 'c2',
+      model: 'gpt',
+      choices: [{ message: { tool_calls: [{ id: 't1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] }, finish_reason: 'tool_calls' }],
+    });
+  });
 });

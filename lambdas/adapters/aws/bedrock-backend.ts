@@ -40,8 +40,11 @@ export class BedrockBackend implements ModelBackend {
 
   public async stream(request: BackendRequest, signal: AbortSignal): Promise<BackendStreamAnswer> {
     const { chat, input } = this.converseOf(request);
+    // The timeout runs until the stream starts: a stream may then last as long as the model writes.
+    const timer = new AbortController();
+    const timeout = setTimeout(() => timer.abort(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { name: 'TimeoutError' })), this.timeoutMs);
     try {
-      const out = await this.client.send(new ConverseStreamCommand({ modelId: this.modelId, ...input }), { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) });
+      const out = await this.client.send(new ConverseStreamCommand({ modelId: this.modelId, ...input }), { abortSignal: AbortSignal.any([signal, timer.signal]) }).finally(() => clearTimeout(timeout));
       if (!out.stream) throw new BackendError(`Bedrock model ${this.modelId} answered a stream without events.`);
       return { chunks: chunksFromConverse(chat, out.stream, this.head(request)) };
     } catch (error) {

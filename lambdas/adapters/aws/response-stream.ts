@@ -22,18 +22,22 @@ export interface LambdaStreamingRuntime {
 export function streamingHandler(handler: (event: APIGatewayProxyEvent, context: Context) => Promise<ScoringResult>, runtime: LambdaStreamingRuntime): unknown {
   return runtime.streamifyResponse(async (event, responseStream, context) => {
     const result = await handler(event, context);
-    const out = runtime.HttpResponseStream.from(responseStream, { statusCode: result.statusCode, headers: result.headers as Record<string, string> | undefined ?? {} });
     const stream = result.stream;
-    if (!stream) {
-      await pipeline(Readable.from([result.body ?? '']), out);
-      return;
-    }
+    // Lambda's time limit covers the whole stream: it is cut in time for the caller to be told and the capture to run.
+    const deadline = stream ? setTimeout(() => stream.cancel('deadline'), Math.max(0, context.getRemainingTimeInMillis() - CAPTURE_BUDGET_MS)) : undefined;
     try {
-      await pipeline(Readable.from(stream), out);
+      const out = runtime.HttpResponseStream.from(responseStream, { statusCode: result.statusCode, headers: (result.headers as Record<string, string> | undefined) ?? {} });
+      // One event read ahead at most: what is captured is what was written.
+      await pipeline(stream ? Readable.from(stream, { highWaterMark: 1 }) : Readable.from([result.body ?? '']), out);
     } catch {
       // The caller left (the response stream failed): the backend's call stops, the capture says so.
-      stream.cancel();
+      stream?.cancel('client');
+    } finally {
+      clearTimeout(deadline);
     }
     await result.captured;
   });
 }
+
+/** Time kept, before Lambda's limit, to end a stream and capture it. */
+const CAPTURE_BUDGET_MS = 3_000;

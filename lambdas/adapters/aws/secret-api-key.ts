@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BackendError } from '../../core/errors.js';
+import { checkedKey } from '../../backends/openai.js';
 
 /** A key read from Secrets Manager is kept this long, so a rotation is picked up within it. */
 export const SECRET_TTL_MS = 5 * 60_000;
@@ -18,9 +19,10 @@ export function secretApiKey(client: SecretsManagerClient, secretId: string, now
       (out) => {
         const key = out.SecretString?.trim();
         if (!key) throw new BackendError(`The secret ${secretId} holds no string: store the external model's API key as its secret string.`);
-        return key;
+        return checkedKey(key, `the secret ${secretId}`);
       },
       (error: unknown) => {
+        if (error instanceof BackendError) throw error;
         throw new BackendError(`The API key could not be read from the secret ${secretId} (${(error as Error).name}): check that it exists and that the scoring function may read it.`, { cause: error });
       },
     );

@@ -11,15 +11,15 @@ const PATH = `regexp_replace(p, '\\["((?:[^"\\\\]|\\\\.)*)"\\]', '."\\1"', 'g')`
 export const ATHENA_MACROS: readonly string[] = [
   `CREATE OR REPLACE MACRO json_parse(s) AS CAST(s AS JSON)`,
   `CREATE OR REPLACE MACRO json_format(j) AS CAST(j AS VARCHAR)`,
-  `CREATE OR REPLACE MACRO json_extract(j, p) AS json_extract_path(CAST(j AS JSON), ${PATH})`,
-  // Trino returns NULL when the value at the path is an object or an array.
+  `CREATE OR REPLACE MACRO json_extract(j, p) AS json_extract_path(TRY_CAST(j AS JSON), ${PATH})`,
+  // Trino returns NULL when the value at the path is an object or an array, and for text that is not JSON.
   `CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS
-     CASE WHEN json_type(json_extract_path(CAST(j AS JSON), ${PATH})) IN ('OBJECT', 'ARRAY') THEN NULL
-          ELSE json_extract_path_text(CAST(j AS JSON), ${PATH}) END`,
+     CASE WHEN json_type(json_extract_path(TRY_CAST(j AS JSON), ${PATH})) IN ('OBJECT', 'ARRAY') THEN NULL
+          ELSE json_extract_path_text(TRY_CAST(j AS JSON), ${PATH}) END`,
   `CREATE OR REPLACE MACRO json_size(j, p) AS
-     CASE json_type(json_extract_path(CAST(j AS JSON), ${PATH}))
-       WHEN 'ARRAY' THEN json_array_length(json_extract_path(CAST(j AS JSON), ${PATH}))
-       WHEN 'OBJECT' THEN len(json_keys(json_extract_path(CAST(j AS JSON), ${PATH})))
+     CASE json_type(json_extract_path(TRY_CAST(j AS JSON), ${PATH}))
+       WHEN 'ARRAY' THEN json_array_length(json_extract_path(TRY_CAST(j AS JSON), ${PATH}))
+       WHEN 'OBJECT' THEN len(json_keys(json_extract_path(TRY_CAST(j AS JSON), ${PATH})))
        ELSE 0 END`,
   `CREATE OR REPLACE MACRO from_unixtime(s) AS make_timestamp(CAST(round(s * 1000000) AS BIGINT))`,
   `CREATE OR REPLACE MACRO to_unixtime(t) AS epoch(CAST(t AS TIMESTAMP))`,

@@ -30,6 +30,11 @@ export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Pr
  * says so); the connection closes when the stream ends.
  */
 async function sendStream(res: ServerResponse, result: APIGatewayProxyResult, stream: AnswerStream): Promise<void> {
+  // The caller may have left while the backend was being asked.
+  if (res.destroyed || res.closed) {
+    stream.cancel('client');
+    return;
+  }
   res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), connection: 'close' });
   res.flushHeaders();
   const left = new Promise<void>((resolve) => res.once('close', resolve));
