@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack } from '../../lambdas/wiring/local.js';
 import { startLocalStack } from '../helpers/local.js';
@@ -39,6 +40,15 @@ afterAll(async () => {
 const score = () => rawRequest(stack.server.url, { path: IRIS, headers: AUTH, body: ROW });
 
 describe('a server with a token, against callers without it', () => {
+  it('refuses an OpenAI client without the token in OpenAI’s error shape, and serves it with the token', async () => {
+    const client = (apiKey: string) => new OpenAI({ baseURL: `${stack.server.url}/serving-endpoints`, apiKey, maxRetries: 0 });
+    const refused = await client('wrong').chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((refused as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe('unauthenticated');
+    const answered = await client(TOKEN).chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    expect(answered.choices[0]?.message.content).toBe('hi');
+  });
+
   it.each(['//', '///', '//?x', '//:/invocations', 'http://'])('the request target %s is refused, with or without the token, and the server keeps serving', async (path) => {
     for (const method of ['GET', 'POST', 'DELETE']) {
       const anonymous = await rawRequest(stack.server.url, { method, path, body: method === 'POST' ? ROW : undefined });

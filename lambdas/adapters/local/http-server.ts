@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { AnswerStream } from '../../core/llm-stream.js';
+import { OPENAI_APIS, openAiErrorBody } from '../../core/openai-api.js';
 import type { ScoringResult } from '../../scoring/middleware.js';
 import { localServerSchema } from '../../core/config/index.js';
 import { asError } from '../../core/errors.js';
@@ -215,6 +216,13 @@ export interface LocalServer {
 
 const JSON_TYPE = { 'content-type': 'application/json' } as const;
 
+const OPENAI_PATHS: ReadonlySet<string> = new Set(Object.values(OPENAI_APIS).map((a) => a.path));
+
+/** The server's own refusal, in the error shape of the route's clients: OpenAI's on its routes, MLflow's elsewhere. */
+function refusal(req: IncomingMessage, status: number, errorCode: string, message: string): string {
+  return OPENAI_PATHS.has(pathAsSent(req)) ? openAiErrorBody({ status, errorCode, message }) : JSON.stringify({ error_code: errorCode, message });
+}
+
 /**
  * Answers without reading the body. A body still on its way would keep the connection (Node
  * reads and drops it before the next request), so the connection is closed after the answer.
@@ -261,7 +269,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         res.destroy();
         return;
       }
-      answerUnread(req, res, 500, { ...JSON_TYPE, 'x-request-id': requestId }, JSON.stringify({ error_code: 'INTERNAL_ERROR', message: `Internal error. Request id: ${requestId}.` }));
+      answerUnread(req, res, 500, { ...JSON_TYPE, 'x-request-id': requestId }, refusal(req, 500, 'INTERNAL_ERROR', `Internal error. Request id: ${requestId}.`));
     } catch {
       res.destroy();
     }
@@ -293,7 +301,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       slowBodies++;
       log('warn', 'request body arrived too slowly; answered 408', { path: pathAsSent(req).slice(0, 256), receivedBytes: s.receivedBytes, elapsedMs: s.elapsedMs });
       const rate = `${pace.minBytesPerSecond} bytes/s after the first ${pace.graceMs / 1000} s, and ${pace.deadlineMs / 1000} s in all`;
-      answerUnread(req, res, 408, JSON_TYPE, JSON.stringify({ error_code: 'REQUEST_TIMEOUT', message: `The request body arrived too slowly: ${s.receivedBytes} bytes in ${(s.elapsedMs / 1000).toFixed(1)} s. A body must arrive at ${rate} at most.` }));
+      answerUnread(req, res, 408, JSON_TYPE, refusal(req, 408, 'REQUEST_TIMEOUT', `The request body arrived too slowly: ${s.receivedBytes} bytes in ${(s.elapsedMs / 1000).toFixed(1)} s. A body must arrive at ${rate} at most.`));
     } catch (error) {
       fault(req, res, error);
     }
@@ -319,7 +327,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       principal = authenticate(req.headers.authorization, options.token);
       if (!principal) {
         req.resume();
-        answerUnread(req, res, 401, { ...JSON_TYPE, 'www-authenticate': 'Bearer' }, JSON.stringify({ error_code: 'UNAUTHENTICATED', message: 'Missing or invalid credentials.' }));
+        answerUnread(req, res, 401, { ...JSON_TYPE, 'www-authenticate': 'Bearer' }, refusal(req, 401, 'UNAUTHENTICATED', 'Missing or invalid credentials.'));
         return;
       }
     }
@@ -327,7 +335,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       // Refused before the body is read or the proxy runs: counted, not captured.
       overloaded++;
       req.resume();
-      answerUnread(req, res, 503, { ...JSON_TYPE, 'retry-after': '1' }, JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: `The server is handling ${maxInFlight} requests; retry shortly.` }));
+      answerUnread(req, res, 503, { ...JSON_TYPE, 'retry-after': '1' }, refusal(req, 503, 'TEMPORARILY_UNAVAILABLE', `The server is handling ${maxInFlight} requests; retry shortly.`));
       return;
     }
     inFlight++;
