@@ -2,9 +2,10 @@ import { BACKEND_FIX, displayUrl } from '../core/backend-health.js';
 import { BackendError, BackendTimeoutError } from '../core/errors.js';
 import type { BackendProbe, BackendRequest, BackendResponse, ModelBackend } from '../core/ports.js';
 
-const MAX_ERROR_EXCERPT = 500;
+/** How much of a backend's failing answer an error message quotes. */
+export const MAX_ERROR_EXCERPT = 500;
 /** A readiness check is a health check: short, whatever the model's `timeout_ms`. */
-const PROBE_TIMEOUT_MS = 2_000;
+export const PROBE_TIMEOUT_MS = 2_000;
 
 /**
  * Any HTTP server that speaks the MLflow scoring protocol (`mlflow models serve`, a
@@ -69,7 +70,7 @@ export class HttpBackend implements ModelBackend {
 }
 
 /** Why fetch could not reach a server: its cause (`connect ECONNREFUSED 127.0.0.1:5000`) rather than `fetch failed`. */
-function reachFailure(error: unknown): string {
+export function reachFailure(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause;
   const message = cause instanceof Error ? cause.message : (error as Error).message;
   return String(message).slice(0, 160);

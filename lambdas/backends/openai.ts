@@ -4,10 +4,8 @@ import type { StreamChunk } from '../core/llm-stream.js';
 import type { BackendProbe, BackendRequest, BackendResponse, BackendStreamAnswer, ModelBackend } from '../core/ports.js';
 import { isObject } from '../core/json-value.js';
 import { displayUrl } from '../core/backend-health.js';
+import { MAX_ERROR_EXCERPT, PROBE_TIMEOUT_MS, reachFailure } from './http.js';
 
-const MAX_ERROR_EXCERPT = 500;
-/** A readiness check is a health check: short, whatever the model's `timeout_ms`. */
-const PROBE_TIMEOUT_MS = 2_000;
 
 /** The path of each unified LLM input field's API. */
 const PATHS: Readonly<Record<string, string>> = { messages: '/chat/completions', prompt: '/completions', input: '/embeddings' };
@@ -63,7 +61,7 @@ export class OpenAiBackend implements ModelBackend {
 
   public async invoke(request: BackendRequest): Promise<BackendResponse> {
     const response = await this.call(request, false, AbortSignal.timeout(this.options.timeoutMs));
-    const body = await this.scrubbed(await this.read(() => response.text()));
+    const body = this.scrub(await this.read(() => response.text()));
     refused(response.status, body);
     return { status: response.status, body, contentType: response.headers.get('content-type') ?? 'application/json' };
   }
@@ -79,7 +77,7 @@ export class OpenAiBackend implements ModelBackend {
       clearTimeout(timeout);
     }
     if (response.status >= 300) {
-      const body = await this.scrubbed(await this.read(() => response.text()));
+      const body = this.scrub(await this.read(() => response.text()));
       refused(response.status, body);
       return { whole: { status: response.status, body, contentType: response.headers.get('content-type') ?? 'application/json' } };
     }
@@ -103,17 +101,14 @@ export class OpenAiBackend implements ModelBackend {
       }
       return { ready: false, message: `${shown} answered GET /models with ${response.status}: check backend.base_url in the configuration.` };
     } catch (error) {
-      return { ready: false, message: this.scrub(`${shown} could not be reached (${describe(error)}): check backend.base_url and that the server runs.`) };
+      return { ready: false, message: this.scrub(`${shown} could not be reached (${reachFailure(error)}): check backend.base_url and that the server runs.`) };
     }
   }
 
-  /** An answer without the key: an API that echoes it in an error must not put it in a table or a log. */
-  private async scrubbed(body: string): Promise<string> {
-    const key = await this.options.apiKey().catch(() => null);
-    return key && body.includes(key) ? body.replaceAll(key, '[REDACTED]') : this.scrub(body);
-  }
-
-  /** A text without the key last read. */
+  /**
+   * A text without the key last read (every answer's request read it first): an API that echoes
+   * the key in an error must not put it in a table, a log or an answer.
+   */
   private readonly scrub = (text: string): string => (this.key && text.includes(this.key) ? text.replaceAll(this.key, '[REDACTED]') : text);
 
   private async headers(): Promise<Record<string, string>> {
@@ -140,7 +135,7 @@ export class OpenAiBackend implements ModelBackend {
       if (error instanceof BackendError || error instanceof InvalidRequestError) throw error;
       if (error instanceof DOMException && error.name === 'TimeoutError') throw new BackendTimeoutError(this.options.timeoutMs, { cause: error });
       // Not kept as the cause: an HTTP client's error may quote the request's headers.
-      throw new BackendError(this.scrub(`Model backend could not be reached: ${describe(error)}`));
+      throw new BackendError(this.scrub(`Model backend could not be reached: ${reachFailure(error)}`));
     }
   }
 }
@@ -171,8 +166,3 @@ async function* chunksOf(body: ReadableStream<Uint8Array>, scrub: (text: string)
   }
 }
 
-/** Why a call failed: its cause (`connect ECONNREFUSED 127.0.0.1:8000`) rather than `fetch failed`. */
-function describe(error: unknown): string {
-  const cause = (error as { cause?: unknown }).cause;
-  return String(cause instanceof Error ? cause.message : (error as Error).message).slice(0, 160);
-}

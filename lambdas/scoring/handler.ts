@@ -6,12 +6,12 @@ import type { Config } from '../core/config/index.js';
 import { BackendError, BackendTimeoutError, InvalidRequestError, NotFoundError, PayloadTooLargeError, ScoringError, asError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { LoggingErrorCode } from '../core/capture.js';
-import type { BackendFactory, BackendRequest, BackendStreamAnswer, CaptureSink, ModelBackend } from '../core/ports.js';
+import type { BackendFactory, BackendRequest, BackendResponse, BackendStreamAnswer, CaptureSink, ModelBackend } from '../core/ports.js';
 import type { LlmField } from '../core/input-formats.js';
 import { AnswerStream } from '../core/llm-stream.js';
 import { parseScoringRequest } from '../core/protocol.js';
 import { type InvocationRoute, parseRoute } from '../core/routes.js';
-import { OPENAI_APIS, encodeEmbeddings, openAiEncoding, readOpenAiCall } from '../core/openai-api.js';
+import { OPENAI_APIS, type OpenAiApi, encodeEmbeddings, openAiEncoding, readOpenAiCall } from '../core/openai-api.js';
 import { removeTopLevelKey } from '../core/json-text.js';
 import { type CaptureTarget, Router, type ServedEntity } from '../core/routing.js';
 import { type DeploymentReader, type HealthReader, describeEndpoint } from './endpoint-state.js';
@@ -47,6 +47,13 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(body),
 });
+
+/** A backend's whole answer as the proxy's result, once it is one HTTP can carry. */
+function wholeAnswer(answer: BackendResponse, body = answer.body): ScoringResult {
+  const problem = backendAnswerProblem(answer);
+  if (problem) throw new BackendError(`Model backend answered something that is not an HTTP answer: ${problem}.`);
+  return { statusCode: answer.status, headers: { 'content-type': answer.contentType }, body };
+}
 
 /** Refuses a body over the capture target's limit, which is then captured without it. */
 function checkSize(trace: Trace, event: APIGatewayProxyEvent, body: string): void {
@@ -110,9 +117,7 @@ export function scoringFunction(deps: ScoringDependencies) {
     }
     if ('whole' in answer) {
       trace.executionTimeMs = Math.round(performance.now() - started);
-      const problem = backendAnswerProblem(answer.whole);
-      if (problem) throw new BackendError(`Model backend answered something that is not an HTTP answer: ${problem}.`);
-      return { statusCode: answer.whole.status, headers: { 'content-type': answer.whole.contentType }, body: answer.whole.body };
+      return wholeAnswer(answer.whole);
     }
     const stream = new AnswerStream(answer.chunks, controller, started);
     void stream.ended.then((outcome) => {
@@ -121,6 +126,15 @@ export function scoringFunction(deps: ScoringDependencies) {
       else health.recordSuccess(healthKey);
     });
     return { statusCode: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body: '', stream };
+  };
+
+  /**
+   * An OpenAI-route call: answered in OpenAI's error shape, and captured as unrouted (under its
+   * path) until its body names the endpoint.
+   */
+  const openAiCall = (trace: Trace, api: OpenAiApi) => {
+    trace.errorStyle = 'openai';
+    trace.target = router.captureTarget({ kind: 'invoke-endpoint', endpoint: OPENAI_APIS[api].path });
   };
 
   return async (event: APIGatewayProxyEvent, context: ScoringContext): Promise<ScoringResult> => {
@@ -142,10 +156,7 @@ export function scoringFunction(deps: ScoringDependencies) {
       }
       case 'method-not-allowed':
         if (route.invocation) trace.target = router.captureTarget(route.invocation);
-        if (route.openai) {
-          trace.errorStyle = 'openai';
-          trace.target = router.captureTarget({ kind: 'invoke-endpoint', endpoint: OPENAI_APIS[route.openai].path });
-        }
+        if (route.openai) openAiCall(trace, route.openai);
         throw new ScoringError('METHOD_NOT_ALLOWED', `Method ${event.httpMethod} is not allowed here; use ${route.allowed}.`);
       case 'not-found':
         throw new NotFoundError(`No route for ${event.httpMethod} ${event.path.slice(0, 256)}.`, 'NOT_FOUND');
@@ -155,9 +166,8 @@ export function scoringFunction(deps: ScoringDependencies) {
         break;
     }
 
-    // An OpenAI-route call names its endpoint in the body: until it is read, the call is captured as unrouted.
-    trace.target = router.captureTarget(route.kind === 'openai' ? { kind: 'invoke-endpoint', endpoint: OPENAI_APIS[route.api].path } : route);
-    if (route.kind === 'openai') trace.errorStyle = 'openai';
+    if (route.kind === 'openai') openAiCall(trace, route.api);
+    else trace.target = router.captureTarget(route);
     // The server failed on this request before the handler ran: answered 500 and captured.
     if (context.gatewayFault) throw context.gatewayFault;
     const body = bodyText(event);
@@ -191,11 +201,9 @@ export function scoringFunction(deps: ScoringDependencies) {
     const started = performance.now();
     try {
       const answer = await backend.invoke(request);
-      const problem = backendAnswerProblem(answer);
-      if (problem) throw new BackendError(`Model backend answered something that is not an HTTP answer: ${problem}.`);
+      const result = wholeAnswer(answer, answer.status < 300 ? encodeEmbeddings(answer.body, encoding) : answer.body);
       if (healthKey) health.recordSuccess(healthKey);
-      const answered = answer.status < 300 ? encodeEmbeddings(answer.body, encoding) : answer.body;
-      return { statusCode: answer.status, headers: { 'content-type': answer.contentType }, body: answered };
+      return result;
     } catch (error) {
       if (healthKey && isBackendFailure(error)) health.recordFailure(healthKey, error.message);
       throw error;

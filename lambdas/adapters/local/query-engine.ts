@@ -57,11 +57,11 @@ export class LocalQueryEngine implements QueryEngine {
       }
     }
     for (const name of names) await connection.run(readablePayloadViewSql(dataDir, name));
-    for (const endpoint of new Set([...(config?.endpoints ?? []).map((e) => e.name), ...(config?.models ?? []).map((m) => m.name)])) {
+    const served = [...new Set([...(config?.endpoints ?? []).map((e) => e.name), ...(config?.models ?? []).map((m) => m.name)])];
+    for (const endpoint of served) {
       await connection.run(labelsViewSql(dataDir, endpoint));
       names.add(tableName(endpoint, 'labels'));
     }
-    const served = [...new Set([...(config?.endpoints ?? []).map((e) => e.name), ...(config?.models ?? []).map((m) => m.name)])];
     if (served.length > 0) {
       await connection.run(`CREATE OR REPLACE VIEW ${USAGE_VIEW} AS ${usageViewQuery(served.map((e) => sqlIdent(tableName(e, 'payload'))))}`);
       names.add(USAGE_VIEW);
