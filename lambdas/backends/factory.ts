@@ -35,7 +35,7 @@ export function createBackendFactory(clients: BackendClients = {}): BackendFacto
       case 'openai': {
         const key = backend.api_key;
         const apiKey = !key ? async () => null : 'env' in key ? envApiKey(key.env) : secretApiKey((secrets ??= new SecretsManagerClient({})), key.secret);
-        return new OpenAiBackend({ baseUrl: backend.base_url, model: backend.model, apiKey, timeoutMs: backend.timeout_ms });
+        return new OpenAiBackend({ baseUrl: backend.base_url, model: backend.model, apiKey, timeoutMs: backend.timeout_ms, streamUsage: backend.stream_usage });
       }
       case 'bedrock': {
         const region = backend.region ?? '';

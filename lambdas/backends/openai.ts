@@ -40,6 +40,8 @@ export interface OpenAiBackendOptions {
   readonly model: string;
   readonly apiKey: ApiKeySource;
   readonly timeoutMs: number;
+  /** Ask for the usage in every stream (`stream_options.include_usage`). */
+  readonly streamUsage?: boolean;
 }
 
 /**
@@ -123,7 +125,8 @@ export class OpenAiBackend implements ModelBackend {
     if (!path) throw new InvalidRequestError('Invalid input. This served entity is an external model behind the OpenAI API: send a chat (messages), completions (prompt) or embeddings (input) body.');
     const json = JSON.parse(request.body) as Record<string, unknown>;
     // Embeddings are never streamed, and strict servers refuse a `stream` there.
-    const body = JSON.stringify({ ...json, model: this.options.model, ...(format === 'input' ? {} : { stream }) });
+    const usage = stream && this.options.streamUsage !== false ? { stream_options: { ...(isObject(json.stream_options) ? json.stream_options : {}), include_usage: true } } : {};
+    const body = JSON.stringify({ ...json, model: this.options.model, ...(format === 'input' ? {} : { stream }), ...usage });
     return this.read(async () => fetch(`${this.base}${path}`, { method: 'POST', headers: await this.headers(), body, signal }));
   }
 

@@ -97,6 +97,18 @@ export const captureRecordSchema = z.strictObject({
     glueType: 'bigint',
     description: 'For a streamed answer, milliseconds from the backend call to its first event; null otherwise.',
   }),
+  input_tokens: column('input_tokens', z.number().int().nonnegative().nullish(), {
+    glueType: 'bigint',
+    description: "For an LLM call the backend answered, its prompt's tokens: the backend's `usage`, else counted by the proxy (see `tokens_counted`); null otherwise.",
+  }),
+  output_tokens: column('output_tokens', z.number().int().nonnegative().nullish(), {
+    glueType: 'bigint',
+    description: "For an LLM call the backend answered, its answer's tokens (0 for embeddings), as `input_tokens`; null otherwise.",
+  }),
+  tokens_counted: column('tokens_counted', z.boolean().nullish(), {
+    glueType: 'boolean',
+    description: "True when the proxy counted the tokens (o200k_base) because the backend reported none, false when the backend reported them; null when there are none.",
+  }),
   endpoint: column('endpoint', z.string().min(1), {
     glueType: 'string',
     description: 'Endpoint name (partition).',

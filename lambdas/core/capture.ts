@@ -2,6 +2,7 @@ import { JSONPath } from 'jsonpath-plus';
 import type { CaptureSettings } from './config/index.js';
 import { type CaptureRecord, timeFields } from './capture-record.js';
 import { unitHash } from './hash.js';
+import type { CallTokens } from './tokens.js';
 
 /** Firehose accepts records of at most 1,000 KiB; the whole JSON record must fit. */
 export const FIREHOSE_RECORD_LIMIT_BYTES = 1_000 * 1024;
@@ -72,6 +73,8 @@ export interface InvocationFacts {
   /** The answer was streamed (Server-Sent Events), and when its first event came. */
   readonly streamed?: boolean;
   readonly timeToFirstTokenMs?: number | null;
+  /** An LLM call's tokens, when it has them. */
+  readonly tokens?: CallTokens | null;
 }
 
 function utf8Length(s: string): number {
@@ -128,6 +131,9 @@ export function buildCaptureRecord(facts: InvocationFacts, settings: CaptureSett
     request_format: facts.requestFormat ?? null,
     streamed: facts.streamed ?? null,
     time_to_first_token_ms: facts.timeToFirstTokenMs ?? null,
+    input_tokens: facts.tokens?.inputTokens ?? null,
+    output_tokens: facts.tokens?.outputTokens ?? null,
+    tokens_counted: facts.tokens ? facts.tokens.counted : null,
     endpoint: facts.endpoint,
     date,
   };

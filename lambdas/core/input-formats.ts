@@ -83,6 +83,8 @@ const ofKind = <K extends Entry['kind']>(kind: K): OfKind<K>[] => INPUT_FORMATS.
 export const INPUT_FIELDS: readonly InputField[] = ofKind('standard').map((f) => f.key);
 /** The unified LLM input fields. */
 export const LLM_FIELDS: readonly LlmField[] = ofKind('llm').map((f) => f.key);
+/** Whether a request format names unified LLM input. */
+export const isLlmField = (format: string | null | undefined): format is LlmField => (LLM_FIELDS as readonly (string | null | undefined)[]).includes(format);
 /** The content type of JSON bodies, which carry every keyed format. */
 export const JSON_CONTENT_TYPE = 'application/json';
 /** The content types a scoring request may have, in MLflow's order (body formats, then JSON). */

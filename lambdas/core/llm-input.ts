@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidRequestError } from './errors.js';
 import { fieldPath } from './field-path.js';
+import { isObject } from './json-value.js';
 
 /**
  * The values of unified LLM input MLflow ≥ 2.10 and Databricks accept (OpenAI's chat,
@@ -109,4 +110,11 @@ export function llmFieldCheck(field: string, schema: z.ZodType): (value: unknown
  */
 export function checkLlmParameters(json: Record<string, unknown>): void {
   refuse(llmParametersSchema.safeParse(json), []);
+}
+
+/** The text of a chat message's `content`: the string, or the text of its parts joined. */
+export function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((p) => (isObject(p) && typeof p.text === 'string' ? p.text : '')).join('');
 }

@@ -132,6 +132,11 @@ export class AnswerStream implements AsyncIterable<string> {
     private readonly controller: AbortController,
     private readonly startedAtMs: number,
     private readonly now: () => number = () => performance.now(),
+    /**
+     * Whether the caller asked for the usage (`stream_options.include_usage`). The proxy asks
+     * every backend for it, to capture it; a caller that did not ask gets it in no event.
+     */
+    private readonly forwardUsage = true,
   ) {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
   }
@@ -157,7 +162,8 @@ export class AnswerStream implements AsyncIterable<string> {
           if (this.cancelled) break;
           this.firstAtMs ??= this.now();
           this.assembler.add(chunk);
-          yield sseData(JSON.stringify(chunk));
+          const sent = this.forwardUsage ? chunk : withoutUsage(chunk);
+          if (sent) yield sseData(JSON.stringify(sent));
           if (this.cancelled) break;
         }
       } catch (error) {
@@ -189,6 +195,13 @@ export class AnswerStream implements AsyncIterable<string> {
       durationMs: Math.round(this.now() - this.startedAtMs),
     });
   }
+}
+
+/** A chunk as a caller that did not ask for the usage gets it: none for the usage's own chunk. */
+function withoutUsage(chunk: StreamChunk): StreamChunk | null {
+  if (!('usage' in chunk)) return chunk;
+  const { usage: _usage, ...rest } = chunk;
+  return Array.isArray(rest.choices) && rest.choices.length === 0 ? null : rest;
 }
 
 /** An error event in OpenAI's shape, which its SDKs raise. */

@@ -7,10 +7,10 @@ import { LLM_FIELDS } from './input-formats.js';
  * view over the payload tables rather than one per endpoint: a caller's cost across endpoints
  * is one query, and the stack gains one resource however many endpoints it has
  * (CloudFormation allows 500). It is as fresh as the payload and needs no refresh.
- * Tokens are those the backend reported in its answer's `usage` (a streamed answer has them
- * when the caller asked with `stream_options.include_usage`); `tokens_reported` is false, and
- * the counts NULL, when it reported none. One SQL text, which Athena runs and the local engine
- * runs with its Athena functions.
+ * Tokens are the capture record's: the backend's `usage` when it reported one, else counted by
+ * the proxy (`tokens_counted`). Rows are those captured: with a sampling fraction below 1,
+ * weigh each by `1 / sampling_fraction` for totals. One SQL text, which Athena runs and the
+ * local engine runs with its Athena functions.
  */
 
 /** The view's name. */
@@ -30,7 +30,8 @@ export const USAGE_COLUMNS = [
   ['status_code', 'integer', 'int'],
   ['input_tokens', 'bigint', 'bigint'],
   ['output_tokens', 'bigint', 'bigint'],
-  ['tokens_reported', 'boolean', 'boolean'],
+  ['tokens_counted', 'boolean', 'boolean'],
+  ['sampling_fraction', 'double', 'double'],
   ['streamed', 'boolean', 'boolean'],
   ['time_to_first_token_ms', 'bigint', 'bigint'],
   ['latency_ms', 'bigint', 'bigint'],
@@ -41,14 +42,10 @@ const API_OF: Readonly<Record<(typeof LLM_FIELDS)[number], string>> = { messages
 
 /** The view's query over the payload tables given (`"db"."iris_payload"` or `iris_payload`). */
 export function usageViewQuery(payloadTables: readonly string[]): string {
-  const reported = `TRY_CAST(json_extract_scalar(response, '$.usage.prompt_tokens') AS BIGINT)`;
   const apis = LLM_FIELDS.map((f) => `WHEN '${f}' THEN '${API_OF[f]}'`).join(' ');
   const one = (table: string) => `SELECT endpoint, request_id, client_request_id, request_time, "date", requester, served_entity_id,
   element_at(request_metadata, 'served_entity_name') AS served_entity_name,
-  CASE request_format ${apis} END AS api, status_code,
-  ${reported} AS input_tokens,
-  CASE WHEN request_format = 'input' AND ${reported} IS NOT NULL THEN CAST(0 AS BIGINT) ELSE TRY_CAST(json_extract_scalar(response, '$.usage.completion_tokens') AS BIGINT) END AS output_tokens,
-  ${reported} IS NOT NULL AS tokens_reported,
+  CASE request_format ${apis} END AS api, status_code, input_tokens, output_tokens, tokens_counted, sampling_fraction,
   COALESCE(streamed, false) AS streamed, time_to_first_token_ms, execution_time_ms AS latency_ms
 FROM ${table}
 WHERE request_format IN (${LLM_FIELDS.map((f) => `'${f}'`).join(', ')})`;

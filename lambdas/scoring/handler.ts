@@ -8,6 +8,7 @@ import { log } from '../core/log.js';
 import { LoggingErrorCode } from '../core/capture.js';
 import type { BackendFactory, BackendRequest, BackendResponse, BackendStreamAnswer, CaptureSink, ModelBackend } from '../core/ports.js';
 import type { LlmField } from '../core/input-formats.js';
+import { isObject } from '../core/json-value.js';
 import { AnswerStream } from '../core/llm-stream.js';
 import { parseScoringRequest } from '../core/protocol.js';
 import { type InvocationRoute, parseRoute } from '../core/routes.js';
@@ -119,7 +120,8 @@ export function scoringFunction(deps: ScoringDependencies) {
       trace.executionTimeMs = Math.round(performance.now() - started);
       return wholeAnswer(answer.whole);
     }
-    const stream = new AnswerStream(answer.chunks, controller, started);
+    const options = request.parsed.kind === 'llm' ? request.parsed.json.stream_options : undefined;
+    const stream = new AnswerStream(answer.chunks, controller, started, undefined, isObject(options) && options.include_usage === true);
     void stream.ended.then((outcome) => {
       if (!healthKey) return;
       if (outcome.end === 'backend-failed') health.recordFailure(healthKey, 'the model backend broke a stream');

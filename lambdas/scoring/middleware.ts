@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { buildCaptureRecord } from '../core/capture.js';
+import { buildCaptureRecord, isSampled } from '../core/capture.js';
+import { isLlmField } from '../core/input-formats.js';
+import { callTokens } from '../core/tokens.js';
 import { ScoringError, asError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { openAiErrorBody } from '../core/openai-api.js';
@@ -187,6 +189,12 @@ async function putRecord(sink: CaptureSink, request: Answered, response: APIGate
   const trace = request.context.trace;
   const target = trace.target as CaptureTarget;
   const body = trace.skipRequestBody ? null : bodyText(request.event);
+  const { settings } = target;
+  // Counted only for records written: a backend that reports no usage costs the proxy a count.
+  const tokens =
+    isLlmField(trace.requestFormat) && settings.enabled && isSampled(trace.requestId, settings.sampling_fraction)
+      ? await callTokens(trace.requestFormat, body, response.body, response.statusCode === 200)
+      : null;
   const record = buildCaptureRecord(
     {
       requestId: trace.requestId,
@@ -208,8 +216,9 @@ async function putRecord(sink: CaptureSink, request: Answered, response: APIGate
       requestFormat: trace.requestFormat ?? null,
       loggingErrorCodes: trace.loggingErrorCodes,
       ...streaming,
+      tokens,
     },
-    target.settings,
+    settings,
   );
   if (!record) return;
   try {

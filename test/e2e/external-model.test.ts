@@ -78,16 +78,31 @@ describe('an external model behind an endpoint', () => {
     fake.script = { hold: new Promise<void>((resolve) => (release = resolve)) };
     const stream = await client.chat.completions.create({ model: 'external', messages: [{ role: 'user', content: 'hi' }], stream: true, client_request_id: 'held' } as never);
     const pieces: string[] = [];
+    const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
     for await (const chunk of stream as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) {
+      chunks.push(chunk);
       pieces.push(chunk.choices[0]?.delta.content ?? '');
       // Only the first chunk was sent: the rest comes once the API is released.
       if (pieces.length === 1) release();
     }
     expect(pieces.join('')).toBe('Hello from upstream');
+    // The proxy asked the API for its usage, to capture it; the caller, who did not ask, gets none.
+    expect(fake.calls.at(-1)?.body.stream_options).toEqual({ include_usage: true });
+    expect(chunks.filter((c) => 'usage' in c || c.choices.length === 0)).toEqual([]);
     await stack.stream.flush();
     const [row] = await queryRows(dir, config, `SELECT streamed, response, logging_error_codes AS codes FROM external_payload WHERE client_request_id = 'held'`);
     expect(row).toMatchObject({ streamed: true, codes: [] });
     expect(JSON.parse(String(row?.response))).toMatchObject({ choices: [{ message: { content: 'Hello from upstream' }, finish_reason: 'stop' }], usage: { total_tokens: 6 } });
+    const usage = await queryRows(dir, config, `SELECT input_tokens, output_tokens, tokens_counted FROM endpoint_usage WHERE client_request_id = 'held'`);
+    expect(usage).toEqual([{ input_tokens: 3, output_tokens: 3, tokens_counted: false }]);
+  });
+
+  it('counts the tokens of an answer the API sent without its usage, and says they were counted', async () => {
+    await client.completions.create({ model: 'external', prompt: 'hi', client_request_id: 'no-usage' } as never);
+    await stack.stream.flush();
+    // o200k_base: 'hi' is 1 token, 'Hello from upstream' 3.
+    const usage = await queryRows(dir, config, `SELECT api, input_tokens, output_tokens, tokens_counted FROM endpoint_usage WHERE client_request_id = 'no-usage'`);
+    expect(usage).toEqual([{ api: 'completions', input_tokens: 1, output_tokens: 3, tokens_counted: true }]);
   });
 
   it('tells the caller when the API breaks a stream, and captures what was sent with its error code', async () => {
@@ -103,6 +118,9 @@ describe('an external model behind an endpoint', () => {
     await stack.stream.flush();
     const [row] = await queryRows(dir, config, `SELECT streamed, json_extract_string(response, '$.choices[0].message.content') AS sent, logging_error_codes AS codes FROM external_payload WHERE client_request_id = 'broken'`);
     expect(row).toEqual({ streamed: true, sent: 'Hello', codes: ['STREAM_BACKEND_FAILED'] });
+    // A broken stream cost tokens too: the prompt (8 for one short message) and what was sent.
+    const usage = await queryRows(dir, config, `SELECT input_tokens, output_tokens, tokens_counted FROM endpoint_usage WHERE client_request_id = 'broken'`);
+    expect(usage).toEqual([{ input_tokens: 8, output_tokens: 1, tokens_counted: true }]);
   });
 
   it('answers a key the API refuses as the backend failing (502), naming the fix, never the key', async () => {

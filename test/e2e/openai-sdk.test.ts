@@ -58,12 +58,12 @@ describe('the OpenAI SDK against the local stack', () => {
       { status_code: 200, request_format: 'input', model: 'chat' },
     ]);
     // The usage table: a row per call, with the tokens the model reported (a word each, for echo).
-    const usage = await queryRows(dir, config, 'SELECT api, status_code, input_tokens, output_tokens, tokens_reported, streamed, requester FROM endpoint_usage WHERE endpoint = \'chat\' ORDER BY request_time');
+    const usage = await queryRows(dir, config, 'SELECT api, status_code, input_tokens, output_tokens, tokens_counted, streamed, requester FROM endpoint_usage WHERE endpoint = \'chat\' ORDER BY request_time');
     expect(usage).toEqual([
-      { api: 'chat', status_code: 200, input_tokens: 2, output_tokens: 2, tokens_reported: true, streamed: false, requester: 'local:anonymous' },
-      { api: 'completions', status_code: 200, input_tokens: 4, output_tokens: 4, tokens_reported: true, streamed: false, requester: 'local:anonymous' },
-      { api: 'embeddings', status_code: 200, input_tokens: 2, output_tokens: 0, tokens_reported: true, streamed: false, requester: 'local:anonymous' },
-      { api: 'embeddings', status_code: 200, input_tokens: 2, output_tokens: 0, tokens_reported: true, streamed: false, requester: 'local:anonymous' },
+      { api: 'chat', status_code: 200, input_tokens: 2, output_tokens: 2, tokens_counted: false, streamed: false, requester: 'local:anonymous' },
+      { api: 'completions', status_code: 200, input_tokens: 4, output_tokens: 4, tokens_counted: false, streamed: false, requester: 'local:anonymous' },
+      { api: 'embeddings', status_code: 200, input_tokens: 2, output_tokens: 0, tokens_counted: false, streamed: false, requester: 'local:anonymous' },
+      { api: 'embeddings', status_code: 200, input_tokens: 2, output_tokens: 0, tokens_counted: false, streamed: false, requester: 'local:anonymous' },
     ]);
   });
 
@@ -100,8 +100,8 @@ describe('the OpenAI SDK against the local stack', () => {
     expect(Number(row?.ttft)).toBeGreaterThanOrEqual(0);
     const answer = JSON.parse(String(row?.response));
     expect(answer).toMatchObject({ object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'one two three four' }, finish_reason: 'stop' }], usage });
-    const [used] = await queryRows(dir, config, 'SELECT input_tokens, output_tokens, tokens_reported, streamed, time_to_first_token_ms AS ttft FROM endpoint_usage WHERE streamed');
-    expect(used).toMatchObject({ input_tokens: 4, output_tokens: 4, tokens_reported: true, streamed: true });
+    const [used] = await queryRows(dir, config, 'SELECT input_tokens, output_tokens, tokens_counted, streamed, time_to_first_token_ms AS ttft FROM endpoint_usage WHERE streamed');
+    expect(used).toMatchObject({ input_tokens: 4, output_tokens: 4, tokens_counted: false, streamed: true });
   });
 
   it('captures a stream the caller left midway with what was sent and its error code', async () => {

@@ -33,7 +33,7 @@ describe('the data folder of release 6a8e4a9', () => {
   it('is read with the answers that release gave', async () => {
     expect(await figure('SELECT count(*) FROM iris_payload')).toBe(25);
     // Columns added since read as NULL in its files.
-    expect(await queryRows(dir, config, 'SELECT count(*) AS n, count(request_format) AS formats, count(streamed) AS streamed, count(time_to_first_token_ms) AS ttft FROM iris_payload')).toEqual([{ n: 25, formats: 0, streamed: 0, ttft: 0 }]);
+    expect(await queryRows(dir, config, 'SELECT count(*) AS n, count(request_format) AS formats, count(streamed) AS streamed, count(time_to_first_token_ms) AS ttft, count(input_tokens) + count(output_tokens) + count(tokens_counted) AS tokens FROM iris_payload')).toEqual([{ n: 25, formats: 0, streamed: 0, ttft: 0, tokens: 0 }]);
     expect(await queryRows(dir, config, 'SELECT count(*) AS n, count(label) AS labeled FROM iris_unpacked')).toEqual([{ n: 30, labeled: 18 }]);
     expect(await figure('SELECT count(*) FROM iris_classifier_unpacked')).toBe(6);
     expect(await figure('SELECT count(*) FROM chat_unpacked')).toBe(3);

@@ -18,7 +18,8 @@ export interface StreamScript {
 
 /**
  * A local OpenAI-compatible API (`/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`,
- * `/v1/models`) that checks its bearer key and streams as OpenAI does, for the external-model
+ * `/v1/models`) that checks its bearer key and streams as OpenAI does (the usage last, when
+ * `stream_options.include_usage` asks for it), for the external-model
  * backend's tests: a stream can be held after its first chunk or broken there.
  */
 export class FakeOpenAi {
@@ -62,6 +63,7 @@ export class FakeOpenAi {
     }
     const words = ['Hello', ' from', ' upstream'];
     if (!body.stream) {
+      // As some servers answer: no usage, which the proxy then counts.
       if (path === '/completions') return json(200, { ...head, object: 'text_completion', choices: [{ index: 0, text: words.join(''), finish_reason: 'stop' }] });
       return json(200, { ...head, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: words.join('') }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 } });
     }
@@ -79,7 +81,8 @@ export class FakeOpenAi {
     await script.hold;
     for (const w of words.slice(1)) await send(delta(w));
     await send({ ...head, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
-    await send({ ...head, object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 } });
+    const options = body.stream_options as { include_usage?: boolean } | undefined;
+    if (options?.include_usage) await send({ ...head, object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 } });
     res.end('data: [DONE]\n\n');
   }
 }

@@ -31,9 +31,9 @@ describe('Catalog: payload tables', () => {
     expect(definition.columns.map((c: { name: string }) => c.name)).toEqual(chat.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name));
     for (const t of ['iris', 'chat', 'assistant', 'iris_classifier', 'echo', 'claude_haiku']) expect(definition.originalSql).toContain(`FROM "inference_tables_dev"."${t}_payload"`);
     expect(definition.originalSql).not.toContain('unrouted_payload');
-    // Trino's functions: a missing map key is NULL with element_at (a subscript fails), JSON read with json_extract_scalar.
+    // Trino's functions: a missing map key is NULL with element_at (a subscript fails).
     expect(definition.originalSql).toContain("element_at(request_metadata, 'served_entity_name')");
-    expect(definition.originalSql).toContain("json_extract_scalar(response, '$.usage.prompt_tokens')");
+    expect(definition.originalSql).toContain('input_tokens, output_tokens, tokens_counted, sampling_fraction');
     for (const duckdb of ['json_extract_string', '->>', '::', 'request_metadata[']) expect(definition.originalSql).not.toContain(duckdb);
   });
 

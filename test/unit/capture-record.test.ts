@@ -4,7 +4,7 @@ import { sample } from '../helpers/records.js';
 import { type CaptureRecord, captureRecordSchema, conversionProblem, glueColumns, gluePartitionKeys, parquetColumns, payloadColumns } from '../../lambdas/core/capture-record.js';
 
 /** The payload table of reference/tables.md: column, type. */
-// The columns of ../shared/reference/tables.md, then those added since (request_format, the streaming flag and time to first token).
+// The columns of ../shared/reference/tables.md, then those added since (request_format, the streaming flag, time to first token and the tokens).
 const TABLES_MD: [string, string][] = [
   ['request_id', 'string'],
   ['client_request_id', 'string'],
@@ -29,7 +29,7 @@ describe('The capture record, defined once', () => {
   });
 
   it('has exactly the columns of the payload table, in order, partitions last', () => {
-    expect(payloadColumns.map((c) => [c.name, c.glueType])).toEqual([...TABLES_MD, ['request_format', 'string'], ['streamed', 'boolean'], ['time_to_first_token_ms', 'bigint'], ['endpoint', 'string'], ['date', 'string']]);
+    expect(payloadColumns.map((c) => [c.name, c.glueType])).toEqual([...TABLES_MD, ['request_format', 'string'], ['streamed', 'boolean'], ['time_to_first_token_ms', 'bigint'], ['input_tokens', 'bigint'], ['output_tokens', 'bigint'], ['tokens_counted', 'boolean'], ['endpoint', 'string'], ['date', 'string']]);
     expect(gluePartitionKeys().map((p) => p.name)).toEqual(['endpoint', 'date']);
   });
 
@@ -53,7 +53,8 @@ describe('The capture record, defined once', () => {
     expectTypeOf<CaptureRecord['logging_error_codes']>().toEqualTypeOf<string[]>();
     expectTypeOf<keyof CaptureRecord>().toEqualTypeOf<
       | 'request_id' | 'client_request_id' | 'timestamp_ms' | 'request_time' | 'status_code' | 'sampling_fraction' | 'execution_time_ms'
-      | 'request' | 'response' | 'request_metadata' | 'served_entity_id' | 'logging_error_codes' | 'requester' | 'request_format' | 'streamed' | 'time_to_first_token_ms' | 'endpoint' | 'date'
+      | 'request' | 'response' | 'request_metadata' | 'served_entity_id' | 'logging_error_codes' | 'requester' | 'request_format' | 'streamed' | 'time_to_first_token_ms'
+      | 'input_tokens' | 'output_tokens' | 'tokens_counted' | 'endpoint' | 'date'
     >();
     expect(Object.keys(captureRecordSchema.shape)).toEqual(payloadColumns.map((c) => c.name));
   });

@@ -86,6 +86,21 @@ describe('a streamed answer', () => {
     expect(JSON.parse((await broken.ended).body)).toMatchObject({ choices: [{ message: { content: 'hi' } }] });
   });
 
+  it("passes the usage on only to a caller that asked for it, and captures it either way", async () => {
+    async function* chunks(): AsyncGenerator<StreamChunk> {
+      yield { object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: 'hi' } }], usage: null };
+      yield { object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } };
+    }
+    for (const asked of [true, false]) {
+      const stream = new AnswerStream(chunks(), new AbortController(), 0, undefined, asked);
+      const events: string[] = [];
+      for await (const e of stream) events.push(e);
+      expect(events.length, String(asked)).toBe(asked ? 3 : 2);
+      expect(events.some((e) => e.includes('usage')), String(asked)).toBe(asked);
+      expect(JSON.parse((await stream.ended).body)).toMatchObject({ usage: { prompt_tokens: 1, completion_tokens: 1 } });
+    }
+  });
+
   it('ends when cancelled before it was read, and cut at its deadline with an error event the caller can read', async () => {
     async function* slow(signal: AbortSignal): AsyncGenerator<StreamChunk> {
       yield { object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: 'partial' } }] };

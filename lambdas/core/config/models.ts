@@ -48,6 +48,12 @@ export const backendSchema = z.discriminatedUnion('type', [
      * variable locally. None for a server that takes no key (a local vLLM).
      */
     api_key: z.union([z.strictObject({ secret: z.string().min(1) }), z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') })]).optional(),
+    /**
+     * Ask the API for its token usage in every stream (`stream_options.include_usage`), so the
+     * usage view holds the model's own counts; the caller gets the usage event only when it asked.
+     * Turn off for a server that refuses `stream_options`; the proxy then counts the tokens.
+     */
+    stream_usage: z.boolean().default(true),
     timeout_ms: timeoutMs,
   }),
   z.strictObject({

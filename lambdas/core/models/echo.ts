@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { toFrame } from '../frame.js';
+import { contentText } from '../llm-input.js';
 import type { ScoringRequest } from '../protocol.js';
 
 /**
@@ -26,7 +27,7 @@ function echoLlm(json: Record<string, unknown>, id: string): unknown {
   if ('messages' in json) {
     const messages = Array.isArray(json.messages) ? (json.messages as { content?: unknown }[]) : [];
     const last = messages.at(-1);
-    const content = typeof last?.content === 'string' ? last.content : JSON.stringify(last?.content ?? '');
+    const content = contentText(last?.content);
     const words = content.split(/\s+/).filter(Boolean).length;
     return {
       id: `chatcmpl-${id}`,
@@ -66,16 +67,14 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The echo model's answer to a chat or completions request, streamed as OpenAI streams it:
- * a chunk per word, then the finish reason, then the usage when `stream_options.include_usage`
- * asks for it. Stops when `signal` aborts.
+ * a chunk per word, then the finish reason, then the usage (which the proxy passes on only
+ * when `stream_options.include_usage` asks for it). Stops when `signal` aborts.
  */
 export async function* streamEcho(request: ScoringRequest, requestId: string, signal: AbortSignal): AsyncGenerator<Record<string, unknown>> {
   if (request.kind !== 'llm') return;
   const whole = echoLlm(request.json, requestId) as { id?: string; created: number; choices: { index: number; message?: { content: string }; text?: string }[]; usage?: unknown };
   const chat = 'messages' in request.json;
   const head = { id: whole.id, object: chat ? 'chat.completion.chunk' : 'text_completion', created: whole.created, model: 'echo' };
-  const options = request.json.stream_options;
-  const includeUsage = typeof options === 'object' && options !== null && (options as { include_usage?: unknown }).include_usage === true;
   for (const choice of whole.choices) {
     const text = chat ? (choice.message?.content ?? '') : (choice.text ?? '');
     if (chat) yield { ...head, choices: [{ index: choice.index, delta: { role: 'assistant', content: '' }, finish_reason: null }] };
@@ -86,5 +85,5 @@ export async function* streamEcho(request: ScoringRequest, requestId: string, si
     }
     yield { ...head, choices: [chat ? { index: choice.index, delta: {}, finish_reason: 'stop' } : { index: choice.index, text: '', finish_reason: 'stop' }] };
   }
-  if (includeUsage) yield { ...head, choices: [], usage: whole.usage ?? null };
+  yield { ...head, choices: [], usage: whole.usage ?? null };
 }
