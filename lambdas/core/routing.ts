@@ -24,6 +24,11 @@ export interface ServedEntity {
 const UNROUTED_SETTINGS: CaptureSettings = captureSchema.parse({});
 
 /** Looks up endpoints and registered models of one configuration. */
+/** The id of an entity served by an endpoint: stable across deploys while its name, model and version stay. */
+export const endpointEntityId = (endpoint: string, servedName: string, model: string, version: string): string => stableId(endpoint, servedName, model, version);
+/** The id of a model version called on its classic route (`/model/<name>/<version>`). */
+export const modelEntityId = (model: string, version: string): string => stableId('model', model, version);
+
 export class Router {
   private readonly endpoints: Map<string, Endpoint>;
   private readonly models: Map<string, RegisteredModel>;
@@ -58,7 +63,7 @@ export class Router {
             traffic: e.traffic_percentage,
             entity: {
               servedName: name,
-              servedEntityId: stableId(endpoint.name, name, model.name, version.version),
+              servedEntityId: endpointEntityId(endpoint.name, name, model.name, version.version),
               modelName: model.name,
               modelVersion: version.version,
               backend: version.backend,
@@ -149,7 +154,7 @@ export class Router {
     const name = `${model.name}-${version.version}`;
     return {
       servedName: name,
-      servedEntityId: stableId('model', model.name, version.version),
+      servedEntityId: modelEntityId(model.name, version.version),
       modelName: model.name,
       modelVersion: version.version,
       backend: version.backend,

@@ -4,6 +4,7 @@ import { CaptureCounters } from '../adapters/local/capture-counters.js';
 import { DataFolderBusyError, LocalDeliveryStream } from '../adapters/local/delivery-stream.js';
 import { LocalQueryEngine } from '../adapters/local/query-engine.js';
 import { FileObjectStore } from '../adapters/local/file-object-store.js';
+import { recordServedEntities } from '../core/served-entities.js';
 import { RedriveError, type RedriveOptions, type RedriveReport, SpillingSink, redriveSpilled } from '../core/spill.js';
 import { type LocalServer, startLocalServer } from '../adapters/local/http-server.js';
 import { bodyPace } from '../adapters/local/request-body.js';
@@ -74,6 +75,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       })
       .catch((error: unknown) => log('error', 'redrive failed; spilled records kept', { error }));
   await redrive();
+  // What is served, recorded before the first request, as a deploy records it on AWS.
+  const recorded = await recordServedEntities(spill, config, Date.now());
+  if (recorded.written) log('info', 'served entities recorded', { configVersion: recorded.configVersion, key: recorded.key });
   const redriveTimer = setInterval(() => void redrive(), config.delivery.redrive_minutes * 60_000);
   redriveTimer.unref();
   const tables = new FileObjectStore(options.dataDir);

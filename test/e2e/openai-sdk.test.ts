@@ -65,6 +65,9 @@ describe('the OpenAI SDK against the local stack', () => {
       { api: 'embeddings', status_code: 200, input_tokens: 2, output_tokens: 0, tokens_counted: false, streamed: false, requester: 'local:anonymous' },
       { api: 'embeddings', status_code: 200, input_tokens: 2, output_tokens: 0, tokens_counted: false, streamed: false, requester: 'local:anonymous' },
     ]);
+    // Every row names what served it, as the seed's join does.
+    const served = await queryRows(dir, config, 'SELECT s.endpoint, s.entity_name, s.entity_version, s.backend_type, s.active, count(*) AS n FROM chat_payload p JOIN served_entities s USING (served_entity_id) GROUP BY 1, 2, 3, 4, 5');
+    expect(served).toEqual([{ endpoint: 'chat', entity_name: 'echo', entity_version: '1', backend_type: 'builtin', active: true, n: 4 }]);
   });
 
   it('answers an unknown model with the SDK’s NotFoundError, captured as unrouted', async () => {

@@ -7,7 +7,8 @@ import { athenaToLocalSql } from '../../core/sql-dialect.js';
 import type { Config } from '../../core/config/index.js';
 import { ATHENA_MACROS } from './athena-functions.js';
 import { openDuckDb, sqlIdent, sqlString } from './duckdb.js';
-import { WAREHOUSE_FILE, labelsViewSql, readablePayloadViewSql } from './warehouse.js';
+import { WAREHOUSE_FILE, labelsViewSql, readablePayloadViewSql, servedEntitiesViewsSql } from './warehouse.js';
+import { SERVED_ENTITIES_HISTORY, SERVED_ENTITIES_VIEW } from '../../core/served-entities.js';
 import { USAGE_VIEW, usageViewQuery } from '../../core/usage-view.js';
 
 /** How long to wait for a refresh that holds the warehouse. */
@@ -66,6 +67,8 @@ export class LocalQueryEngine implements QueryEngine {
       await connection.run(`CREATE OR REPLACE VIEW ${USAGE_VIEW} AS ${usageViewQuery(served.map((e) => sqlIdent(tableName(e, 'payload'))))}`);
       names.add(USAGE_VIEW);
     }
+    for (const sql of servedEntitiesViewsSql(dataDir)) await connection.run(sql);
+    names.add(SERVED_ENTITIES_HISTORY).add(SERVED_ENTITIES_VIEW);
     const warehouse = join(dataDir, WAREHOUSE_FILE);
     if (existsSync(warehouse)) {
       await attachWarehouse(connection, warehouse);

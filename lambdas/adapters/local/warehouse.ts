@@ -4,6 +4,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parquetColumns, payloadColumns } from '../../core/capture-record.js';
 import { LABEL_COLUMNS } from '../../core/refresh-sql.js';
 import { tableName } from '../../core/names.js';
+import { HISTORY_COLUMNS, SERVED_ENTITIES_HISTORY, SERVED_ENTITIES_VIEW, servedEntitiesViewQuery } from '../../core/served-entities.js';
 import { ATHENA_MACROS } from './athena-functions.js';
 import { sqlIdent, sqlString } from './duckdb.js';
 import { CompactionManifestError, visiblePayloadPaths } from './payload-files.js';
@@ -29,6 +30,22 @@ export function labelsViewSql(dataDir: string, endpoint: string, temporary = fal
   }
   const cols = LABEL_COLUMNS.map(([c, t]) => `CAST(NULL AS ${t}) AS ${sqlIdent(c)}`);
   return `${create} SELECT ${cols.join(', ')}, CAST(NULL AS VARCHAR) AS uploaded WHERE false`;
+}
+
+const DUCKDB_OF_GLUE: Readonly<Record<string, string>> = { string: 'VARCHAR', timestamp: 'TIMESTAMP', int: 'INTEGER', boolean: 'BOOLEAN' };
+
+/**
+ * The served-entities history (one JSON-lines file per applied configuration) and its view,
+ * empty with their columns before the first file.
+ */
+export function servedEntitiesViewsSql(dataDir: string): string[] {
+  const dir = join(dataDir, SERVED_ENTITIES_HISTORY);
+  const files = existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json'));
+  const typed = HISTORY_COLUMNS.map(([c, , glue]) => `${sqlIdent(c)}: ${sqlString(DUCKDB_OF_GLUE[glue] as string)}`);
+  const history = files
+    ? `SELECT * FROM read_json(${sqlString(join(dir, '*.json'))}, format = 'newline_delimited', columns = {${typed.join(', ')}})`
+    : `SELECT ${HISTORY_COLUMNS.map(([c, , glue]) => `CAST(NULL AS ${DUCKDB_OF_GLUE[glue] as string}) AS ${sqlIdent(c)}`).join(', ')} WHERE false`;
+  return [`CREATE OR REPLACE VIEW ${SERVED_ENTITIES_HISTORY} AS ${history}`, `CREATE OR REPLACE VIEW ${SERVED_ENTITIES_VIEW} AS ${servedEntitiesViewQuery(SERVED_ENTITIES_HISTORY)}`];
 }
 
 /**
