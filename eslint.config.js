@@ -25,7 +25,7 @@ export default tseslint.config(
   {
     files: ['lambdas/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [forbid('(^|/)(adapters|wiring|entry|scoring|workflow|cli|backends|redrive)/', 'core imports only core and shared.'), NOT_LIB, NO_AWS_IN_CORE] }],
+      'no-restricted-imports': ['error', { patterns: [forbid('(^|/)(adapters|wiring|entry|scoring|workflow|cli|backends|redrive|deploy)/', 'core imports only core and shared.'), NOT_LIB, NO_AWS_IN_CORE] }],
     },
   },
   {
@@ -41,7 +41,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lambdas/scoring/**/*.ts', 'lambdas/workflow/**/*.ts', 'lambdas/redrive/**/*.ts'],
+    files: ['lambdas/scoring/**/*.ts', 'lambdas/workflow/**/*.ts', 'lambdas/redrive/**/*.ts', 'lambdas/deploy/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -15,6 +15,8 @@ import { ScoringApi } from './constructs/scoring-api.js';
 import { SpillRedrive } from './constructs/spill-redrive.js';
 import { TableReaders } from './constructs/table-readers.js';
 import { USAGE_VIEW } from '../lambdas/core/usage-view.js';
+import { SERVED_ENTITIES_HISTORY, SERVED_ENTITIES_VIEW, configVersion, servedEntities } from '../lambdas/core/served-entities.js';
+import { ServedEntitiesRecord } from './constructs/served-entities-record.js';
 
 /** Props of the stack of one environment. */
 export interface InferenceTablesStackProps extends StackProps {
@@ -50,6 +52,8 @@ export class InferenceTablesStack extends Stack {
   public readonly monitoring: MonitoringAlarms;
   /** The scheduled redrive of spilled capture records, and the capture alarms. */
   public readonly redrive: SpillRedrive;
+  /** The record of the served entities of each deployed configuration. */
+  public readonly servedEntities: ServedEntitiesRecord;
 
   public constructor(scope: Construct, id: string, props: InferenceTablesStackProps) {
     super(scope, id, props);
@@ -104,7 +108,8 @@ export class InferenceTablesStack extends Stack {
       databaseName: names.database,
       // Readers see what the refresh workflow writes too: unpacked rows, rejects, labels, windows.
       tableKinds: ['payload', ...REFRESH_TABLE_KINDS],
-      views: [USAGE_VIEW],
+      tables: [SERVED_ENTITIES_HISTORY],
+      views: [USAGE_VIEW, SERVED_ENTITIES_VIEW],
       workgroupArn: this.queries.workgroupArn,
       bucket,
       key,
@@ -149,6 +154,8 @@ export class InferenceTablesStack extends Stack {
       refresh: { stateMachine: this.refresh.stateMachine, scheduled: config.refresh.enabled },
       deliveryStreams: [...this.streams.streamNames.values()].flat(),
     });
+    this.servedEntities = new ServedEntitiesRecord(this, 'ServedEntities', { environment, configFile, configVersion: configVersion(servedEntities(config)), storage: this.storage, logRetention });
+    this.servedEntities.node.addDependency(this.catalog);
     this.redrive = new SpillRedrive(this, 'Redrive', { environment, configFile, redriveMinutes: config.delivery.redrive_minutes, storage: this.storage, streams: this.streams, topic: this.monitoring.topic, logRetention });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: this.scoring.api.url, description: 'Base URL of the scoring API' });

@@ -21,6 +21,7 @@ import { PRODUCT_VERSION } from '../core/version.js';
 import { readHealth } from '../core/health.js';
 import type { ScoringDependencies } from '../scoring/handler.js';
 import type { RedriveDependencies } from '../redrive/handler.js';
+import type { ServedEntitiesDependencies } from '../deploy/handler.js';
 import { ENV, EnvironmentError, requireEnv, requireJsonEnv } from '../shared/env.js';
 
 /** The configuration bundled with the function, named by its environment variable. */
@@ -109,4 +110,9 @@ export function awsRedriveDependencies(env: NodeJS.ProcessEnv = process.env): Re
   const metrics = new EmfPublisher({ Environment: config.environment });
   const { firehose, spillStore } = awsCaptureSink(config, captureStreams(env), requireEnv(ENV.dataBucket, env), metrics);
   return { store: spillStore, stream: firehose, metrics };
+}
+
+/** The deploy-time recorder's adapters: the bundled configuration and the data bucket. */
+export function awsServedEntitiesDependencies(env: NodeJS.ProcessEnv = process.env): ServedEntitiesDependencies {
+  return { config: bundledConfig(env), store: new S3ObjectStore(new S3Client({}), requireEnv(ENV.dataBucket, env)) };
 }

@@ -7,6 +7,7 @@ import { ATHENA_RESULTS_PREFIX } from '../../lambdas/core/names.js';
 import { HEALTH_PREFIX } from '../../lambdas/core/health.js';
 import { bucketObjectsFinding } from './findings.js';
 import { SPILL_PREFIX } from '../../lambdas/core/spill.js';
+import { SERVED_ENTITIES_HISTORY } from '../../lambdas/core/served-entities.js';
 import { ENV } from '../../lambdas/shared/env.js';
 
 /** A function: it is granted a permission and told, in its environment, where to use it. */
@@ -120,6 +121,23 @@ export class CaptureStorage extends Construct {
     Validations.of(fn.grantPrincipal as unknown as Construct).acknowledge({
       id: bucketObjectsFinding(this.bucket, `${HEALTH_PREFIX}*`),
       reason: "The health records of the environment's endpoints, one object each; the endpoints change with the config.",
+    });
+    fn.addEnvironment(ENV.dataBucket, this.bucket.bucketName);
+  }
+
+  /**
+   * Lets the deploy-time recorder list and append the served-entities history (and nothing
+   * else of the bucket), encrypted with the key.
+   */
+  public grantServedEntitiesWrite(fn: GrantableFunction): void {
+    const prefix = `${SERVED_ENTITIES_HISTORY}/`;
+    const principal = fn.grantPrincipal;
+    principal.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } } }));
+    principal.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects(`${prefix}*`)] }));
+    principal.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [this.key.keyArn] }));
+    Validations.of(principal as unknown as Construct).acknowledge({
+      id: bucketObjectsFinding(this.bucket, `${prefix}*`),
+      reason: 'One history file per applied configuration, named by its time and version; the grant is limited to the history prefix.',
     });
     fn.addEnvironment(ENV.dataBucket, this.bucket.bucketName);
   }

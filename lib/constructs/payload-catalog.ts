@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { glueColumns, gluePartitionKeys } from '../../lambdas/core/capture-record.js';
 import { UNROUTED_ENDPOINT, tableName } from '../../lambdas/core/names.js';
 import { USAGE_COLUMNS, USAGE_VIEW, usageViewQuery } from '../../lambdas/core/usage-view.js';
+import { HISTORY_COLUMNS, SERVED_ENTITIES_HISTORY, SERVED_ENTITIES_VIEW, VIEW_COLUMNS, servedEntitiesViewQuery } from '../../lambdas/core/served-entities.js';
 
 /** Props of {@link PayloadCatalog}. */
 export interface PayloadCatalogProps {
@@ -24,7 +25,8 @@ export interface PayloadCatalogProps {
  * The Glue database and one `<endpoint>_payload` table per endpoint: Parquet, columns from
  * the one capture record schema, partitions `endpoint` and `date` with partition projection
  * (an enum of the endpoints, dates up to NOW), so new data is queryable in Athena without a
- * crawler or MSCK REPAIR.
+ * crawler or MSCK REPAIR. Beside them: the `endpoint_usage` view over the payload tables, and
+ * the served-entities history with its `served_entities` view.
  */
 export class PayloadCatalog extends Construct {
   public readonly database: CfnDatabase;
@@ -72,20 +74,43 @@ export class PayloadCatalog extends Construct {
       tables.set(endpoint, table);
     }
     this.tables = tables;
-    const usage = this.usageView([...tables.keys()].filter((e) => e !== UNROUTED_ENDPOINT), props.databaseName, account);
+    const payloads = [...tables.keys()].filter((e) => e !== UNROUTED_ENDPOINT).map((e) => `"${props.databaseName}"."${tableName(e, 'payload')}"`);
+    const usage = this.prestoView('UsageView', USAGE_VIEW, usageViewQuery(payloads), USAGE_COLUMNS, props.databaseName);
     for (const table of tables.values()) usage.node.addDependency(table);
+    const history = this.historyTable(props.databaseName, `${props.location}${SERVED_ENTITIES_HISTORY}/`);
+    history.node.addDependency(this.database);
+    const served = this.prestoView('ServedEntitiesView', SERVED_ENTITIES_VIEW, servedEntitiesViewQuery(`"${props.databaseName}"."${SERVED_ENTITIES_HISTORY}"`), VIEW_COLUMNS, props.databaseName);
+    served.node.addDependency(history);
+  }
+
+  /** `served_entities_history`: one JSON-lines file per applied configuration (Hive's JSON SerDe reads its timestamps). */
+  private historyTable(databaseName: string, location: string): CfnTable {
+    return new CfnTable(this, 'ServedEntitiesHistory', {
+      catalogId: Stack.of(this).account,
+      databaseName,
+      tableInput: {
+        name: SERVED_ENTITIES_HISTORY,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: { classification: 'json' },
+        storageDescriptor: {
+          location,
+          columns: HISTORY_COLUMNS.map(([name, , type]) => ({ name, type })),
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe' },
+        },
+      },
+    });
   }
 
   /**
-   * `endpoint_usage`, an Athena view over the payload tables (a Glue table of type VIRTUAL_VIEW
-   * holding Athena's view definition), so it exists from the deploy on.
+   * An Athena view (a Glue table of type VIRTUAL_VIEW holding Athena's view definition), so it
+   * exists from the deploy on.
    */
-  private usageView(endpoints: readonly string[], databaseName: string, account: string): CfnTable {
-    const name = USAGE_VIEW;
-    const originalSql = usageViewQuery(endpoints.map((e) => `"${databaseName}"."${tableName(e, 'payload')}"`));
-    const definition = { originalSql, catalog: 'awsdatacatalog', schema: databaseName, columns: USAGE_COLUMNS.map(([column, type]) => ({ name: column, type })), owner: 'inference-tables', runAsInvoker: false };
-    return new CfnTable(this, 'UsageView', {
-      catalogId: account,
+  private prestoView(id: string, name: string, originalSql: string, columns: readonly (readonly [string, string, string])[], databaseName: string): CfnTable {
+    const definition = { originalSql, catalog: 'awsdatacatalog', schema: databaseName, columns: columns.map(([column, type]) => ({ name: column, type })), owner: 'inference-tables', runAsInvoker: false };
+    return new CfnTable(this, id, {
+      catalogId: Stack.of(this).account,
       databaseName,
       tableInput: {
         name,
@@ -93,7 +118,7 @@ export class PayloadCatalog extends Construct {
         parameters: { presto_view: 'true', comment: 'Presto View' },
         viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(definition)).toString('base64')} */`,
         viewExpandedText: '/* Presto View */',
-        storageDescriptor: { columns: USAGE_COLUMNS.map(([column, , glue]) => ({ name: column, type: glue })), serdeInfo: {} },
+        storageDescriptor: { columns: columns.map(([column, , glue]) => ({ name: column, type: glue })), serdeInfo: {} },
       },
     });
   }

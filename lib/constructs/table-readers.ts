@@ -17,6 +17,8 @@ export interface TableReadersProps {
    * and the policy keeps one size however many endpoints there are (6,144-character limit).
    */
   readonly tableKinds: readonly TableKind[];
+  /** Tables of the environment outside those kinds (`served_entities_history`), each under its own prefix. */
+  readonly tables: readonly string[];
   /** Views over those tables (`endpoint_usage`): their definition is read from the catalog, their rows from the tables. */
   readonly views: readonly string[];
   readonly workgroupArn: string;
@@ -41,7 +43,8 @@ export class TableReaders extends Construct {
     const stack = Stack.of(this);
     const glue = (resource: string, resourceName?: string) => stack.formatArn({ service: 'glue', resource, resourceName });
     const patterns = props.tableKinds.map((k) => `*_${k}`);
-    const tablePrefixes = patterns.map((t) => props.bucket.arnForObjects(`${t}/*`));
+    const prefixes = [...patterns, ...props.tables].map((t) => `${t}/*`);
+    const tablePrefixes = prefixes.map((p) => props.bucket.arnForObjects(p));
     this.policy = new ManagedPolicy(this, 'Policy', {
       description: `Read the inference-tables ${props.environment} tables with Athena`,
       statements: [
@@ -65,13 +68,13 @@ export class TableReaders extends Construct {
         new PolicyStatement({
           sid: 'ReadTheCatalog',
           actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
-          resources: [glue('catalog'), glue('database', props.databaseName), ...[...patterns, ...props.views].map((t) => glue('table', `${props.databaseName}/${t}`))],
+          resources: [glue('catalog'), glue('database', props.databaseName), ...[...patterns, ...props.tables, ...props.views].map((t) => glue('table', `${props.databaseName}/${t}`))],
         }),
         new PolicyStatement({
           sid: 'ListTheTablePrefixes',
           actions: ['s3:ListBucket', 's3:GetBucketLocation'],
           resources: [props.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [...patterns.map((t) => `${t}/*`), `${ATHENA_RESULTS_PREFIX}*`, ''] } },
+          conditions: { StringLike: { 's3:prefix': [...prefixes, `${ATHENA_RESULTS_PREFIX}*`, ''] } },
         }),
         new PolicyStatement({ sid: 'ReadTheTableData', actions: ['s3:GetObject'], resources: tablePrefixes }),
         // Athena writes and reads query results with the caller's credentials.
@@ -88,7 +91,7 @@ export class TableReaders extends Construct {
       ],
     });
     const reason = 'Objects are read under the table prefixes and the query-result prefix only; their keys are not known in advance.';
-    for (const prefix of [...patterns.map((t) => `${t}/*`), `${ATHENA_RESULTS_PREFIX}*`]) {
+    for (const prefix of [...prefixes, `${ATHENA_RESULTS_PREFIX}*`]) {
       Validations.of(this.policy).acknowledge({ id: bucketObjectsFinding(props.bucket, prefix), reason });
     }
     for (const t of patterns) {

@@ -2,7 +2,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { glueColumns } from '../../lambdas/core/capture-record.js';
 import { PARQUET_OF_GLUE, localParquetSchema } from '../helpers/parquet.js';
-import { environment, only } from '../helpers/stacks.js';
+import { configWith } from '../helpers/config.js';
+import { environment, only, synthesize } from '../helpers/stacks.js';
 
 const { template } = environment('dev');
 /** The payload tables; the refresh workflow's labels tables are tested with it. */
@@ -21,7 +22,7 @@ describe('Catalog: payload tables', () => {
 
   it('creates one usage view over the payload tables of every endpoint and classic-route model: Athena’s view definition, in Trino SQL only', () => {
     const views = Object.values(template.findResources('AWS::Glue::Table')).filter((r) => r.Properties.TableInput.TableType === 'VIRTUAL_VIEW');
-    expect(views.map((v) => v.Properties.TableInput.Name)).toEqual(['endpoint_usage']);
+    expect(views.map((v) => v.Properties.TableInput.Name)).toEqual(['endpoint_usage', 'served_entities']);
     const chat = table('endpoint_usage');
     expect(chat.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View' });
     expect(chat.ViewExpandedText).toBe('/* Presto View */');
@@ -35,6 +36,29 @@ describe('Catalog: payload tables', () => {
     expect(definition.originalSql).toContain("element_at(request_metadata, 'served_entity_name')");
     expect(definition.originalSql).toContain('input_tokens, output_tokens, tokens_counted, sampling_fraction');
     for (const duckdb of ['json_extract_string', '->>', '::', 'request_metadata[']) expect(definition.originalSql).not.toContain(duckdb);
+  });
+
+  it('creates the served-entities history (JSON lines under its folder) and its view, in Trino SQL', () => {
+    const history = table('served_entities_history');
+    expect(history.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hive.hcatalog.data.JsonSerDe');
+    expect(JSON.stringify(history.StorageDescriptor.Location)).toContain('/served_entities_history/');
+    expect(history.StorageDescriptor.Columns.find((c: { Name: string }) => c.Name === 'applied_at')?.Type).toBe('timestamp');
+    const view = table('served_entities');
+    const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(view.ViewOriginalText)?.[1] ?? '';
+    const definition = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+    expect(definition.columns.map((c: { name: string }) => c.name)).toEqual(view.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name));
+    expect(definition.originalSql).toContain('FROM "inference_tables_dev"."served_entities_history"');
+    expect(definition.originalSql).toContain('max_by(traffic_percentage, applied_at)');
+  });
+
+  it('records the served entities at each deploy that changes them, through a custom resource whose property is their version', () => {
+    const [resource] = Object.values(template.findResources('Custom::ServedEntities'));
+    expect(resource?.Properties.ConfigVersion).toMatch(/^[0-9a-f]{16}$/);
+    const changed = synthesize(configWith((c) => (c.endpoints[0].served_entities[0].name = 'renamed'))).template;
+    const unchanged = synthesize(configWith((c) => (c.delivery.buffer_size_mb = 100))).template;
+    const version = (t: typeof template) => Object.values(t.findResources('Custom::ServedEntities'))[0]?.Properties.ConfigVersion;
+    expect(version(unchanged)).toBe(version(synthesize(configWith(() => undefined)).template));
+    expect(version(changed)).not.toBe(version(unchanged));
   });
 
   it('stores each table as Parquet under its own folder of the data bucket', () => {

@@ -39,7 +39,7 @@ describe('cdk-nag AwsSolutions', () => {
     const acks = acknowledgments('dev');
     const readable = (k: string) =>
       k
-        .replace(/<Refresh(\w+)Function\w{8}\.Arn>/, '<Refresh$1Function>')
+        .replace(/<(Refresh\w+|ServedEntities)Function\w{8}\.Arn>/, '<$1Function>')
         .replace(/<\w+\.Arn>/, '<bucket>')
         .replace(/\{"Fn::Select".*?\}\]\}\]\}/, '<state machine>');
     expect([...acks.keys()].map(readable).sort()).toEqual(
@@ -55,6 +55,10 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-IAM5[Resource::<bucket>/_refresh/health/*] @ Scoring/FunctionRole',
         'AwsSolutions-IAM5[Resource::*] @ Redrive/Role',
         'AwsSolutions-IAM5[Resource::<bucket>/_spill/*] @ Redrive/Role',
+        'AwsSolutions-IAM5[Resource::*] @ ServedEntities/Role',
+        'AwsSolutions-IAM5[Resource::<bucket>/served_entities_history/*] @ ServedEntities/Role',
+        'AwsSolutions-IAM5[Resource::<ServedEntitiesFunction>:*] @ ServedEntities/ProviderRole',
+        'AwsSolutions-IAM5[Resource::<bucket>/served_entities_history/*] @ Readers/Policy',
         'AwsSolutions-IAM5[Resource::<bucket>/*] @ CaptureStreams/DeliveryPolicy',
         'AwsSolutions-S1 @ Storage/AccessLogs',
         'CloudFormation-Validate::W7001 @ ',

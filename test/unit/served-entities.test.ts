@@ -22,7 +22,7 @@ afterEach(async () => {
 const split = configWith((c) => {
   const chat = (c.endpoints as { name: string; served_entities: Record<string, unknown>[] }[]).find((e) => e.name === 'chat');
   if (!chat) throw new Error('no chat endpoint in the demo configuration');
-  chat.served_entities = [
+  (chat as { served_entities: unknown[] }).served_entities = [
     { entity_name: 'echo', entity_version: '1', traffic_percentage: 80 },
     { name: 'echo-shadow', entity_name: 'echo', entity_version: '1', traffic_percentage: 20 },
   ];
@@ -32,7 +32,7 @@ const demo = configWith(() => undefined);
 async function query(sql: string): Promise<Record<string, unknown>[]> {
   const engine = await LocalQueryEngine.open(dir, demo);
   try {
-    return (await engine.query(sql)).rows;
+    return [...(await engine.query(sql)).rows];
   } finally {
     engine.close();
   }
