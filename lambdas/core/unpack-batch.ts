@@ -14,6 +14,8 @@ import {
 
 /** The payload file columns the unpack step reads (`date` is a partition, taken from the file's key). */
 export const PAYLOAD_COLUMNS_READ = ['request_id', 'client_request_id', 'timestamp_ms', 'status_code', 'request', 'response', 'request_metadata'] as const;
+/** The payload columns the unpack reads when the file has them (files of earlier releases lack them): an LLM call's tokens and timing. */
+export const PAYLOAD_CALL_COLUMNS = ['input_tokens', 'output_tokens', 'time_to_first_token_ms', 'execution_time_ms'] as const;
 /** What decides, before the bodies are read, whether the engine unpacks a row (files of earlier releases lack `request_format`). */
 export const PAYLOAD_ROUTING_COLUMNS = ['status_code', 'request_format'] as const;
 
@@ -27,6 +29,10 @@ export interface CapturedRow {
   readonly response: string | null;
   readonly request_metadata: Readonly<Record<string, string>> | null;
   readonly date: string;
+  readonly input_tokens?: number | bigint | null;
+  readonly output_tokens?: number | bigint | null;
+  readonly time_to_first_token_ms?: number | bigint | null;
+  readonly execution_time_ms?: number | bigint | null;
 }
 
 /**
@@ -194,7 +200,7 @@ export function unpackCapturedRows(rows: Iterable<CapturedRow>, signature?: Sign
       summary.rejected++;
       dates.add(row.date);
     };
-    const result = unpackRequest(row.request, row.response, signature);
+    const result = unpackRequest(row.request, row.response, signature, row);
     if (!result.ok) {
       reject(result.reason, null);
       continue;

@@ -1,3 +1,4 @@
+import { contentText } from './llm-input.js';
 import type { z } from 'zod';
 import type { signatureSchema } from './config/index.js';
 import { toFrame } from './frame.js';
@@ -74,7 +75,7 @@ function readPrediction(value: unknown): { prediction: unknown; probabilities: n
  * what cannot be unpacked comes back with the reason.
  * @param signature the model version's declared signature, naming the columns of unnamed tensors
  */
-export function unpackRequest(request: string | null, response: string | null, signature?: Signature): UnpackResult {
+export function unpackRequest(request: string | null, response: string | null, signature?: Signature, call?: CallFacts): UnpackResult {
   if (request === null) return fail('request body not captured (see logging_error_codes)');
   if (response === null) return fail('response body not captured (see logging_error_codes)');
   // The capture keeps the body, not its content type: JSON bodies are objects, the rest is CSV.
@@ -94,7 +95,7 @@ export function unpackRequest(request: string | null, response: string | null, s
   } catch {
     return fail('response is not JSON');
   }
-  if (llm) return unpackLlm(llm, answer);
+  if (llm) return unpackLlm(llm, answer, call ?? {});
   if (!frame) return fail('request has no rows');
   const predictions = predictionList(answer);
   if (!predictions) return fail('response has no list of predictions');
@@ -120,8 +121,45 @@ export function rowFeatures(columns: readonly string[], row: UnpackedPrediction)
   return Object.fromEntries(columns.map((c, j) => [c, row.values[j]]));
 }
 
-/** Columns of an LLM request's rows; `usage` counts are the whole request's, on each of its rows. */
-export const LLM_COLUMNS = ['input', 'messages', 'prompt_tokens', 'completion_tokens', 'total_tokens'] as const;
+/**
+ * Columns of an LLM request's rows, the text metrics among them: token counts (the capture
+ * record's, which the proxy counts when the backend reports none, else the answer's `usage`;
+ * the whole request's, on each of its rows), lengths in characters, the finish reason,
+ * refusals and empty answers (1 or 0, so their mean is the rate), time to first token and
+ * output tokens per second. Each is profiled and drift-tested like any column.
+ */
+export const LLM_COLUMNS = [
+  'input',
+  'messages',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'prompt_chars',
+  'answer_chars',
+  'finish_reason',
+  'refusal',
+  'empty_answer',
+  'time_to_first_token_ms',
+  'output_tokens_per_second',
+] as const;
+
+/** What the capture record says of an LLM call beyond its bodies (absent in files of earlier releases). */
+export interface CallFacts {
+  readonly input_tokens?: number | bigint | null;
+  readonly output_tokens?: number | bigint | null;
+  readonly time_to_first_token_ms?: number | bigint | null;
+  readonly execution_time_ms?: number | bigint | null;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : null);
+
+/** Output tokens per second of generation: after the first token when it streamed, else over the whole call. */
+function tokensPerSecond(outputTokens: number | null, call: CallFacts): number | null {
+  const total = num(call.execution_time_ms);
+  if (outputTokens === null || total === null) return null;
+  const ms = total - (num(call.time_to_first_token_ms) ?? 0);
+  return ms > 0 ? Math.round((outputTokens / (ms / 1000)) * 1000) / 1000 : null;
+}
 
 function text(value: unknown): string | null {
   if (value === undefined || value === null) return null;
@@ -133,27 +171,40 @@ function text(value: unknown): string | null {
  * shape: one row per choice (chat, completions) or per input (embeddings). The prompt is the
  * `input` column, the generated text (or the embedding, as JSON text) the prediction.
  */
-function unpackLlm(json: Record<string, unknown>, answer: unknown): UnpackResult {
+function unpackLlm(json: Record<string, unknown>, answer: unknown, call: CallFacts): UnpackResult {
   // MLflow pyfunc models answer `{"predictions": [<the OpenAI-shaped object>]}`.
   const wrapped = isObject(answer) && Array.isArray(answer.predictions) && answer.predictions.length === 1 ? answer.predictions[0] : answer;
   if (!isObject(wrapped)) return fail('LLM response is not an object');
   const usage = isObject(wrapped.usage) ? wrapped.usage : {};
-  const tokens = [usage.prompt_tokens ?? null, usage.completion_tokens ?? null, usage.total_tokens ?? null];
-  const row = (i: number, input: unknown, messages: unknown, prediction: unknown): UnpackedPrediction => ({
-    row_index: i,
-    values: [text(input), messages === null ? null : text(messages), ...tokens],
-    prediction,
-    probabilities: null,
-  });
+  const promptTokens = num(call.input_tokens) ?? num(usage.prompt_tokens);
+  const completionTokens = num(call.output_tokens) ?? num(usage.completion_tokens);
+  const totalTokens = promptTokens !== null && completionTokens !== null ? promptTokens + completionTokens : num(usage.total_tokens);
+  const timing = [num(call.time_to_first_token_ms), tokensPerSecond(completionTokens, call)];
+  /** A row: its input, the conversation, and for generated text the answer's metrics (none for an embedding). */
+  const row = (i: number, input: unknown, messages: unknown, prediction: unknown, answer?: { text: string | null; finish: unknown; refusal: boolean }): UnpackedPrediction => {
+    const inputText = text(input);
+    const metrics = answer
+      ? [inputText?.length ?? null, answer.text?.length ?? 0, typeof answer.finish === 'string' ? answer.finish : null, answer.refusal ? 1 : 0, !answer.refusal && !answer.text ? 1 : 0, ...timing]
+      : [inputText?.length ?? null, null, null, null, null, null, null];
+    return { row_index: i, values: [inputText, messages === null ? null : text(messages), promptTokens, completionTokens, totalTokens, ...metrics], prediction, probabilities: null };
+  };
   const choices = Array.isArray(wrapped.choices) ? (wrapped.choices as unknown[]).filter(isObject) : null;
   if ('messages' in json) {
     if (!Array.isArray(json.messages)) return fail('chat request: messages is not a list');
     if (!choices) return fail('chat response has no choices');
     const lastUser = [...json.messages].reverse().find((m) => isObject(m) && m.role === 'user') as Record<string, unknown> | undefined;
+    const input = lastUser ? contentText(lastUser.content) : null;
     return {
       ok: true,
       columns: LLM_COLUMNS,
-      rows: choices.map((c, i) => row(i, lastUser?.content ?? null, json.messages, isObject(c.message) ? text(c.message.content) : null)),
+      rows: choices.map((c, i) => {
+        const message = isObject(c.message) ? c.message : {};
+        const content = message.content === undefined || message.content === null ? null : typeof message.content === 'string' ? message.content : contentText(message.content);
+        // A tool call is an answer too: only an answer with neither text nor calls is empty.
+        const calls = Array.isArray(message.tool_calls) && message.tool_calls.length > 0;
+        const refusal = typeof message.refusal === 'string' && message.refusal !== '';
+        return row(i, input, json.messages, content, { text: calls ? (content ?? '') + JSON.stringify(message.tool_calls) : content, finish: c.finish_reason, refusal });
+      }),
     };
   }
   if ('prompt' in json) {
@@ -165,7 +216,10 @@ function unpackLlm(json: Record<string, unknown>, answer: unknown): UnpackResult
     return {
       ok: true,
       columns: LLM_COLUMNS,
-      rows: choices.map((c, i) => row(i, prompts[Math.floor(((c.index as number | undefined) ?? i) / perPrompt)] ?? null, null, text(c.text))),
+      rows: choices.map((c, i) => {
+        const generated = text(c.text);
+        return row(i, prompts[Math.floor(((c.index as number | undefined) ?? i) / perPrompt)] ?? null, null, generated, { text: generated, finish: c.finish_reason, refusal: false });
+      }),
     };
   }
   const inputs = Array.isArray(json.input) ? json.input : [json.input];

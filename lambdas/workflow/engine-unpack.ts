@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import type { StoredObject } from '../core/ports.js';
 import { tableName } from '../core/names.js';
 import { asError } from '../core/errors.js';
 import { log } from '../core/log.js';
-import { type CapturedRow, PAYLOAD_COLUMNS_READ, PAYLOAD_ROUTING_COLUMNS, type UnpackSummary, addSummary, unpackCapturedRows } from '../core/unpack-batch.js';
+import { type CapturedRow, PAYLOAD_CALL_COLUMNS, PAYLOAD_COLUMNS_READ, PAYLOAD_ROUTING_COLUMNS, type UnpackSummary, addSummary, unpackCapturedRows } from '../core/unpack-batch.js';
 import { PARQUET_ROW_ID, type SqlUnpack, engineLeftoversSql, engineSummarySql, engineTableStatements, sqlUnpackOf, takenBySql } from '../core/unpack-sql.js';
 import { type TableRef, literal } from '../core/refresh-sql.js';
 import { declaredSignature, widen } from '../core/unpacked-schema.js';
@@ -27,13 +27,20 @@ const FILES_PER_SOURCE = 400;
 /** The payload rows of a file the JavaScript unpacker reads, and how many it leaves to the engine. */
 export async function rowsForJavaScript(file: AsyncBuffer, sql: SqlUnpack | null): Promise<{ rows: Omit<CapturedRow, 'date'>[]; engineRows: number }> {
   const metadata = await parquetMetadataAsync(file);
-  const read = async () => (await parquetReadObjects({ file, metadata, columns: [...PAYLOAD_COLUMNS_READ] })) as Omit<CapturedRow, 'date'>[];
+  const columns = columnsRead(metadata);
+  const read = async () => (await parquetReadObjects({ file, metadata, columns })) as Omit<CapturedRow, 'date'>[];
   if (!sql || !metadata.schema.some((c) => c.name === 'request_format')) return { rows: await read(), engineRows: 0 };
   const routing = (await parquetReadObjects({ file, metadata, columns: [...PAYLOAD_ROUTING_COLUMNS] })) as { status_code: number; request_format: string | null }[];
   const ours = routing.map((r) => !takenBySql(sql, r.status_code, r.request_format));
   const engineRows = ours.filter((o) => !o).length;
   if (engineRows === routing.length) return { rows: [], engineRows };
   return { rows: (await read()).filter((_, i) => ours[i]), engineRows };
+}
+
+/** The columns the JavaScript unpacker reads from a file: those it needs, and the call's facts when the file has them. */
+function columnsRead(metadata: FileMetaData): string[] {
+  const present = new Set(metadata.schema.map((c) => c.name));
+  return [...PAYLOAD_COLUMNS_READ, ...PAYLOAD_CALL_COLUMNS.filter((c) => present.has(c))];
 }
 
 type ManifestFile = Omit<StoredObject, 'lastModified'> & { lastModified: string };
@@ -57,7 +64,7 @@ async function engineRowsOf(deps: RefreshDeps, files: readonly ManifestFile[], s
     const file = storeReader(deps.store, { ...f, lastModified: new Date(f.lastModified) });
     const date = partitionDate(f.key) as string;
     const metadata = await parquetMetadataAsync(file);
-    const all = (await parquetReadObjects({ file, metadata, columns: [...PAYLOAD_COLUMNS_READ, 'request_format'] })) as (Omit<CapturedRow, 'date'> & { request_format: string | null })[];
+    const all = (await parquetReadObjects({ file, metadata, columns: [...columnsRead(metadata), 'request_format'] })) as (Omit<CapturedRow, 'date'> & { request_format: string | null })[];
     for (const r of all) if (takenBySql(sql, r.status_code, r.request_format)) rows.push({ ...r, date });
   }
   return rows;

@@ -47,7 +47,7 @@ export class ServedEntitiesRecord extends Construct {
     const frameworkLogs = ProjectFunction.logGroup(this, 'ProviderLogs', storage.key, props.logRetention);
     const frameworkRole = new Role(this, 'ProviderRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${environment} custom-resource provider` });
     frameworkLogs.grantWrite(frameworkRole);
-    const provider = new Provider(this, 'Provider', { onEventHandler: this.function, frameworkOnEventRole: frameworkRole, logGroup: frameworkLogs });
+    const provider = new Provider(this, 'Provider', { onEventHandler: this.function, frameworkOnEventRole: frameworkRole, logGroup: frameworkLogs, providerFunctionEnvEncryption: storage.key });
     Validations.of(frameworkRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnFunction)}.Arn>:*]`,
       reason: "CDK's provider framework invokes the recorder function by its ARN with any version qualifier.",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rowFeatures, unpackRequest } from '../../lambdas/core/unpack.js';
+import { type UnpackedPrediction, rowFeatures, unpackRequest } from '../../lambdas/core/unpack.js';
 import { demoConfig } from '../helpers/config.js';
 
 const signature = demoConfig().models[0]!.versions[1]!.signature;
@@ -98,7 +98,37 @@ describe('Unpack: chat, completions and embeddings', () => {
         prompt_tokens: 5,
         completion_tokens: 1,
         total_tokens: 6,
+        prompt_chars: 8,
+        answer_chars: 5,
+        finish_reason: null,
+        refusal: 0,
+        empty_answer: 0,
+        time_to_first_token_ms: null,
+        output_tokens_per_second: null,
       },
+    ]);
+  });
+
+  it("takes the capture record's tokens and timing: counted tokens, time to first token, output tokens per second", () => {
+    const request = '{"messages": [{"role": "user", "content": [{"type": "text", "text": "Hi "}, {"type": "text", "text": "there"}]}]}';
+    const response = '{"choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "length"}]}';
+    const r = unpackRequest(request, response, undefined, { input_tokens: 9, output_tokens: 40n, time_to_first_token_ms: 200, execution_time_ms: 2200 });
+    if (!r.ok) throw new Error(r.reason);
+    // 40 tokens over the 2 s after the first: 20 per second.
+    expect(rowFeatures(r.columns, r.rows[0] as UnpackedPrediction)).toMatchObject({ input: 'Hi there', prompt_tokens: 9, completion_tokens: 40, total_tokens: 49, finish_reason: 'length', time_to_first_token_ms: 200, output_tokens_per_second: 20 });
+  });
+
+  it('marks refusals and empty answers, and counts a tool call as an answer', () => {
+    const choices = [
+      { index: 0, message: { role: 'assistant', content: null, refusal: 'I cannot help with that.' }, finish_reason: 'stop' },
+      { index: 1, message: { role: 'assistant', content: '' }, finish_reason: 'stop' },
+      { index: 2, message: { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] }, finish_reason: 'tool_calls' },
+    ];
+    const rows = llm('{"messages": [{"role": "user", "content": "?"}], "n": 3}', JSON.stringify({ choices }));
+    expect(rows.map((r) => [r.refusal, r.empty_answer, r.finish_reason])).toEqual([
+      [1, 0, 'stop'],
+      [0, 1, 'stop'],
+      [0, 0, 'tool_calls'],
     ]);
   });
 
