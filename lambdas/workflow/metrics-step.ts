@@ -75,33 +75,42 @@ async function trafficOf(engine: QueryEngine, deps: RefreshDeps, endpoint: strin
   const quarantine = await quarantinedByDate(deps.store, tableName(endpoint, 'payload'), endpoint, from, to);
   // The payload table is at-least-once: a request delivered twice counts once.
   const result = await engine.queryColumns(
-    `SELECT CAST(timestamp_ms AS DOUBLE) AS t, CAST(status_code AS DOUBLE) AS status, CAST(execution_time_ms AS DOUBLE) AS latency, CAST(sampling_fraction AS DOUBLE) AS fraction
-     FROM (SELECT timestamp_ms, status_code, execution_time_ms, sampling_fraction, row_number() OVER (PARTITION BY request_id ORDER BY timestamp_ms) AS rn
+    `SELECT CAST(timestamp_ms AS DOUBLE) AS t, CAST(status_code AS DOUBLE) AS status, CAST(execution_time_ms AS DOUBLE) AS latency, CAST(sampling_fraction AS DOUBLE) AS fraction, model
+     FROM (SELECT timestamp_ms, status_code, execution_time_ms, sampling_fraction,
+             CASE WHEN element_at(request_metadata, 'model_name') <> '' THEN element_at(request_metadata, 'model_name') || '/' || element_at(request_metadata, 'model_version') END AS model,
+             row_number() OVER (PARTITION BY request_id ORDER BY timestamp_ms) AS rn
            FROM ${table} WHERE endpoint = ${literal(endpoint)} AND "date" BETWEEN ${literal(from)} AND ${literal(to)}) WHERE rn = 1`,
   );
-  const [times = [], statuses = [], latencies = [], fractions = []] = result.data;
+  const [times = [], statuses = [], latencies = [], fractions = [], models = []] = result.data;
   const out = new Map<string, TrafficFigures>();
+  type Acc = { weight: number; count: number; errors: number; latencies: number[] };
   for (const [g, starts] of windows) {
     const wanted = new Set(starts);
-    const groups = new Map<number, { weight: number; count: number; errors: number; latencies: number[] }>();
-    for (let i = 0; i < times.length; i++) {
-      const s = windowStart(g, Number(times[i]));
-      // The window before each one too: a volume drop is judged against it.
-      if (!wanted.has(s) && !wanted.has(s + windowLength(g))) continue;
-      const acc = groups.get(s) ?? { weight: 0, count: 0, errors: 0, latencies: [] };
-      groups.set(s, acc);
+    // Of all models, and of each model the request was routed to (its served entity's version).
+    const groups = new Map<string, Acc & { start: number }>();
+    const add = (key: string, start: number, i: number) => {
+      const acc = groups.get(key) ?? { start, weight: 0, count: 0, errors: 0, latencies: [] };
+      groups.set(key, acc);
       // A request captured at fraction f stands for 1/f requests.
       acc.weight += 1 / Number(fractions[i] ?? 1);
       acc.count += 1;
       if (Number(statuses[i]) >= 500) acc.errors += 1;
       const latency = latencies[i];
       if (latency !== null && latency !== undefined) acc.latencies.push(Number(latency));
+    };
+    for (let i = 0; i < times.length; i++) {
+      const s = windowStart(g, Number(times[i]));
+      // The window before each one too: a volume drop is judged against it.
+      if (!wanted.has(s) && !wanted.has(s + windowLength(g))) continue;
+      add(trafficKey(g, s), s, i);
+      const model = models[i];
+      if (typeof model === 'string') add(trafficKey(g, s, model), s, i);
     }
-    for (const [s, acc] of groups) {
+    for (const [key, acc] of groups) {
       const sorted = Float64Array.from(acc.latencies).sort();
       const at = (q: number) => (sorted.length ? quantile(sorted, q) : null);
-      const partial_reason = partialReason(quarantine, s, s + windowLength(g));
-      out.set(trafficKey(g, s), { request_count: Math.round(acc.weight), error_rate: acc.errors / acc.count, latency_p50_ms: at(0.5), latency_p99_ms: at(0.99), partial_reason });
+      const partial_reason = partialReason(quarantine, acc.start, acc.start + windowLength(g));
+      out.set(key, { request_count: Math.round(acc.weight), error_rate: acc.errors / acc.count, latency_p50_ms: at(0.5), latency_p99_ms: at(0.99), partial_reason });
     }
   }
   return out;

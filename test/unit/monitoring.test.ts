@@ -96,6 +96,29 @@ describe('alerts', () => {
     });
     expect(out.alerts.map((a) => a.kind).sort()).toEqual(['error_rate', 'latency']);
   });
+
+  it('gives each model its own error rate, a model that only failed included', () => {
+    const figures = (errorRate: number, count: number) => ({ request_count: count, error_rate: errorRate, latency_p50_ms: 10, latency_p99_ms: 20 });
+    const out = computeMetrics({
+      settings,
+      columns: [],
+      predictionType: 'BIGINT',
+      counts: countsOf(batchOf([{ t: t0 + 1, model_id: 'm/1', values: {}, prediction: 1, probabilities: null, label: null }]), ['1 hour'], []),
+      windows: new Map([['1 hour', [t0]]]),
+      baseline: null,
+      traffic: new Map([
+        [trafficKey('1 hour', t0), figures(0.5, 2)],
+        [trafficKey('1 hour', t0, 'm/1'), figures(0, 1)],
+        [trafficKey('1 hour', t0, 'm/2'), figures(1, 1)],
+      ]),
+    });
+    const tables = out.profile.filter((p) => p.column_name === ':table' && p.slice_key === null).map((p) => [p.model_id, p.count, p.request_count, p.error_rate]);
+    expect(tables.sort()).toEqual([
+      ['*', 1, 2, 0.5],
+      ['m/1', 1, 1, 0],
+      ['m/2', 0, 1, 1],
+    ]);
+  });
 });
 
 describe('windows to recompute', () => {

@@ -120,11 +120,11 @@ function comparisonsOf(run: Run, group: Group, previous: PreviousWindow | undefi
   return comparisons;
 }
 
-/** A group's profile rows: its `:table` row (with the window's traffic for all models, unsliced), then one per column. */
+/** A group's profile rows: its `:table` row (with the traffic of its model, or of all, when unsliced), then one per column. */
 function profileRowsOf(run: Run, key: Omit<MetricsKey, 'column_name' | 'data_type'>, group: Group, traffic: TrafficFigures | undefined): ProfileRow[] {
   const { input, figures } = run;
   const table: ProfileRow = { ...key, column_name: TABLE_COLUMN, data_type: 'table', ...NO_STATS, count: group.members.count, ...figures.quality(group.members) };
-  if (group.model_id === ALL_MODELS && group.slice_key === null && traffic) Object.assign(table, traffic satisfies Partial<StatsPart>);
+  if (traffic) Object.assign(table, traffic satisfies Partial<StatsPart>);
   const rows = [table];
   for (const c of [...run.monitored, { column: 'label', type: input.predictionType }]) {
     rows.push({ ...key, column_name: c.column, data_type: c.type, ...figures.summary(group.members, c).stats });
@@ -172,10 +172,20 @@ function windowMetrics(run: Run, windows: Windows, start: number): Omit<MetricsO
   const previous = previousWindow(run, windows, start);
   const profile: ProfileRow[] = [];
   const drift: DriftRow[] = [];
+  const profiled = new Set<string>();
   for (const group of windows.groups(start)) {
     const key = { ...window, model_id: group.model_id, slice_key: group.slice_key, slice_value: group.slice_value };
-    profile.push(...profileRowsOf(run, key, group, traffic));
+    const unsliced = group.slice_key === null;
+    if (unsliced) profiled.add(group.model_id);
+    profile.push(...profileRowsOf(run, key, group, unsliced ? input.traffic.get(trafficKey(granularity, start, group.model_id)) : undefined));
     for (const comparison of comparisonsOf(run, group, previous, length)) drift.push(...driftRowsOf(run, key, group, comparison));
+  }
+  // A model that only failed has no predictions, and its error rate is the figure that matters.
+  const prefix = trafficKey(granularity, start, '');
+  for (const [k, figures] of input.traffic) {
+    const model = k.slice(prefix.length);
+    if (!k.startsWith(prefix) || profiled.has(model)) continue;
+    profile.push({ ...window, model_id: model, slice_key: null, slice_value: null, column_name: TABLE_COLUMN, data_type: 'table', ...NO_STATS, count: 0, ...figures });
   }
   // A window still open is not judged on its volume.
   const complete = input.now === undefined || start + length <= input.now;

@@ -38,7 +38,7 @@ const count = z.int();
 const share = z.number().nullable();
 const averaged = z.object({ macro: z.number(), weighted: z.number() }).nullable();
 const onTable = `On \`${TABLE_COLUMN}\` rows:`;
-const onWhole = `On \`${TABLE_COLUMN}\` rows of \`${ALL_MODELS}\`, unsliced:`;
+const onWhole = `On unsliced \`${TABLE_COLUMN}\` rows, of all models (\`${ALL_MODELS}\`) and of each (a model that only failed has a row of its own):`;
 const published = (name: RefreshMetricName, unit: MetricDatum['unit'] = 'None') => ({ name, unit });
 
 /** The statistics of a profile row, in column order (after {@link METRICS_KEY_COLUMNS}). */

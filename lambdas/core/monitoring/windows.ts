@@ -1,4 +1,5 @@
 import type { Granularity } from '../config/index.js';
+import { ALL_MODELS } from './columns.js';
 
 /**
  * The windows of the metrics tables: where each granularity's windows start (UTC, weeks on
@@ -31,5 +32,5 @@ export function windowLength(granularity: Granularity): number {
 /** An instant (epoch ms) as rows write it: `yyyy-MM-dd HH:mm:ss.SSS`, UTC. */
 export const timestampOf = (t: number): string => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
 
-/** Key of a window's traffic figures. */
-export const trafficKey = (granularity: Granularity, start: number) => `${granularity}|${start}`;
+/** Key of a window's traffic figures: of all models, or of one (`<model name>/<version>`). */
+export const trafficKey = (granularity: Granularity, start: number, model: string = ALL_MODELS) => `${granularity}|${start}|${model}`;
