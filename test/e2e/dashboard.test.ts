@@ -28,6 +28,16 @@ beforeAll(async () => {
     const res = await fetch(`${stack.server.url}/serving-endpoints/iris/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(res.status).toBe(200);
   }
+  // Chat calls, whole and streamed: the chat endpoint's text metrics.
+  for (const stream of [false, true, false]) {
+    const res = await fetch(`${stack.server.url}/serving-endpoints/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'tell me about sepals' }], stream }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+  }
   await stack.stream.flush();
   // Labels that make accuracy fall below the demo's floor of 0.8: an alert.
   await writeFile(join(dir, 'labels.csv'), ['client_request_id,row_index,label', ...iris.inputs.map((_, i) => `dash-1,${i},${i % 3}`)].join('\n'));
@@ -63,6 +73,25 @@ describe('local dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('draws the text metrics of an LLM endpoint, and none for a classic model', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.server.url}/dashboard?endpoint=chat&granularity=1%20day`);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });
+    expect(await page.locator('#llm').isVisible()).toBe(true);
+    for (const chart of ['tokens', 'speed', 'answers']) {
+      const box = page.locator(`#chart-${chart}`);
+      expect(Number(await box.getAttribute('data-points')), chart).toBeGreaterThan(0);
+      expect(await box.locator('canvas').count(), chart).toBe(1);
+    }
+    const series = (await (await fetch(`${stack.server.url}/dashboard/api/series?endpoint=chat&granularity=1%20day`)).json()) as { llm: Record<string, number[]> };
+    // Echo answers with the prompt: 4 words each way, nothing empty, refused or cut.
+    expect(series.llm).toMatchObject({ prompt_tokens: [4], completion_tokens: [4], empty_answer_rate: [0], refusal_rate: [0], truncated_rate: [0] });
+    await page.goto(`${stack.server.url}/dashboard?endpoint=iris&granularity=1%20day`);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });
+    expect(await page.locator('#llm').isVisible()).toBe(false);
+    await page.close();
+  });
+
   it('shows capture health: records spilled and waiting, set aside, counted since start', async () => {
     const store = new FileObjectStore(dir);
     const key = '_spill/iris/2026-11-22/000000000000001-x.ndjson';
@@ -83,7 +112,7 @@ describe('local dashboard in Chromium', () => {
 
   it('says there is no data yet for an endpoint never refreshed, and switches endpoints', async () => {
     const page = await browser.newPage();
-    await page.goto(`${stack.server.url}/dashboard?endpoint=chat`);
+    await page.goto(`${stack.server.url}/dashboard?endpoint=echo`);
     await page.waitForSelector('body[data-loaded="true"]');
     expect(await page.locator('#chart-quality .empty').textContent()).toMatch(/No data yet/);
     await page.selectOption('#endpoint', 'iris');

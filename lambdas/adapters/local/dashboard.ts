@@ -17,8 +17,8 @@ import { LocalQueryEngine } from './query-engine.js';
 
 /**
  * The local dashboard (`/dashboard` on `npm start`): volume, latency, errors, drift and
- * quality over time for each endpoint, from its metrics tables, drawn with uPlot; and the
- * alerts the refreshes raised. The AWS counterpart is the CloudWatch dashboard per endpoint.
+ * quality over time for each endpoint, from its metrics tables, drawn with uPlot, with the
+ * text metrics of endpoints that serve chat or completions; and the alerts the refreshes raised. The AWS counterpart is the CloudWatch dashboard per endpoint.
  */
 
 /** An answer of a local route. */
@@ -46,7 +46,24 @@ export interface DashboardSeries {
   readonly quality: (number | null)[];
   readonly label_coverage: (number | null)[];
   readonly alerts: { window_start: string; kind: string; message: string }[];
+  /** For an endpoint that serves chat or completions: its text metrics, means per window; null otherwise. */
+  readonly llm: LlmSeries | null;
 }
+
+/** The text metrics of an LLM endpoint, aligned on the windows. */
+export interface LlmSeries {
+  readonly prompt_tokens: (number | null)[];
+  readonly completion_tokens: (number | null)[];
+  readonly time_to_first_token_ms: (number | null)[];
+  readonly output_tokens_per_second: (number | null)[];
+  readonly empty_answer_rate: (number | null)[];
+  readonly refusal_rate: (number | null)[];
+  /** Share of answers cut at `max_tokens` (finish reason `length`). */
+  readonly truncated_rate: (number | null)[];
+}
+
+/** The profile columns of the LLM series, each read as its mean. */
+const LLM_MEANS = { prompt_tokens: 'prompt_tokens', completion_tokens: 'completion_tokens', time_to_first_token_ms: 'time_to_first_token_ms', output_tokens_per_second: 'output_tokens_per_second', empty_answer_rate: 'empty_answer', refusal_rate: 'refusal' } as const;
 
 const require = createRequire(import.meta.url);
 const ASSETS: Readonly<Record<string, [string, string]>> = {
@@ -146,6 +163,7 @@ export async function dashboardSeries(dataDir: string, config: Config, endpoint:
       const i = at.get(epochSeconds(r.window_start));
       if (i !== undefined && r.js !== null) maxJs[i] = Math.max(maxJs[i] ?? 0, Number(r.js));
     }
+    const llm = engine.tables.includes(profile) ? await llmSeries(engine, profile, g, at) : null;
     const regression = tableRows.some((r) => r.r2_score !== null) && !tableRows.some((r) => r.accuracy_score !== null);
     const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
     return {
@@ -164,10 +182,38 @@ export async function dashboardSeries(dataDir: string, config: Config, endpoint:
       quality: column((r) => num(regression ? r.r2_score : r.accuracy_score)),
       label_coverage: column((r) => num(r.label_coverage)),
       alerts: alerts.map((a) => ({ window_start: String(a.window_start), kind: String(a.kind), message: String(a.message) })),
+      llm,
     };
   } finally {
     engine.close();
   }
+}
+
+/** The LLM series of an endpoint whose unpacked rows have text metrics, or null. */
+async function llmSeries(engine: LocalQueryEngine, profile: string, granularity: string, at: ReadonlyMap<number, number>): Promise<LlmSeries | null> {
+  const rows = (
+    await engine.query(
+      `SELECT window_start, column_name, avg, "count", frequent_items FROM ${profile}
+       WHERE column_name IN (${[...Object.values(LLM_MEANS), 'finish_reason'].map(literal).join(', ')}) AND model_id = '*' AND slice_key IS NULL AND granularity = ${granularity}`,
+    )
+  ).rows;
+  if (!rows.some((r) => r.column_name === 'finish_reason' && Number(r.count) > 0)) return null;
+  const empty = () => Array.from({ length: at.size }, (): number | null => null);
+  const out = { ...Object.fromEntries(Object.keys(LLM_MEANS).map((k) => [k, empty()])), truncated_rate: empty() } as Record<keyof LlmSeries, (number | null)[]>;
+  const key = Object.fromEntries(Object.entries(LLM_MEANS).map(([k, column]) => [column, k as keyof LlmSeries]));
+  for (const r of rows) {
+    const i = at.get(epochSeconds(r.window_start));
+    if (i === undefined) continue;
+    if (r.column_name === 'finish_reason') {
+      const items = (r.frequent_items ?? []) as { item: string; count: unknown }[];
+      const total = Number(r.count);
+      out.truncated_rate[i] = total > 0 ? items.filter((f) => f.item === 'length').reduce((n, f) => n + Number(f.count), 0) / total : null;
+    } else {
+      const name = key[String(r.column_name)];
+      if (name) out[name][i] = r.avg === null || r.avg === undefined ? null : Number(r.avg);
+    }
+  }
+  return out;
 }
 
 /** Serves the dashboard's routes; undefined for any other path. */
@@ -211,6 +257,7 @@ function page(endpoints: readonly string[]): string {
  .chart h2 { font-size: 1rem; margin: 0 0 .25rem; }
  .empty { color: #777; }
  .warn { color: #b00; font-weight: 600; }
+ [hidden] { display: none !important; }
  table { border-collapse: collapse; margin-top: 1rem; } td, th { border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left; }
 </style></head>
 <body>
@@ -223,6 +270,11 @@ function page(endpoints: readonly string[]): string {
  <div class="chart" id="chart-errors"><h2>Error rate (5xx)</h2></div>
  <div class="chart" id="chart-drift"><h2>Drift (drifted columns; largest JS distance)</h2></div>
  <div class="chart" id="chart-quality"><h2>Quality (and share labelled)</h2></div>
+</div>
+<div class="charts" id="llm" hidden>
+ <div class="chart" id="chart-tokens"><h2>Tokens per call (mean prompt and completion)</h2></div>
+ <div class="chart" id="chart-speed"><h2>Time to first token (ms, mean) and output tokens per second</h2></div>
+ <div class="chart" id="chart-answers"><h2>Answers: empty, refused, cut at max_tokens (rates)</h2></div>
 </div>
 <p id="capture"></p>
 <p id="tables"></p>
@@ -261,6 +313,14 @@ async function load() {
   draw('chart-errors', data.windows, [{ label: 'error rate', values: data.error_rate }]);
   draw('chart-drift', data.windows, [{ label: 'drifted (baseline)', values: data.drifted_baseline }, { label: 'drifted (consecutive)', values: data.drifted_consecutive }, { label: 'max JS', values: data.max_js_distance }]);
   draw('chart-quality', data.windows, [{ label: data.quality_metric, values: data.quality }, { label: 'labelled', values: data.label_coverage }]);
+  // Text metrics, for endpoints that serve chat or completions.
+  $('llm').hidden = !data.llm;
+  if (data.llm) {
+    const l = data.llm;
+    draw('chart-tokens', data.windows, [{ label: 'prompt', values: l.prompt_tokens }, { label: 'completion', values: l.completion_tokens }]);
+    draw('chart-speed', data.windows, [{ label: 'TTFT ms', values: l.time_to_first_token_ms }, { label: 'tokens/s', values: l.output_tokens_per_second }]);
+    draw('chart-answers', data.windows, [{ label: 'empty', values: l.empty_answer_rate }, { label: 'refused', values: l.refusal_rate }, { label: 'cut (length)', values: l.truncated_rate }]);
+  }
   const c = data.capture;
   $('capture').textContent = 'Capture: ' + c.spilled_waiting + ' records spilled and waiting for redrive, ' + c.set_aside + ' set aside under errors/ with their reason; since start: '
     + c.since_start.spilled + ' spilled, ' + c.since_start.redriven + ' redriven, ' + c.since_start.lost + ' lost.';
