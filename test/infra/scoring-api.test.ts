@@ -130,9 +130,11 @@ describe('Serving: the scoring function', () => {
     expect(fn().Architectures).toEqual(['arm64']);
   });
 
-  it('stops before API Gateway does', () => {
+  it('stops before API Gateway does, or streams for longer where the configuration allows it', () => {
     expect(fn().Timeout).toBeLessThan(API_GATEWAY_TIMEOUT_SECONDS);
     expect(fn().Timeout).toBe(28);
+    // dev serves an LLM: its streams may run 5 minutes; whole answers still start within 28 s (its backends' budget).
+    expect(scoringFunction(dev).Properties.Timeout).toBe(300);
   });
 
   it('takes memory and reserved concurrency from the configuration', () => {

@@ -89,8 +89,9 @@ describe('Configuration', () => {
     );
   });
 
-  it('keeps the function below API Gateway’s 29 s', () => {
-    expect(configError({ environment: 'x', deployment: { scoring_function: { timeout_seconds: 29 } } })).toContain('deployment.scoring_function.timeout_seconds');
+  it('lets the function run as long as a stream may last on API Gateway (15 minutes), no longer', () => {
+    expect(configError({ environment: 'x', deployment: { scoring_function: { timeout_seconds: 901 } } })).toContain('deployment.scoring_function.timeout_seconds');
+    expect(parseConfig({ environment: 'x', deployment: { scoring_function: { timeout_seconds: 900 } } }, 'test.json').deployment.scoring_function.timeout_seconds).toBe(900);
   });
 
   it('makes a backend give up before the function does, leaving capture its whole budget', () => {
@@ -99,6 +100,8 @@ describe('Configuration', () => {
     expect(configError({ environment: 'x', models: [slow(25_001)] })).toContain('models[0].versions[0].backend.timeout_ms: must be at most 25000');
     expect(parseConfig({ environment: 'x', models: [slow(25_000)] }, 'test.json').models[0]?.versions[0]?.backend).toMatchObject({ timeout_ms: 25_000 });
     expect(configError({ environment: 'x', delivery: { retry_budget_ms: 3000 }, models: [slow(25_000)] })).toContain('must be at most 23000');
+    // A function that streams for minutes still answers whole within API Gateway's 29 s: its backends keep the 28 s budget.
+    expect(configError({ environment: 'x', deployment: { scoring_function: { timeout_seconds: 300 } }, models: [slow(25_001)] })).toContain('must be at most 25000');
   });
 
   it('accepts only retention periods CloudWatch Logs offers', () => {

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
+/**
+ * The longest a whole (not streamed) answer may take, below API Gateway's 29 s to the first
+ * byte, so the function answers before the gateway gives up.
+ */
+export const WHOLE_ANSWER_SECONDS = 28;
+
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** An API key of the deployed API, with its usage plan. */
@@ -45,8 +51,12 @@ export const deploymentSchema = z.strictObject({
   scoring_function: z
     .strictObject({
       memory_mb: z.number().int().min(128).max(10_240).default(1024),
-      /** Below API Gateway's 29 s integration timeout, so the function answers before the gateway gives up. */
-      timeout_seconds: z.number().int().min(3).max(28).default(28),
+      /**
+       * How long one invocation may run: up to 900 s, the 15 minutes a streamed answer may last
+       * on API Gateway. A whole answer must still start within API Gateway's 29 s, so backends
+       * are held to {@link WHOLE_ANSWER_SECONDS} whatever this is; above it, only streams use the rest.
+       */
+      timeout_seconds: z.number().int().min(3).max(900).default(28),
       reserved_concurrency: z.number().int().min(1).optional(),
       provisioned_concurrency: z.number().int().min(1).optional(),
     })

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { fieldPath } from '../field-path.js';
 import { UNROUTED_ENDPOINT, isValidName, tableName } from '../names.js';
 import { deliverySchema } from './delivery.js';
-import { deploymentSchema } from './deployment.js';
+import { WHOLE_ANSWER_SECONDS, deploymentSchema } from './deployment.js';
 import { localServerSchema } from './local.js';
 import { endpointSchema, nameSchema, registeredModelSchema, servedName } from './models.js';
 import { type MonitoringSettings, monitoringSchema } from './monitoring.js';
@@ -85,9 +85,10 @@ export const configSchema = baseConfigSchema.superRefine((cfg, ctx) => {
   if (fn.reserved_concurrency !== undefined && fn.provisioned_concurrency !== undefined && fn.provisioned_concurrency > fn.reserved_concurrency) {
     ctx.addIssue({ code: 'custom', path: ['deployment', 'scoring_function', 'provisioned_concurrency'], message: 'cannot exceed reserved_concurrency' });
   }
-  // A backend must give up before the function does, leaving the capture its whole budget
-  // (retries, then the spill): a slow model's request is still captured, never cut off.
-  const backendBudgetMs = fn.timeout_seconds * 1000 - cfg.delivery.retry_budget_ms - cfg.delivery.spill_timeout_ms;
+  // A backend must give up before the function does (and before API Gateway, for a whole
+  // answer), leaving the capture its whole budget (retries, then the spill): a slow model's
+  // request is still captured, never cut off.
+  const backendBudgetMs = Math.min(fn.timeout_seconds, WHOLE_ANSWER_SECONDS) * 1000 - cfg.delivery.retry_budget_ms - cfg.delivery.spill_timeout_ms;
   cfg.models.forEach((m, i) =>
     m.versions.forEach((v, j) => {
       if (v.backend.type !== 'builtin' && v.backend.timeout_ms > backendBudgetMs) {
