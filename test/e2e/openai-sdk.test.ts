@@ -12,7 +12,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../lambdas/wiring/local.js';
 import { configWith } from '../helpers/config.js';
-import { startLocalStack } from '../helpers/local.js';
+import { runLocalRefresh, startLocalStack } from '../helpers/local.js';
 import { queryRows } from '../helpers/query.js';
 
 const config = configWith(() => undefined);
@@ -142,5 +142,24 @@ describe('the OpenAI SDK against the local stack', () => {
     await stack.stream.flush();
     expect(await queryRows(dir, config, `SELECT status_code FROM chat_payload WHERE status_code = 400`)).toHaveLength(2);
     expect(await queryRows(dir, config, `SELECT status_code FROM iris_payload WHERE status_code = 400`)).toHaveLength(1);
+  });
+
+  it('unpacks every call the SDK made into the unpacked table: chat, completions, embeddings, streams', async () => {
+    await runLocalRefresh({ config, dataDir: dir, endpoints: ['chat'] });
+    const rows = await queryRows(
+      dir,
+      config,
+      `SELECT u.row_index, u.input, u.finish_reason, p.request_format AS api, COALESCE(p.streamed, false) AS streamed
+       FROM chat_unpacked u JOIN chat_payload p USING (request_id) WHERE p.client_request_id IS DISTINCT FROM 'left-midway' ORDER BY p.timestamp_ms, u.row_index`,
+    );
+    expect(rows).toEqual([
+      { row_index: 0, input: 'hello there', finish_reason: 'stop', api: 'messages', streamed: false },
+      { row_index: 0, input: 'once upon a time', finish_reason: 'stop', api: 'prompt', streamed: false },
+      { row_index: 0, input: 'a', finish_reason: null, api: 'input', streamed: false },
+      { row_index: 1, input: 'b', finish_reason: null, api: 'input', streamed: false },
+      { row_index: 0, input: 'a', finish_reason: null, api: 'input', streamed: false },
+      { row_index: 1, input: 'b', finish_reason: null, api: 'input', streamed: false },
+      { row_index: 0, input: 'one two three four', finish_reason: 'stop', api: 'messages', streamed: true },
+    ]);
   });
 });
