@@ -148,7 +148,7 @@ export class InferenceTablesStack extends Stack {
     });
     this.monitoring = new MonitoringAlarms(this, 'Monitoring', {
       environment,
-      endpoints: refreshed.map((name) => ({ name, monitoring: monitoringSettings(config, name) })),
+      endpoints: refreshed.map((name) => ({ name, monitoring: monitoringSettings(config, name), llm: servesLlm(config, name) })),
       refreshMinutes: config.refresh.schedule_minutes,
       key,
       refresh: { stateMachine: this.refresh.stateMachine, scheduled: config.refresh.enabled },
@@ -184,6 +184,13 @@ export class InferenceTablesStack extends Stack {
     }
     return { bufferIntervalSeconds: Math.max(interval, FIREHOSE_MIN_BUFFER_SECONDS), bufferSizeMb: Math.max(size, FIREHOSE_MIN_BUFFER_MB) };
   }
+}
+
+/** Whether an endpoint (or classic-route model) serves an external or Bedrock model, an LLM. */
+function servesLlm(config: Config, name: string): boolean {
+  const llm = (model: string) => config.models.find((m) => m.name === model)?.versions.some((v) => v.backend.type === 'openai' || v.backend.type === 'bedrock') ?? false;
+  const endpoint = config.endpoints.find((e) => e.name === name);
+  return endpoint ? endpoint.served_entities.some((s) => llm(s.entity_name)) : llm(name);
 }
 
 /** The stage of one environment: one stack, named `inference-tables-<env>`. */

@@ -37,7 +37,27 @@ export const RefreshMetric = {
   driftedColumns: 'DriftedColumns',
   /** Alerts a run raised, stamped at the run, per `Endpoint` (and per `Kind`, unalarmed). */
   alerts: 'Alerts',
+  /** Text metrics of chat and completions answers: means of the window (all models, no slice). */
+  promptTokens: 'PromptTokens',
+  completionTokens: 'CompletionTokens',
+  timeToFirstToken: 'TimeToFirstToken',
+  outputTokensPerSecond: 'OutputTokensPerSecond',
+  emptyAnswerRate: 'EmptyAnswerRate',
+  refusalRate: 'RefusalRate',
 } as const;
+
+/**
+ * The unpacked columns of LLM rows published as the mean of their profile row, and as what.
+ * Their names are columns of `LLM_COLUMNS` (`unpack.ts`); a test keeps the two in step.
+ */
+export const LLM_COLUMN_METRICS: Readonly<Record<string, { readonly name: RefreshMetricName; readonly unit: 'Milliseconds' | 'None' | 'Count' }>> = {
+  prompt_tokens: { name: RefreshMetric.promptTokens, unit: 'Count' },
+  completion_tokens: { name: RefreshMetric.completionTokens, unit: 'Count' },
+  time_to_first_token_ms: { name: RefreshMetric.timeToFirstToken, unit: 'Milliseconds' },
+  output_tokens_per_second: { name: RefreshMetric.outputTokensPerSecond, unit: 'None' },
+  empty_answer: { name: RefreshMetric.emptyAnswerRate, unit: 'None' },
+  refusal: { name: RefreshMetric.refusalRate, unit: 'None' },
+};
 /** One of the refresh's metrics. */
 export type RefreshMetricName = (typeof RefreshMetric)[keyof typeof RefreshMetric];
 

@@ -2,7 +2,7 @@ import { isAbsolute, join } from 'node:path';
 import { type Granularity, monitoringSettings } from '../core/config/index.js';
 import { log } from '../core/log.js';
 import { type MetricsKind, type MetricsTables, metricsStatements } from '../core/metrics-sql.js';
-import { MetricDimension, RefreshMetric } from '../core/metric-names.js';
+import { LLM_COLUMN_METRICS, MetricDimension, RefreshMetric } from '../core/metric-names.js';
 import {
   ALERT_KINDS,
   ALL_MODELS,
@@ -205,6 +205,11 @@ export function metricData(endpoint: string, output: MetricsOutput, runAt: Date)
       const value = metric.value ? metric.value(t[column]) : t[column];
       if (typeof value === 'number' && Number.isFinite(value)) data.push({ name: metric.name, value, timestamp: at(t), dimensions: dims(t), unit: metric.unit });
     }
+  }
+  // An LLM endpoint's text metrics: the mean of each column's row.
+  for (const r of output.profile.filter((p: ProfileRow) => whole(p) && Object.hasOwn(LLM_COLUMN_METRICS, p.column_name))) {
+    const metric = LLM_COLUMN_METRICS[r.column_name];
+    if (metric && typeof r.avg === 'number' && Number.isFinite(r.avg)) data.push({ name: metric.name, value: r.avg, timestamp: at(r), dimensions: dims(r), unit: metric.unit });
   }
   const drifted = new Map<string, { row: DriftRow; n: number }>();
   for (const d of output.drift.filter(whole)) {

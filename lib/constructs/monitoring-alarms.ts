@@ -23,12 +23,20 @@ import { ALERT_KINDS, windowLength } from '../../lambdas/core/monitoring/index.j
 import { CaptureMetric } from '../../lambdas/core/spill.js';
 import { GRANULARITIES, type Granularity, type MonitoringSettings } from '../../lambdas/core/config/index.js';
 
+/** An endpoint (or classic-route model) the refresh monitors. */
+export interface MonitoredEndpoint {
+  readonly name: string;
+  readonly monitoring: MonitoringSettings;
+  /** It serves an LLM (an `openai` or `bedrock` backend): its dashboard draws the text metrics too. */
+  readonly llm?: boolean;
+}
+
 /** Props of {@link MonitoringAlarms}. */
 export interface MonitoringAlarmsProps {
   /** Environment name, in the topic's and alarms' names. */
   readonly environment: string;
   /** The monitored endpoints (and classic-route models), each with its monitoring settings. */
-  readonly endpoints: readonly { readonly name: string; readonly monitoring: MonitoringSettings }[];
+  readonly endpoints: readonly MonitoredEndpoint[];
   /** Minutes between two refreshes: an alarm looks at that span (CloudWatch periods: up to a day). */
   readonly refreshMinutes: number;
   /** Encrypts the alerts topic; CloudWatch is allowed to use it to publish. */
@@ -73,8 +81,8 @@ export class MonitoringAlarms extends Construct {
     for (const email of emails) this.topic.addSubscription(new EmailSubscription(email));
     // An alarm looks at the span between two refreshes (CloudWatch periods: up to a day).
     const alarmPeriod = Duration.minutes(Math.min(props.refreshMinutes, 1440));
-    for (const { name, monitoring } of props.endpoints) {
-      if (monitoring.enabled) this.endpoint(environment, name, monitoring, alarmPeriod);
+    for (const { name, monitoring, llm } of props.endpoints) {
+      if (monitoring.enabled) this.endpoint(environment, name, monitoring, alarmPeriod, llm ?? false);
       this.tables(environment, name, alarmPeriod);
     }
     if (props.refresh) this.refresh(environment, props.refresh, props.refreshMinutes);
@@ -155,7 +163,7 @@ export class MonitoringAlarms extends Construct {
     }
   }
 
-  private endpoint(environment: string, endpoint: string, settings: MonitoringSettings, alarmPeriod: Duration): void {
+  private endpoint(environment: string, endpoint: string, settings: MonitoringSettings, alarmPeriod: Duration, llm: boolean): void {
     // Alarms and graphs follow the finest window computed.
     const granularity = [...settings.granularities].sort((a, b) => GRANULARITIES.indexOf(a) - GRANULARITIES.indexOf(b))[0] as Granularity;
     const period = Duration.millis(windowLength(granularity));
@@ -211,6 +219,14 @@ export class MonitoringAlarms extends Construct {
         width: 8,
       }),
     ];
+    if (llm) {
+      const mean = (name: string) => metric(name, 'Average');
+      widgets.push(
+        new GraphWidget({ title: 'Tokens per call (mean)', left: [mean(RefreshMetric.promptTokens), mean(RefreshMetric.completionTokens)], width: 8 }),
+        new GraphWidget({ title: 'Time to first token (ms) and output tokens per second', left: [mean(RefreshMetric.timeToFirstToken)], right: [mean(RefreshMetric.outputTokensPerSecond)], width: 8 }),
+        new GraphWidget({ title: 'Empty and refused answers (rate)', left: [mean(RefreshMetric.emptyAnswerRate), mean(RefreshMetric.refusalRate)], width: 8 }),
+      );
+    }
     const dashboard = new Dashboard(this, `${endpoint}-dashboard`, { dashboardName: `inference-tables-${environment}-${endpoint}`, defaultInterval: Duration.days(7) });
     dashboard.addWidgets(...widgets);
     this.dashboards.push(dashboard);

@@ -58,6 +58,19 @@ describe('monitoring: alarms, alerts topic, dashboards', () => {
     for (const metric of ['CaptureRetried', 'CaptureSpilled', 'CaptureLost', 'CaptureRedriven']) expect(text, metric).toContain(`"${metric}","Endpoint","iris","Environment","${config.environment}"`);
   });
 
+  it('draws the text metrics on the dashboards of endpoints that serve an external or Bedrock model only', () => {
+    const llm = configWith((c) => {
+      c.models.push({ name: 'gpt', versions: [{ version: '1', stage: 'Production', backend: { type: 'bedrock', model_id: 'anthropic.claude-3-haiku-20240307-v1:0' } }] });
+      c.endpoints.push({ name: 'assistant', served_entities: [{ entity_name: 'gpt', entity_version: '1', traffic_percentage: 100 }] });
+    });
+    const dashboards = Object.values(synthesize(llm).template.findResources('AWS::CloudWatch::Dashboard')) as { Properties: any }[];
+    const body = (name: string) => JSON.stringify(dashboards.find((d) => d.Properties.DashboardName.endsWith(`-${name}`))?.Properties.DashboardBody);
+    for (const name of ['assistant', 'gpt']) {
+      for (const metric of [RefreshMetric.completionTokens, RefreshMetric.timeToFirstToken, RefreshMetric.outputTokensPerSecond, RefreshMetric.emptyAnswerRate]) expect(body(name), `${name} ${metric}`).toContain(metric);
+    }
+    expect(body('iris')).not.toContain(RefreshMetric.completionTokens);
+  });
+
   it('alarms and draws only metrics the refresh and the capture path publish, by their shared names', () => {
     const published = new Set<string>([...Object.values(RefreshMetric), ...Object.values(HealthMetric), ...Object.values(CaptureMetric)]);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: any }[];

@@ -99,6 +99,30 @@ function computed(regression: boolean): MetricsOutput {
 const classification = computed(false);
 const regression = computed(true);
 
+/** A day of chat answers: its text metrics, each a numeric column. */
+function llmComputed(): MetricsOutput {
+  const settings = monitoringSchema.parse({});
+  const columns = ['prompt_tokens', 'completion_tokens', 'time_to_first_token_ms', 'output_tokens_per_second', 'empty_answer', 'refusal'];
+  const rows: PredictionRow[] = Array.from({ length: 100 }, (_, i) => ({
+    t: T0 + (i % 24) * H,
+    model_id: 'gpt/1',
+    values: { prompt_tokens: 10 + (i % 7), completion_tokens: 50 + (i % 11), time_to_first_token_ms: 200 + i, output_tokens_per_second: 40, empty_answer: i % 10 === 0 ? 1 : 0, refusal: 0 },
+    prediction: `answer ${i}`,
+    probabilities: null,
+    label: null,
+  }));
+  return computeMetrics({
+    settings,
+    columns: columns.map((column) => ({ column, type: 'DOUBLE' as const })),
+    predictionType: 'VARCHAR',
+    counts: countsOf(batchOf(rows, columns), ['1 day'], []),
+    windows: new Map([['1 day', [T0]]]),
+    baseline: null,
+    traffic: new Map(),
+    now: T0 + 24 * H,
+  });
+}
+
 describe('metrics tables: SQL columns', () => {
   for (const { table, rows, sql } of TABLES) {
     it(`${table}: the registry's columns, then the run's, with the SQL types of their schemas`, () => {
@@ -221,8 +245,11 @@ describe('README', () => {
 
 describe('CloudWatch metrics of the refresh', () => {
   it('are published under the names of metric-names.ts, each of them, each profile column once', () => {
-    const published = new Set([classification, regression].flatMap((o) => metricData('iris', o, new Date(T0 + 48 * H)).map((d) => d.name)));
+    const llm = llmComputed();
+    const published = new Set([classification, regression, llm].flatMap((o) => metricData('iris', o, new Date(T0 + 48 * H)).map((d) => d.name)));
     expect([...published].sort()).toEqual(Object.values(RefreshMetric).sort());
+    // The mean of the window: a tenth of the answers were empty.
+    expect(metricData('chat', llm, new Date(T0 + 24 * H)).find((d) => d.name === RefreshMetric.emptyAnswerRate)).toMatchObject({ value: 0.1, dimensions: { Endpoint: 'chat', Granularity: '1 day' } });
     const fromColumns = PUBLISHED_PROFILE_COLUMNS.map((c) => c.metric.name);
     expect(new Set(fromColumns).size).toBe(fromColumns.length);
   });

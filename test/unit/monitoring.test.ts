@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { monitoringSchema } from '../../lambdas/core/config/index.js';
 import { windowsOf } from '../../lambdas/workflow/metrics-step.js';
+import { LLM_COLUMN_METRICS } from '../../lambdas/core/metric-names.js';
+import { LLM_COLUMNS } from '../../lambdas/core/unpack.js';
 import { batchOf, countsOf, benjaminiHochberg, computeMetrics, profileValues, trafficKey, verdicts, windowStart } from '../../lambdas/core/monitoring/index.js';
 
 const settings = monitoringSchema.parse({});
@@ -147,5 +149,11 @@ describe('carried windows', () => {
     // Not carried across a gap: a window two days later has no CONSECUTIVE row.
     const later = computeMetrics({ ...common, counts: countsOf(batchOf(rowsOf(d1 + 3 * day, 200, 0), ['x']), ['1 day'], []), windows: new Map([['1 day', [d1 + 3 * day]]]), carried: second.last });
     expect(later.drift.filter((r) => r.drift_type === 'CONSECUTIVE')).toEqual([]);
+  });
+});
+
+describe('the text metrics published', () => {
+  it('are columns of LLM rows', () => {
+    for (const column of Object.keys(LLM_COLUMN_METRICS)) expect(LLM_COLUMNS as readonly string[]).toContain(column);
   });
 });
