@@ -3,7 +3,7 @@ import { CfnNamedQuery, CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { namedQueries } from '../../lambdas/core/named-queries.js';
+import { type NamedQuery, environmentQueries, namedQueries } from '../../lambdas/core/named-queries.js';
 import { ATHENA_RESULTS_PREFIX } from './capture-storage.js';
 
 /** Props of {@link QueryWorkgroup}. */
@@ -50,17 +50,11 @@ export class QueryWorkgroup extends Construct {
       },
     });
     this.workgroupArn = Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workgroupName });
-    for (const endpoint of props.endpoints) {
-      namedQueries(endpoint).forEach((q, i) => {
-        const query = new CfnNamedQuery(this, `${endpoint}-${i + 1}`, {
-          name: q.name,
-          description: q.description,
-          database: props.databaseName,
-          workGroup: props.workgroupName,
-          queryString: q.sql,
-        });
-        query.node.addDependency(this.workgroup);
-      });
-    }
+    const save = (id: string, q: NamedQuery) => {
+      const query = new CfnNamedQuery(this, id, { name: q.name, description: q.description, database: props.databaseName, workGroup: props.workgroupName, queryString: q.sql });
+      query.node.addDependency(this.workgroup);
+    };
+    for (const endpoint of props.endpoints) namedQueries(endpoint).forEach((q, i) => save(`${endpoint}-${i + 1}`, q));
+    environmentQueries().forEach((q, i) => save(`EnvironmentQuery${i + 1}`, q));
   }
 }

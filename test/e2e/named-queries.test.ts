@@ -5,13 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDeliveryStream } from '../../lambdas/adapters/local/delivery-stream.js';
 import { LocalQueryEngine } from '../../lambdas/adapters/local/query-engine.js';
 import { timeFields } from '../../lambdas/core/capture-record.js';
-import { namedQueries } from '../../lambdas/core/named-queries.js';
+import { environmentQueries, namedQueries } from '../../lambdas/core/named-queries.js';
+import { recordServedEntities } from '../../lambdas/core/served-entities.js';
+import { FileObjectStore } from '../../lambdas/adapters/local/file-object-store.js';
 import { demoConfig } from '../helpers/config.js';
 import { sample } from '../helpers/records.js';
 
 let dir: string;
 let engine: LocalQueryEngine;
 const [recent, byVersion, byClientId] = namedQueries('iris');
+const [tokens, served] = environmentQueries();
 
 /** A capture `hoursAgo` hours before now, answered by model version `version`. */
 function capture(i: number, hoursAgo: number, version: string, status = 200) {
@@ -32,7 +35,21 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'it-named-'));
   const stream = await LocalDeliveryStream.open({ dataDir: dir, bufferIntervalMs: 0, bufferSizeBytes: 1 << 30 });
   await stream.put([capture(0, 1, '2'), capture(1, 2, '2', 500), capture(2, 3, '3'), capture(3, 24 * 30, '2')]);
+  // Chat calls of two callers, captured at half: each stands for two.
+  const chat = (i: number, requester: string, tokens: [number, number], counted: boolean) => ({
+    ...capture(10 + i, 1, '1'),
+    endpoint: 'chat',
+    requester,
+    sampling_fraction: 0.5,
+    request_format: 'messages',
+    input_tokens: tokens[0],
+    output_tokens: tokens[1],
+    tokens_counted: counted,
+    request_metadata: { endpoint_name: 'chat', model_name: 'echo', model_version: '1', served_entity_name: 'echo-1' },
+  });
+  await stream.put([chat(0, 'alice', [10, 5], false), chat(1, 'alice', [20, 5], true), chat(2, 'bob', [1, 1], false)]);
   await stream.close();
+  await recordServedEntities(new FileObjectStore(dir), demoConfig(), Date.now());
   engine = await LocalQueryEngine.open(dir, demoConfig());
 });
 
@@ -60,5 +77,19 @@ describe('Saved queries, run on the local tables as written for Athena', () => {
   it('finds a request by client_request_id once the parameter is bound', async () => {
     const { rows } = await engine.query(byClientId!.sql.replace('?', "'c3'"));
     expect(rows.map((r) => r.request_id)).toEqual(['r3']);
+  });
+
+  it('gives tokens per caller and endpoint, weighted by the sampling fraction', async () => {
+    const { rows } = await engine.query(tokens!.sql);
+    expect(rows.map((r) => [r.requester, r.endpoint, Number(r.calls), Number(r.input_tokens), Number(r.output_tokens), Number(r.rows_counted_by_the_proxy)])).toEqual([
+      ['alice', 'chat', 4, 60, 20, 1],
+      ['bob', 'chat', 2, 2, 2, 0],
+    ]);
+  });
+
+  it('lists the served entities, current first', async () => {
+    const { rows } = await engine.query(served!.sql);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.find((r) => r.endpoint === 'chat' && r.served_entity_name === 'echo-1')).toMatchObject({ entity_name: 'echo', backend_type: 'builtin', traffic_percentage: 100, configured_until: null });
   });
 });

@@ -24,7 +24,9 @@ describe('Queries: the Athena workgroup', () => {
 
   it('saves the common questions for every endpoint', () => {
     const saved = Object.values(template.findResources('AWS::Athena::NamedQuery')).map((q) => q.Properties);
-    expect(saved).toHaveLength(7 * 3);
+    // Three per endpoint, classic-route model and unrouted, and two over the environment's views.
+    expect(saved).toHaveLength(7 * 3 + 2);
+    expect(saved.map((q) => q.Name)).toEqual(expect.arrayContaining(['tokens by caller and endpoint', 'served entities']));
     expect(saved.find((q) => q.Name === 'iris: error rate and latency by model version')).toMatchObject({
       Database: 'inference_tables_dev',
       WorkGroup: 'inference-tables-dev',
