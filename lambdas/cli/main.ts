@@ -67,6 +67,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
         host: opts.host,
         port: opts.port,
         token: env.INFERENCE_TABLES_TOKEN || undefined,
+        managementToken: env.INFERENCE_TABLES_MANAGEMENT_TOKEN || undefined,
         bufferIntervalSeconds: opts.bufferInterval,
         refreshDefinition: world.refreshDefinition,
       });
@@ -78,6 +79,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
           ...config.endpoints.map((e) => `  endpoint ${e.name}: POST ${url}/serving-endpoints/${e.name}/invocations`),
           ...config.models.map((m) => `  model ${m.name}: POST ${url}/model/${m.name}/<version|stage|@alias>/invocations`),
           `OpenAI clients: base URL ${url}/serving-endpoints, model = the endpoint's name (chat, completions, embeddings; "stream": true)`,
+          `Management (registry stages and aliases, endpoint traffic and capture): ${url}/api/2.0/mlflow/… and PUT ${url}/api/2.0/serving-endpoints/<name>/config|ai-gateway${env.INFERENCE_TABLES_MANAGEMENT_TOKEN ? ' with the management token' : ', on loopback only'}`,
           `Dashboard: ${url}/dashboard`,
           `Query: npx inference-tables query "SELECT * FROM ${config.endpoints[0]?.name.replaceAll('-', '_') ?? 'unrouted'}_payload"`,
           config.refresh.enabled

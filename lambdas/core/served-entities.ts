@@ -38,6 +38,11 @@ export const servedEntityRowSchema = z.object({
   backend_target: z.string(),
   /** Null on the classic route, which has no traffic split. */
   traffic_percentage: z.number().int().nullable(),
+  /** Whether the endpoint (or classic-route model) captured its requests, and at what fraction. */
+  capture_enabled: z.boolean(),
+  sampling_fraction: z.number(),
+  /** Who applied the configuration: `configuration file` at a deploy or start, else the caller of the change. */
+  changed_by: z.string(),
 });
 type ServedEntityRow = z.infer<typeof servedEntityRowSchema>;
 
@@ -55,6 +60,9 @@ export const HISTORY_COLUMNS: readonly (readonly [keyof ServedEntityRow, string,
   ['backend_type', 'varchar', 'string'],
   ['backend_target', 'varchar', 'string'],
   ['traffic_percentage', 'integer', 'int'],
+  ['capture_enabled', 'boolean', 'boolean'],
+  ['sampling_fraction', 'double', 'double'],
+  ['changed_by', 'varchar', 'string'],
 ];
 
 /** The view's columns: the latest attributes of each entity, then when it was configured. */
@@ -84,7 +92,7 @@ export function backendTarget(backend: Backend): string {
   }
 }
 
-type Entity = Omit<ServedEntityRow, 'config_version' | 'applied_at'>;
+type Entity = Omit<ServedEntityRow, 'config_version' | 'applied_at' | 'changed_by'>;
 
 /** The served entities of a configuration, in a stable order. */
 export function servedEntities(config: Config): Entity[] {
@@ -106,6 +114,8 @@ export function servedEntities(config: Config): Entity[] {
         backend_type: version.backend.type,
         backend_target: backendTarget(version.backend),
         traffic_percentage: e.traffic_percentage,
+        capture_enabled: endpoint.capture.enabled,
+        sampling_fraction: endpoint.capture.sampling_fraction,
       });
     }
   }
@@ -122,6 +132,8 @@ export function servedEntities(config: Config): Entity[] {
         backend_type: version.backend.type,
         backend_target: backendTarget(version.backend),
         traffic_percentage: null,
+        capture_enabled: model.capture.enabled,
+        sampling_fraction: model.capture.sampling_fraction,
       });
     }
   }
@@ -150,7 +162,7 @@ export interface RecordedConfig {
  * the same ones (a restart, a deploy that changed something else). Returning to an earlier
  * configuration appends it again, so the history says when it came back.
  */
-export async function recordServedEntities(store: ObjectStore, config: Config, nowMs: number): Promise<RecordedConfig> {
+export async function recordServedEntities(store: ObjectStore, config: Config, nowMs: number, by: { readonly changedBy?: string } = {}): Promise<RecordedConfig> {
   const entities = servedEntities(config);
   const version = configVersion(entities);
   const latest = (await store.list(PREFIX))
@@ -161,7 +173,8 @@ export async function recordServedEntities(store: ObjectStore, config: Config, n
   if (latest && VERSION_OF_KEY.exec(latest)?.[1] === version) return { configVersion: version, written: false, key: latest };
   const key = fileKey(nowMs, version);
   const applied_at = timeFields(nowMs).request_time;
-  const lines = entities.map((e) => JSON.stringify(servedEntityRowSchema.parse({ config_version: version, applied_at, ...e })));
+  const changed_by = by.changedBy ?? 'configuration file';
+  const lines = entities.map((e) => JSON.stringify(servedEntityRowSchema.parse({ config_version: version, applied_at, ...e, changed_by })));
   await store.put(key, `${lines.join('\n')}\n`);
   return { configVersion: version, written: true, key };
 }

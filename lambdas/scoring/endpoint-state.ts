@@ -20,7 +20,7 @@ export const CATALOG_NAME = 'AwsDataCatalog';
  * `state.deployment` is what `deployment` reads (ready when not given); the endpoint is
  * READY when a served entity with traffic is, else NOT_READY.
  */
-export async function describeEndpoint(config: Config, endpoint: Endpoint, sink: CaptureSink, health?: HealthReader, deployment?: DeploymentReader) {
+export async function describeEndpoint(config: Config, endpoint: Endpoint, sink: CaptureSink, health?: HealthReader, deployment?: DeploymentReader, configVersion = 1) {
   const database = environmentNames(config.environment, config.database).database;
   const [capture, states] = await Promise.all([
     payloadTableState(endpoint, sink, health),
@@ -32,6 +32,7 @@ export async function describeEndpoint(config: Config, endpoint: Endpoint, sink:
     id: stableId('endpoint', config.environment, endpoint.name),
     state: { ready: ready ? 'READY' : 'NOT_READY', config_update: 'NOT_UPDATING' },
     config: {
+      config_version: configVersion,
       served_entities: endpoint.served_entities.map((e, i) => ({
         name: servedName(e),
         entity_name: e.entity_name,

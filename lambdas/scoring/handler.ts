@@ -2,7 +2,9 @@ import { performance } from 'node:perf_hooks';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { BackendHealth, entityKey } from '../core/backend-health.js';
-import type { Config } from '../core/config/index.js';
+import type { Config, Endpoint } from '../core/config/index.js';
+import type { ServingControl } from '../core/serving-state.js';
+import { answerManagement } from './management.js';
 import { BackendError, BackendTimeoutError, InvalidRequestError, NotFoundError, PayloadTooLargeError, ScoringError, asError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { LoggingErrorCode } from '../core/capture.js';
@@ -22,7 +24,10 @@ import { type ScoringContext, type ScoringResult, type Trace, captureAnswer, cap
 
 /** What the scoring handler needs from its environment; chosen by a wiring module. */
 export interface ScoringDependencies {
+  /** The configuration file's; the serving state, when given, overrides its models and endpoints. */
   readonly config: Config;
+  /** What is served and captured, changed at runtime; the configuration stays as it is when absent. */
+  readonly serving?: ServingControl;
   readonly sink: CaptureSink;
   readonly backends: BackendFactory;
   /** Returned by `GET /version`. */
@@ -74,7 +79,15 @@ function checkSize(trace: Trace, event: APIGatewayProxyEvent, body: string): voi
  * responses by the middleware at the edge.
  */
 export function scoringFunction(deps: ScoringDependencies) {
-  const router = new Router(deps.config);
+  // One router per version of the serving configuration, built when a new one is read.
+  let routing = { version: 0, config: deps.config, router: new Router(deps.config) };
+  const current = async () => {
+    if (!deps.serving) return routing;
+    const { config, version } = await deps.serving.current();
+    if (version !== routing.version) routing = { version, config, router: new Router(config) };
+    return routing;
+  };
+  let router = routing.router;
   const health = deps.backendHealth ?? new BackendHealth();
   // One backend per model version, shared by the calls and the probes.
   const backends = new Map<string, ModelBackend>();
@@ -142,6 +155,9 @@ export function scoringFunction(deps: ScoringDependencies) {
   return async (event: APIGatewayProxyEvent, context: ScoringContext): Promise<ScoringResult> => {
     const { trace } = context;
     const route = parseRoute(event.httpMethod, event.path);
+    const { config, version } = await current();
+    router = routing.router;
+    const describe = (c: Config, name: string, v: number) => describeEndpoint(c, c.endpoints.find((e) => e.name === name) as Endpoint, deps.sink, deps.health, deployment, v);
     switch (route.kind) {
       case 'ping':
       case 'health':
@@ -150,12 +166,17 @@ export function scoringFunction(deps: ScoringDependencies) {
         // MLflow answers the raw version string, labelled JSON but not quoted.
         return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: deps.version };
       case 'list-endpoints':
-        return json(200, { endpoints: await Promise.all(deps.config.endpoints.map((e) => describeEndpoint(deps.config, e, deps.sink, deps.health, deployment))) });
+        return json(200, { endpoints: await Promise.all(config.endpoints.map((e) => describe(config, e.name, version))) });
       case 'get-endpoint': {
-        const endpoint = router.endpoint(route.name);
-        if (!endpoint) throw new NotFoundError(`Endpoint '${route.name.slice(0, 128)}' does not exist.`, 'RESOURCE_DOES_NOT_EXIST');
-        return json(200, await describeEndpoint(deps.config, endpoint, deps.sink, deps.health, deployment));
+        if (!router.endpoint(route.name)) throw new NotFoundError(`Endpoint '${route.name.slice(0, 128)}' does not exist.`, 'RESOURCE_DOES_NOT_EXIST');
+        return json(200, await describe(config, route.name, version));
       }
+      case 'registry':
+      case 'endpoint-config':
+      case 'endpoint-ai-gateway':
+        return answerManagement(route, event, deps.serving, describe);
+      case 'not-implemented':
+        throw new ScoringError('NOT_IMPLEMENTED', `${event.httpMethod} ${event.path.slice(0, 128)} is a Databricks or MLflow API this server does not implement.`);
       case 'method-not-allowed':
         if (route.invocation) trace.target = router.captureTarget(route.invocation);
         if (route.openai) openAiCall(trace, route.openai);

@@ -97,7 +97,8 @@ export function mlflowErrors(): Middleware {
         const error = asError(request.error);
         if (error instanceof ScoringError) {
           // A backend that failed (502, 504) is the operator's to see; a refused request is the caller's.
-          if (error.status >= 500) log('error', 'the model backend failed', { requestId, status: error.status, error });
+          if (error.status === 501) log('info', 'a route this server does not implement was called', { requestId, message: error.message });
+          else if (error.status >= 500) log('error', error.errorCode === 'BAD_GATEWAY' || error.errorCode === 'DEADLINE_EXCEEDED' ? 'the model backend failed' : 'the request failed', { requestId, status: error.status, error });
           const openai = request.context.trace?.errorStyle === 'openai';
           const plain = error.status === 415 && !openai;
           request.response = {

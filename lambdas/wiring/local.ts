@@ -5,6 +5,8 @@ import { DataFolderBusyError, LocalDeliveryStream } from '../adapters/local/deli
 import { LocalQueryEngine } from '../adapters/local/query-engine.js';
 import { FileObjectStore } from '../adapters/local/file-object-store.js';
 import { recordServedEntities } from '../core/served-entities.js';
+import { seedServingState, servingControl } from '../core/serving-state.js';
+import { FileServingStateStore } from '../adapters/local/serving-state-file.js';
 import { RedriveError, type RedriveOptions, type RedriveReport, SpillingSink, redriveSpilled } from '../core/spill.js';
 import { type LocalServer, startLocalServer } from '../adapters/local/http-server.js';
 import { bodyPace } from '../adapters/local/request-body.js';
@@ -29,6 +31,8 @@ export interface LocalStackOptions {
   readonly host?: string;
   readonly port?: number;
   readonly token?: string | undefined;
+  /** Required by the management routes when set (`INFERENCE_TABLES_MANAGEMENT_TOKEN`); without it they are open on loopback only. */
+  readonly managementToken?: string | undefined;
   /** Overrides the configuration's buffer interval (seconds). */
   readonly bufferIntervalSeconds?: number;
   /** Runs the refresh workflow on the configured schedule (the local EventBridge Scheduler). Default: `refresh.enabled`. */
@@ -75,14 +79,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       })
       .catch((error: unknown) => log('error', 'redrive failed; spilled records kept', { error }));
   await redrive();
-  // What is served, recorded before the first request, as a deploy records it on AWS.
-  const recorded = await recordServedEntities(spill, config, Date.now());
+  // What is served: the stored serving state, unless the configuration file changed its
+  // models or endpoints; recorded before the first request, as a deploy records it on AWS.
+  const servingStore = new FileServingStateStore(options.dataDir);
+  const seeded = await seedServingState(config, servingStore, Date.now());
+  const recorded = await recordServedEntities(spill, seeded.config, Date.now());
   if (recorded.written) log('info', 'served entities recorded', { configVersion: recorded.configVersion, key: recorded.key });
+  const serving = servingControl(config, servingStore, spill, config.serving.state_ttl_seconds * 1000);
   const redriveTimer = setInterval(() => void redrive(), config.delivery.redrive_minutes * 60_000);
   redriveTimer.unref();
   const tables = new FileObjectStore(options.dataDir);
   const handler = createScoringHandler({
     config,
+    serving,
     sink,
     backends: createBackendFactory(),
     version: PRODUCT_VERSION,
@@ -98,6 +107,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 8080,
       token: options.token,
+      managementToken: options.managementToken,
       maxBodyBytes: Math.max(...limits),
       maxInFlight: config.local.max_in_flight,
       bodyPace: bodyPace(config.local),

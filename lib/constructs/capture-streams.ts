@@ -3,7 +3,8 @@ import type { CfnTable } from 'aws-cdk-lib/aws-glue';
 import { type IGrantable, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   DeliveryStream,
-  EnableLogging,
+  type CfnDeliveryStream,
+  DisableLogging,
   MetadataExtractionProcessor,
   OpenXJsonInputFormat,
   OutputFormat,
@@ -12,7 +13,7 @@ import {
   StreamEncryption,
 } from 'aws-cdk-lib/aws-kinesisfirehose';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, LogStream, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { captureStreamNames } from '../../lambdas/core/names.js';
@@ -87,17 +88,16 @@ export class CaptureStreams extends Construct {
     // The Firehose constructs' own grants are broader than Firehose needs (s3:DeleteObject*,
     // kms:ReEncrypt*); they are dropped and the documented permissions granted instead.
     const deliveryRole = role.withoutPolicyUpdates();
-    const logGroups: LogGroup[] = [];
+    // Delivery errors (conversion, partitioning, S3) of every stream go to one log group, a log
+    // stream each: a group per stream would cost a resource per stream (CloudFormation allows 500).
+    const logs = new LogGroup(this, 'DeliveryLogs', { encryptionKey: props.key, retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     const streams = new Map<string, DeliveryStream[]>();
     const streamNames = new Map<string, string[]>();
     for (const endpoint of props.endpoints) {
       const names = captureStreamNames(props.environment, endpoint.name, endpoint.streams);
       const list = names.map((deliveryStreamName, i) => {
         const id = `${endpoint.name}-${i + 1}`;
-        // Delivery errors (conversion, partitioning, S3) are logged per stream.
-        const logs = new LogGroup(this, `${id}-Logs`, { encryptionKey: props.key, retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
-        logGroups.push(logs);
-        return new DeliveryStream(this, id, {
+        const stream = new DeliveryStream(this, id, {
             deliveryStreamName,
             role: deliveryRole,
             encryption: StreamEncryption.customerManagedKey(props.key),
@@ -108,7 +108,8 @@ export class CaptureStreams extends Construct {
               bufferingSize: Size.mebibytes(props.bufferSizeMb),
               dataOutputPrefix: dataOutputPrefix(endpoint.tableName),
               errorOutputPrefix: ERROR_OUTPUT_PREFIX,
-              loggingConfig: new EnableLogging(logs),
+              // Set below: CDK's destination would name every stream's log stream alike in the shared group.
+              loggingConfig: new DisableLogging(),
               dataFormatConversion: {
                 schemaConfiguration: SchemaConfiguration.fromCfnTable(endpoint.table),
                 // OpenX reads `request_time` (yyyy-MM-dd HH:mm:ss.SSS) as a TIMESTAMP.
@@ -119,6 +120,13 @@ export class CaptureStreams extends Construct {
               processors: [MetadataExtractionProcessor.jq16({ ...PARTITION_KEY_QUERIES })],
             }),
         });
+        const logStream = new LogStream(this, `${id}-LogStream`, { logGroup: logs, logStreamName: deliveryStreamName, removalPolicy: RemovalPolicy.DESTROY });
+        (stream.node.defaultChild as CfnDeliveryStream).addPropertyOverride('ExtendedS3DestinationConfiguration.CloudWatchLoggingOptions', {
+          Enabled: true,
+          LogGroupName: logs.logGroupName,
+          LogStreamName: logStream.logStreamName,
+        });
+        return stream;
       });
       streams.set(endpoint.name, list);
       streamNames.set(endpoint.name, names);
@@ -149,7 +157,7 @@ export class CaptureStreams extends Construct {
         new PolicyStatement({
           sid: 'LogDeliveryErrors',
           actions: ['logs:PutLogEvents'],
-          resources: logGroups.map((g) => `${g.logGroupArn}`),
+          resources: [logs.logGroupArn],
         }),
       ],
     });

@@ -1,7 +1,9 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
+  type CfnRestApi,
+  type CfnStage,
   EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
@@ -11,13 +13,15 @@ import {
   ResponseTransferMode,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Alias } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Backend, DeploymentSettings } from '../../lambdas/core/config/index.js';
-import { OPEN_PATHS, ROUTES } from '../../lambdas/core/routes.js';
+import { OPEN_PATHS, ROUTES, type RouteSpec } from '../../lambdas/core/routes.js';
+
+type RouteMethod = RouteSpec['method'];
 import { ProjectFunction } from './project-function.js';
 import type { CaptureStorage } from './capture-storage.js';
 import type { CaptureStreams } from './capture-streams.js';
@@ -26,7 +30,20 @@ import type { CaptureStreams } from './capture-streams.js';
 export const API_GATEWAY_TIMEOUT_SECONDS = 29;
 
 /** The routes of the scoring API: the core route table's, as the local server serves them. */
-export const SCORING_ROUTES: readonly { readonly method: 'GET' | 'POST'; readonly path: string }[] = ROUTES.map(({ method, path }) => ({ method, path }));
+export const SCORING_ROUTES: readonly { readonly method: RouteMethod; readonly path: string; readonly management: boolean }[] = ROUTES.map(({ method, path, management }) => ({ method, path, management: management ?? false }));
+
+/**
+ * The gateway resources of the management routes: the registry's calls under one greedy
+ * resource (any method), an endpoint's changes under one `{action}` resource (PUT).
+ */
+export function managementGatewayRoutes(): { method: RouteMethod | 'ANY'; path: string }[] {
+  const out = new Map<string, { method: RouteMethod | 'ANY'; path: string }>();
+  for (const r of SCORING_ROUTES.filter((x) => x.management)) {
+    const gathered = r.path.startsWith('/api/2.0/mlflow/') ? { method: 'ANY' as const, path: '/api/2.0/mlflow/{proxy+}' } : { method: r.method, path: r.path.replace(/\/[^/]+$/, '/{action}') };
+    out.set(`${gathered.method} ${gathered.path}`, gathered);
+  }
+  return [...out.values()];
+}
 
 /**
  * The routes an endpoint's name would not reach through its `{name}` template because a static
@@ -34,14 +51,14 @@ export const SCORING_ROUTES: readonly { readonly method: 'GET' | 'POST'; readonl
  * `/serving-endpoints/chat/completions`): API Gateway matches the static segment first and does
  * not go back to the template, so these paths are added whole.
  */
-export function shadowedRoutes(endpoints: readonly string[]): { method: 'GET' | 'POST'; path: string }[] {
+export function shadowedRoutes(endpoints: readonly string[]): { method: RouteMethod; path: string; management: boolean }[] {
   const staticPrefixes = new Set(SCORING_ROUTES.flatMap((r) => r.path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))).filter((p) => !p.includes('{')));
-  const out: { method: 'GET' | 'POST'; path: string }[] = [];
+  const out: { method: RouteMethod; path: string; management: boolean }[] = [];
   for (const route of SCORING_ROUTES) {
     const at = route.path.indexOf('{name}');
     if (at < 0) continue;
     for (const name of endpoints) {
-      if (staticPrefixes.has(`${route.path.slice(0, at)}${name}`)) out.push({ method: route.method, path: route.path.replace('{name}', name) });
+      if (staticPrefixes.has(`${route.path.slice(0, at)}${name}`)) out.push({ ...route, path: route.path.replace('{name}', name) });
     }
   }
   return out;
@@ -81,6 +98,12 @@ export class ScoringApi extends Construct {
   public readonly api: RestApi;
   /** API key ids by configured key name. */
   public readonly apiKeyIds: ReadonlyMap<string, string>;
+  /**
+   * Lets its holder call the management routes (the registry's stages and aliases, an
+   * endpoint's served entities, traffic and capture), and nothing else: a credential distinct
+   * from the scoring one. Attach it to the roles of the people and pipelines that change production.
+   */
+  public readonly managementPolicy: ManagedPolicy;
 
   public constructor(scope: Construct, id: string, props: ScoringApiProps) {
     super(scope, id);
@@ -147,7 +170,12 @@ export class ScoringApi extends Construct {
     });
     // The stack outputs the URL under a stable name (ApiUrl) instead.
     this.api.node.tryRemoveChild('Endpoint');
-    for (const route of [...SCORING_ROUTES, ...shadowedRoutes(props.endpoints)]) {
+    // Changes to production take IAM (the management policy), whatever scoring takes. They
+    // are gathered under two resources, so the stack's size does not grow with the registry's
+    // calls (CloudFormation allows 500 resources); the function routes them exactly.
+    const managed = managementGatewayRoutes();
+    for (const m of managed) resourceAt(this.api.root, m.path).addMethod(m.method, undefined, { authorizationType: AuthorizationType.IAM, apiKeyRequired: false });
+    for (const route of [...SCORING_ROUTES, ...shadowedRoutes(props.endpoints)].filter((r) => !r.management)) {
       // Health checks (load balancers, uptime probes) carry no credentials, as locally; they
       // answer an empty body and run no model.
       const open = OPEN_PATHS.has(route.path);
@@ -175,6 +203,26 @@ export class ScoringApi extends Construct {
       keyIds.set(k.name, key.keyId);
     }
     this.apiKeyIds = keyIds;
+    this.managementPolicy = new ManagedPolicy(this, 'ManagementPolicy', {
+      description: `Change what inference-tables ${environment} serves and captures (registry stages and aliases, endpoint traffic and capture)`,
+      statements: [
+        new PolicyStatement({
+          sid: 'CallTheManagementRoutes',
+          actions: ['execute-api:Invoke'],
+          resources: managed.map((m) => this.api.arnForExecuteApi(m.method === 'ANY' ? '*' : m.method, m.path.replace(/\{[^}]+\}/g, '*'), this.api.deploymentStage.stageName)),
+        }),
+      ],
+    });
+    const stack = Stack.of(this);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const apiId = stack.getLogicalId(this.api.node.defaultChild as CfnRestApi);
+    const stageId = stack.getLogicalId(this.api.deploymentStage.node.defaultChild as CfnStage);
+    for (const m of managed) {
+      Validations.of(this.managementPolicy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${region}:<AWS::AccountId>:<${apiId}>/<${stageId}>/${m.method === 'ANY' ? '*' : m.method}${m.path.replace(/\{[^}]+\}/g, '*')}]`,
+        reason: 'The management routes of this API only (the registry calls, an endpoint config and ai-gateway); the function routes them exactly and answers the others 501.',
+      });
+    }
     this.acknowledge(api.authorization);
   }
 

@@ -41,6 +41,7 @@ describe('cdk-nag AwsSolutions', () => {
       k
         .replace(/<(Refresh\w+|ServedEntities)Function\w{8}\.Arn>/, '<$1Function>')
         .replace(/<\w+\.Arn>/, '<bucket>')
+        .replace(/<ScoringApi\w{8}>\/<ScoringApiDeploymentStage\w+>/, '<api>/<stage>')
         .replace(/\{"Fn::Select".*?\}\]\}\]\}/, '<state machine>');
     expect([...acks.keys()].map(readable).sort()).toEqual(
       [
@@ -59,6 +60,7 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-IAM5[Resource::<bucket>/served_entities_history/*] @ ServedEntities/Role',
         'AwsSolutions-IAM5[Resource::<ServedEntitiesFunction>:*] @ ServedEntities/ProviderRole',
         'AwsSolutions-IAM5[Resource::<bucket>/served_entities_history/*] @ Readers/Policy',
+        ...['*/api/2.0/mlflow/*', 'PUT/api/2.0/serving-endpoints/*/*'].map((r) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<api>/<stage>/${r}] @ Scoring/ManagementPolicy`),
         'AwsSolutions-IAM5[Resource::<bucket>/*] @ CaptureStreams/DeliveryPolicy',
         'AwsSolutions-S1 @ Storage/AccessLogs',
         'CloudFormation-Validate::W7001 @ ',

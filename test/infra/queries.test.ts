@@ -1,3 +1,4 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { OUTPUTS } from '../../lib/app.js';
 import { namedQueries } from '../../lambdas/core/named-queries.js';
@@ -6,7 +7,9 @@ import { environment, only, synthesize } from '../helpers/stacks.js';
 
 const { template } = environment('dev');
 const keyArn = () => ({ 'Fn::GetAtt': [only(template, 'AWS::KMS::Key').logicalId, 'Arn'] });
-const statements = () => only(template, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument.Statement as any[];
+/** The reader policy (the scoring API has a management policy of its own). */
+const READER = { Description: Match.stringLikeRegexp('^Read the') };
+const statements = () => only(template, 'AWS::IAM::ManagedPolicy', READER).Properties.PolicyDocument.Statement as any[];
 const statement = (sid: string) => statements().find((s) => s.Sid === sid);
 
 describe('Queries: the Athena workgroup', () => {
@@ -63,9 +66,9 @@ describe('Readers: the managed policy that grants the tables', () => {
 
   it('keeps one size, within the managed policy limit (6,144 characters), however many endpoints there are', () => {
     // A rough upper bound: CloudFormation references are longer here than the ARNs they become.
-    const document = JSON.stringify(only(template, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument);
+    const document = JSON.stringify(only(template, 'AWS::IAM::ManagedPolicy', READER).Properties.PolicyDocument);
     expect(document.length).toBeLessThan(6144);
-    const policy = (change: (c: Record<string, any>) => void) => JSON.stringify(only(synthesize(configWith(change)).template, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument);
+    const policy = (change: (c: Record<string, any>) => void) => JSON.stringify(only(synthesize(configWith(change)).template, 'AWS::IAM::ManagedPolicy', READER).Properties.PolicyDocument);
     const more = (c: Record<string, any>) => c.endpoints.push(...Array.from({ length: 30 }, (_, i) => ({ ...c.endpoints[0], name: `more-${i}` })));
     expect(policy(more)).toBe(policy(() => {}));
   });
@@ -75,9 +78,9 @@ describe('Readers: the managed policy that grants the tables', () => {
   });
 
   it('creates a reader role carrying the policy only when principals are trusted', () => {
-    expect(template.findResources('AWS::IAM::Role', { Properties: { ManagedPolicyArns: [{ Ref: only(template, 'AWS::IAM::ManagedPolicy').logicalId }] } })).toEqual({});
+    expect(template.findResources('AWS::IAM::Role', { Properties: { ManagedPolicyArns: [{ Ref: only(template, 'AWS::IAM::ManagedPolicy', READER).logicalId }] } })).toEqual({});
     const { template: withRole } = synthesize(configWith((c) => (c.deployment = { reader_role_trusted_principals: ['210987654321'] })));
-    const policy = only(withRole, 'AWS::IAM::ManagedPolicy').logicalId;
+    const policy = only(withRole, 'AWS::IAM::ManagedPolicy', READER).logicalId;
     const role = only(withRole, 'AWS::IAM::Role', { ManagedPolicyArns: [{ Ref: policy }] }).Properties;
     expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain(':iam::210987654321:root');
     withRole.hasOutput(OUTPUTS.readerRoleArn, {});

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { API_GATEWAY_TIMEOUT_SECONDS, SCORING_ROUTES, shadowedRoutes } from '../../lib/constructs/scoring-api.js';
+import { API_GATEWAY_TIMEOUT_SECONDS, SCORING_ROUTES, managementGatewayRoutes, shadowedRoutes } from '../../lib/constructs/scoring-api.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import { configWith } from '../helpers/config.js';
 import { environment, only, scoringFunction, synthesize } from '../helpers/stacks.js';
@@ -29,7 +29,9 @@ describe('Serving: the REST API', () => {
     const shadowed = shadowedRoutes(['iris', 'chat']).map((r) => `${r.method} ${r.path}`);
     // The demo's `chat` endpoint beside the OpenAI route `/serving-endpoints/chat/completions`: its paths are added whole.
     expect(shadowed.sort()).toEqual(['POST /serving-endpoints/chat/invocations', 'POST /serving-endpoints/chat/served-models/{served}/invocations']);
-    expect([...methods(prod).keys()].sort()).toEqual([...SCORING_ROUTES.map((r) => `${r.method} ${r.path}`), ...shadowed, 'ANY /', 'ANY /{proxy+}'].sort());
+    const scoring = SCORING_ROUTES.filter((r) => !r.management).map((r) => `${r.method} ${r.path}`);
+    const management = managementGatewayRoutes().map((r) => `${r.method} ${r.path}`);
+    expect([...methods(prod).keys()].sort()).toEqual([...scoring, ...management, ...shadowed, 'ANY /', 'ANY /{proxy+}'].sort());
   });
 
   it('integrates every method with the function alias through the streaming Lambda proxy, within 29 s to the first byte', () => {
@@ -71,14 +73,28 @@ describe('Serving: the REST API', () => {
   });
 
   const isOpen = (name: string) => name === 'GET /ping' || name === 'GET /health';
+  /** The routes that change production: IAM always, with the management policy, never an API key. */
+  const isManagement = (name: string) => name === 'ANY /api/2.0/mlflow/{proxy+}' || name === 'PUT /api/2.0/serving-endpoints/{name}/{action}';
 
   it('requires SigV4 (IAM) on every method but the two health checks by default', () => {
     for (const [name, m] of methods(prod)) expect(m.AuthorizationType, name).toBe(isOpen(name) ? 'NONE' : 'AWS_IAM');
   });
 
   it('requires an API key on every method but the two health checks when keys are configured, with IAM or alone', () => {
-    for (const [name, m] of methods(prod)) expect(m.ApiKeyRequired ?? false, name).toBe(!isOpen(name));
-    for (const [name, m] of methods(dev)) expect([m.AuthorizationType, m.ApiKeyRequired ?? false], name).toEqual(isOpen(name) ? ['NONE', false] : ['NONE', true]);
+    for (const [name, m] of methods(prod)) expect(m.ApiKeyRequired ?? false, name).toBe(!isOpen(name) && !isManagement(name));
+    for (const [name, m] of methods(dev)) expect([m.AuthorizationType, m.ApiKeyRequired ?? false], name).toEqual(isOpen(name) ? ['NONE', false] : isManagement(name) ? ['AWS_IAM', false] : ['NONE', true]);
+  });
+
+  it('takes IAM on the management routes whatever scoring takes, and grants them in a policy of their own', () => {
+    const managed = [...methods(dev)].filter(([name]) => isManagement(name)).map(([name]) => name).sort();
+    // Two resources, however many registry calls: the stack stays far from 500 resources.
+    expect(managed).toEqual(['ANY /api/2.0/mlflow/{proxy+}', 'PUT /api/2.0/serving-endpoints/{name}/{action}']);
+    const policy = only(dev, 'AWS::IAM::ManagedPolicy', { Description: Match.stringLikeRegexp('^Change what') }).Properties.PolicyDocument;
+    expect(policy.Statement).toHaveLength(1);
+    expect(policy.Statement[0].Action).toBe('execute-api:Invoke');
+    const granted = JSON.stringify(policy.Statement[0].Resource);
+    for (const route of ['/PUT/api/2.0/serving-endpoints/*/*', '/*/api/2.0/mlflow/*']) expect(granted).toContain(route);
+    expect(granted).not.toContain('invocations');
   });
 
   it('requires no key when none is configured', () => {

@@ -86,8 +86,12 @@ describe('Capture streams: Firehose to partitioned Parquet', () => {
     expect(destination().BufferingHints).toEqual({ IntervalInSeconds: 60, SizeInMBs: 64 });
   });
 
-  it('logs delivery errors to a log group per stream', () => {
+  it('logs delivery errors to one log group, a log stream per stream', () => {
     expect(destination().CloudWatchLoggingOptions).toMatchObject({ Enabled: true, LogGroupName: { Ref: expect.any(String) } });
+    const groups = new Set(Object.values(template.findResources('AWS::KinesisFirehose::DeliveryStream')).map((d) => JSON.stringify(d.Properties.ExtendedS3DestinationConfiguration.CloudWatchLoggingOptions.LogGroupName)));
+    expect(groups.size).toBe(1);
+    const logStreams = new Set(Object.values(template.findResources('AWS::KinesisFirehose::DeliveryStream')).map((d) => JSON.stringify(d.Properties.ExtendedS3DestinationConfiguration.CloudWatchLoggingOptions.LogStreamName)));
+    expect(logStreams.size).toBe(Object.keys(template.findResources('AWS::KinesisFirehose::DeliveryStream')).length);
   });
 
   it('gives the delivery role only the actions Firehose documents, on this bucket, key, tables and logs', () => {

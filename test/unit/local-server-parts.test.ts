@@ -1,6 +1,7 @@
 /** The local server's pure parts: who the requester is, how slowly a body may arrive, and what HTTP can carry. */
 import { describe, expect, it } from 'vitest';
-import { TOKEN_REQUESTER, authenticate, basicRequester } from '../../lambdas/adapters/local/local-auth.js';
+import { TOKEN_REQUESTER, authenticate, basicRequester, managementRefusal } from '../../lambdas/adapters/local/local-auth.js';
+import { isManagementCall } from '../../lambdas/core/routes.js';
 import { DEFAULT_BODY_PACE, bodyDeadline } from '../../lambdas/adapters/local/request-body.js';
 import { backendAnswerProblem, proxyResultProblem } from '../../lambdas/scoring/response-guard.js';
 
@@ -23,6 +24,30 @@ describe('the requester of a local caller', () => {
     expect(authenticate(basic('alice', `${TOKEN}x`), TOKEN)).toBeNull();
     expect(authenticate(`Bearer ${TOKEN.slice(1)}`, TOKEN)).toBeNull();
     expect(authenticate(undefined, TOKEN)).toBeNull();
+  });
+});
+
+describe('management calls on the local server', () => {
+  const req = (authorization: string | undefined, localAddress: string) => ({ headers: { authorization }, socket: { localAddress } });
+
+  it('take the management token, never the scoring one, when it is set', () => {
+    const options = { managementToken: 'mgmt-secret-1' };
+    expect(managementRefusal(req('Bearer mgmt-secret-1', '10.0.0.5'), options)).toBeNull();
+    expect(managementRefusal(req('Bearer scoring-token', '127.0.0.1'), options)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    expect(managementRefusal(req(undefined, '127.0.0.1'), options)?.message).toContain('INFERENCE_TABLES_MANAGEMENT_TOKEN');
+  });
+
+  it('are answered on loopback only without a management token', () => {
+    for (const address of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) expect(managementRefusal(req(undefined, address), {})).toBeNull();
+    expect(managementRefusal(req('Bearer anything', '192.168.1.20'), {})).toMatchObject({ status: 403, code: 'PERMISSION_DENIED' });
+  });
+
+  it('are the registry and endpoint-change routes, decided as the handler routes them', () => {
+    expect(isManagementCall('PUT', '/api/2.0/serving-endpoints/iris/config')).toBe(true);
+    expect(isManagementCall('DELETE', '/api/2.0/mlflow/registered-models/alias')).toBe(true);
+    expect(isManagementCall('POST', '/api/2.0/mlflow/registered-models/alias')).toBe(true);
+    expect(isManagementCall('GET', '/api/2.0/serving-endpoints/iris')).toBe(false);
+    expect(isManagementCall('POST', '/serving-endpoints/iris/invocations')).toBe(false);
   });
 });
 

@@ -10,11 +10,11 @@ import type { ScoringResult } from '../../scoring/middleware.js';
 import { localServerSchema } from '../../core/config/index.js';
 import { asError } from '../../core/errors.js';
 import { log } from '../../core/log.js';
-import { OPEN_PATHS } from '../../core/routes.js';
+import { OPEN_PATHS, isManagementCall } from '../../core/routes.js';
 import { eventIdentity } from '../../shared/proxy-event.js';
 import type { GatewayContext } from '../../shared/gateway-fault.js';
 import type { RouteResult } from './dashboard.js';
-import { authenticate } from './local-auth.js';
+import { MANAGEMENT_REQUESTER, authenticate, managementRefusal } from './local-auth.js';
 import { type BodyPace, BodyReaders, DEFAULT_BODY_PACE, type SlowBody, announcesBody } from './request-body.js';
 import { UserFacingError } from '../../shared/errors.js';
 
@@ -55,6 +55,11 @@ export interface LocalServerOptions {
   readonly port: number;
   /** Required to listen beyond loopback; accepted as `Bearer <t>` or basic `<user>:<t>`. */
   readonly token?: string | undefined;
+  /**
+   * Required by the management routes, which change production, instead of `token`; without
+   * it they are answered on loopback only.
+   */
+  readonly managementToken?: string | undefined;
   /** Bodies are read up to this many bytes; the rest is discarded (the handler answers 413). */
   readonly maxBodyBytes: number;
   /**
@@ -322,8 +327,18 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       return;
     }
     let principal: string | null = null;
+    const management = isManagementCall(req.method ?? 'GET', url.pathname);
+    if (management) {
+      const refused = managementRefusal(req, options);
+      if (refused) {
+        req.resume();
+        answerUnread(req, res, refused.status, { ...JSON_TYPE, ...(refused.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) }, refusal(req, refused.status, refused.code, refused.message));
+        return;
+      }
+      principal = options.managementToken ? MANAGEMENT_REQUESTER : null;
+    }
     // Decided on the path the handler routes, so no spelling of a path is open here and routed elsewhere there.
-    if (options.token) {
+    else if (options.token) {
       principal = authenticate(req.headers.authorization, options.token);
       if (!principal) {
         req.resume();

@@ -38,3 +38,25 @@ export function authenticate(authorization: string | undefined, token: string): 
   }
   return null;
 }
+
+/** The requester of a management call made with the management token. */
+export const MANAGEMENT_REQUESTER = 'local:management';
+
+/**
+ * Why a management call is refused, or null: with a management token set, it must be sent as
+ * `Authorization: Bearer <token>` (the scoring token does not do); without one, management is
+ * answered on loopback only, as an unauthenticated server is.
+ */
+export function managementRefusal(
+  req: { readonly headers: { readonly authorization?: string | undefined }; readonly socket: { readonly localAddress?: string | undefined } },
+  options: { readonly managementToken?: string | undefined },
+): { status: number; code: string; message: string } | null {
+  if (options.managementToken) {
+    const [scheme = '', value = ''] = (req.headers.authorization ?? '').trim().split(/\s+/, 2);
+    if (scheme.toLowerCase() === 'bearer' && sameSecret(value, options.managementToken)) return null;
+    return { status: 401, code: 'UNAUTHENTICATED', message: 'Management calls change production: send the management token (INFERENCE_TABLES_MANAGEMENT_TOKEN) as Authorization: Bearer <token>.' };
+  }
+  const local = req.socket.localAddress ?? '';
+  if (local === '127.0.0.1' || local === '::1' || local === '::ffff:127.0.0.1') return null;
+  return { status: 403, code: 'PERMISSION_DENIED', message: 'Management calls are answered on loopback only unless INFERENCE_TABLES_MANAGEMENT_TOKEN is set: set it, restart, and send it as Authorization: Bearer <token>.' };
+}

@@ -32,7 +32,7 @@ export function labelsViewSql(dataDir: string, endpoint: string, temporary = fal
   return `${create} SELECT ${cols.join(', ')}, CAST(NULL AS VARCHAR) AS uploaded WHERE false`;
 }
 
-const DUCKDB_OF_GLUE: Readonly<Record<string, string>> = { string: 'VARCHAR', timestamp: 'TIMESTAMP', int: 'INTEGER', boolean: 'BOOLEAN' };
+const DUCKDB_OF_GLUE: Readonly<Record<string, string>> = { string: 'VARCHAR', timestamp: 'TIMESTAMP', int: 'INTEGER', boolean: 'BOOLEAN', double: 'DOUBLE' };
 
 /**
  * The served-entities history (one JSON-lines file per applied configuration) and its view,

@@ -45,6 +45,16 @@ const baseConfigSchema = z.strictObject({
   retention: retentionSchema.prefault({}),
   deployment: deploymentSchema.prefault({}),
   local: localServerSchema.prefault({}),
+  serving: z
+    .strictObject({
+      /**
+       * Seconds the scoring function keeps the serving state it read (registry stages and
+       * aliases, endpoint traffic and capture) before reading it again: a change through the
+       * management API or the CLI is live everywhere within this time.
+       */
+      state_ttl_seconds: z.number().min(0).max(300).default(5),
+    })
+    .prefault({}),
 });
 
 /** The environment configuration schema, with its cross-field rules. */
