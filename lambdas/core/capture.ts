@@ -19,9 +19,13 @@ export const LoggingErrorCode = {
   responseNotRedactable: 'RESPONSE_NOT_REDACTABLE',
 } as const;
 
-/** Whether a request is in the sample: a pure function of its id, so replays agree. */
-export function isSampled(requestId: string, fraction: number): boolean {
-  return fraction >= 1 || unitHash(`sample:${requestId}`) < fraction;
+/**
+ * Whether a request is in the sample: a pure function of its `client_request_id` when it has
+ * one (a caller's retries and related requests are captured alike), else of its request id,
+ * so replays agree.
+ */
+export function isSampled(requestId: string, fraction: number, clientRequestId?: string | null): boolean {
+  return fraction >= 1 || unitHash(`sample:${clientRequestId ?? requestId}`) < fraction;
 }
 
 /**
@@ -88,7 +92,7 @@ function utf8Length(s: string): number {
  * is named in `logging_error_codes`.
  */
 export function buildCaptureRecord(facts: InvocationFacts, settings: CaptureSettings): CaptureRecord | null {
-  if (!settings.enabled || !isSampled(facts.requestId, settings.sampling_fraction)) return null;
+  if (!settings.enabled || !isSampled(facts.requestId, settings.sampling_fraction, facts.clientRequestId)) return null;
   const codes = new Set(facts.loggingErrorCodes ?? []);
   let request = facts.requestBody;
   let response = facts.responseBody;

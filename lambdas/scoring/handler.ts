@@ -211,6 +211,10 @@ export function scoringFunction(deps: ScoringDependencies) {
     const encoding = call && route.kind === 'openai' ? openAiEncoding(route.api, call) : 'float';
     const parsed = parseScoringRequest(header(event, 'content-type'), body);
     trace.clientRequestId = parsed.clientRequestId;
+    // Sticky: a caller's retries and related requests (one client_request_id) go to the same entity.
+    if (parsed.clientRequestId !== null && invocation.kind === 'invoke-endpoint' && invocation.served === undefined) {
+      trace.entity = router.chooseForEndpoint(invocation.endpoint, parsed.clientRequestId);
+    }
     trace.requestFormat = parsed.kind === 'csv' ? 'csv' : parsed.format;
     // The backend is asked for floats; the proxy encodes them as the caller asked.
     const forwardBody = encoding !== 'float' ? removeTopLevelKey(parsed.forwardBody, 'encoding_format') : parsed.forwardBody;

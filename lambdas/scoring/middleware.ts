@@ -190,16 +190,17 @@ async function putRecord(sink: CaptureSink, request: Answered, response: APIGate
   const trace = request.context.trace;
   const target = trace.target as CaptureTarget;
   const body = trace.skipRequestBody ? null : bodyText(request.event);
+  const clientRequestId = trace.clientRequestId !== undefined ? trace.clientRequestId : body === null ? null : clientRequestIdFromBody(body);
   const { settings } = target;
   // Counted only for records written: a backend that reports no usage costs the proxy a count.
   const tokens =
-    isLlmField(trace.requestFormat) && settings.enabled && isSampled(trace.requestId, settings.sampling_fraction)
+    isLlmField(trace.requestFormat) && settings.enabled && isSampled(trace.requestId, settings.sampling_fraction, clientRequestId)
       ? await callTokens(trace.requestFormat, body, response.body, response.statusCode === 200)
       : null;
   const record = buildCaptureRecord(
     {
       requestId: trace.requestId,
-      clientRequestId: trace.clientRequestId !== undefined ? trace.clientRequestId : body === null ? null : clientRequestIdFromBody(body),
+      clientRequestId,
       receivedAtMs: trace.receivedAtMs,
       statusCode: response.statusCode,
       executionTimeMs: trace.executionTimeMs,

@@ -39,6 +39,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+describe('sticky routing', () => {
+  it("sends a caller's requests with one client_request_id to the same served entity, every time", async () => {
+    for (let i = 0; i < 10; i++) {
+      const served = new Set<string | null>();
+      for (let k = 0; k < 3; k++) served.add((await score('/serving-endpoints/iris/invocations', { ...IRIS_ROW, client_request_id: `caller-${i}` })).served);
+      expect(served.size, `caller-${i}`).toBe(1);
+    }
+  });
+});
+
 describe('the MLflow registry at runtime', () => {
   it('moves a stage: the next call to the stage is answered by the version moved there, with no restart', async () => {
     expect((await score('/model/iris-classifier/Production/invocations')).served).toBe('iris-classifier-2');

@@ -77,6 +77,16 @@ describe('Sampling', () => {
     expect(isSampled('abc', 0.5)).toBe(isSampled('abc', 0.5));
   });
 
+  it("is keyed on the client_request_id when there is one: a caller's retries are captured alike", () => {
+    const decisions = new Set(Array.from({ length: 50 }, (_, i) => isSampled(`request-${i}`, 0.5, 'order-42')));
+    expect(decisions.size).toBe(1);
+    // Without one, each request id decides for itself.
+    expect(new Set(Array.from({ length: 50 }, (_, i) => isSampled(`request-${i}`, 0.5))).size).toBe(2);
+    const kept = Array.from({ length: 2000 }, (_, i) => isSampled('same-request', 0.5, `caller-${i}`)).filter(Boolean).length;
+    expect(kept / 2000).toBeGreaterThan(0.45);
+    expect(kept / 2000).toBeLessThan(0.55);
+  });
+
   it('keeps about the configured fraction', () => {
     let kept = 0;
     for (let i = 0; i < 20_000; i++) if (isSampled(`id-${i}`, 0.25)) kept++;
