@@ -17,6 +17,8 @@ import { TableReaders } from './constructs/table-readers.js';
 import { USAGE_VIEW } from '../lambdas/core/usage-view.js';
 import { SERVED_ENTITIES_HISTORY, SERVED_ENTITIES_VIEW, configVersion, servedEntities } from '../lambdas/core/served-entities.js';
 import { ServedEntitiesRecord } from './constructs/served-entities-record.js';
+import { ServingStateTable } from './constructs/serving-state.js';
+import { seedOf } from '../lambdas/core/serving-state.js';
 
 /** Props of the stack of one environment. */
 export interface InferenceTablesStackProps extends StackProps {
@@ -31,6 +33,8 @@ export const OUTPUTS = {
   workgroup: 'Workgroup',
   bucket: 'DataBucket',
   readerPolicyArn: 'ReaderPolicyArn',
+  managementPolicyArn: 'ManagementPolicyArn',
+  servingTable: 'ServingTable',
   readerRoleArn: 'ReaderRoleArn',
   apiKeyIds: 'ApiKeyIds',
 } as const;
@@ -52,6 +56,8 @@ export class InferenceTablesStack extends Stack {
   public readonly monitoring: MonitoringAlarms;
   /** The scheduled redrive of spilled capture records, and the capture alarms. */
   public readonly redrive: SpillRedrive;
+  /** The serving state (registry stages and aliases, endpoint traffic and capture), changed at runtime. */
+  public readonly serving: ServingStateTable;
   /** The record of the served entities of each deployed configuration. */
   public readonly servedEntities: ServedEntitiesRecord;
 
@@ -118,7 +124,9 @@ export class InferenceTablesStack extends Stack {
     // The configuration every function is bundled with, written once.
     const configFile = writeDeployedConfig(config);
     const { environment } = config;
+    this.serving = new ServingStateTable(this, 'Serving', { environment: config.environment, key });
     this.scoring = new ScoringApi(this, 'Scoring', {
+      serving: this.serving,
       environment,
       configFile,
       function: settings.scoring_function,
@@ -154,7 +162,7 @@ export class InferenceTablesStack extends Stack {
       refresh: { stateMachine: this.refresh.stateMachine, scheduled: config.refresh.enabled },
       deliveryStreams: [...this.streams.streamNames.values()].flat(),
     });
-    this.servedEntities = new ServedEntitiesRecord(this, 'ServedEntities', { environment, configFile, configVersion: configVersion(servedEntities(config)), storage: this.storage, logRetention });
+    this.servedEntities = new ServedEntitiesRecord(this, 'ServedEntities', { environment, configFile, configVersion: `${seedOf(config)}-${configVersion(servedEntities(config))}`, storage: this.storage, serving: this.serving, logRetention });
     this.servedEntities.node.addDependency(this.catalog);
     this.redrive = new SpillRedrive(this, 'Redrive', { environment, configFile, redriveMinutes: config.delivery.redrive_minutes, storage: this.storage, streams: this.streams, topic: this.monitoring.topic, logRetention });
 
@@ -163,6 +171,8 @@ export class InferenceTablesStack extends Stack {
     new CfnOutput(this, OUTPUTS.payloadTables, { value: tables.join(','), description: 'Payload tables, one per endpoint' });
     new CfnOutput(this, OUTPUTS.workgroup, { value: names.workgroup, description: 'Athena workgroup to query the tables' });
     new CfnOutput(this, OUTPUTS.bucket, { value: bucket.bucketName, description: 'Bucket holding the captured data' });
+    new CfnOutput(this, OUTPUTS.servingTable, { value: this.serving.table.tableName, description: 'DynamoDB table of the serving state' });
+    new CfnOutput(this, OUTPUTS.managementPolicyArn, { value: this.scoring.managementPolicy.managedPolicyArn, description: 'Managed policy granting the management routes (registry stages and aliases, endpoint traffic and capture)' });
     new CfnOutput(this, OUTPUTS.readerPolicyArn, { value: this.readers.policy.managedPolicyArn, description: 'Managed policy granting read access to the tables' });
     if (this.readers.role) new CfnOutput(this, OUTPUTS.readerRoleArn, { value: this.readers.role.roleArn, description: 'Role carrying the reader policy' });
     if (this.scoring.apiKeyIds.size > 0) {

@@ -17,6 +17,8 @@ export const ENV = {
   database: 'INFERENCE_TABLES_DATABASE',
   /** Athena workgroup the steps that query (the unpack in the engine, the metrics) run in. */
   workgroup: 'INFERENCE_TABLES_WORKGROUP',
+  /** DynamoDB table of the serving state (registry stages and aliases, endpoint traffic and capture). */
+  servingTable: 'INFERENCE_TABLES_SERVING_TABLE',
 } as const;
 
 /** A required environment variable is missing or invalid. */

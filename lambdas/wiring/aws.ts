@@ -9,6 +9,9 @@ import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
 import { ATHENA_RESULTS_PREFIX } from '../core/names.js';
 import { CloudWatchPublisher } from '../adapters/aws/cloudwatch-publisher.js';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoServingStateStore } from '../adapters/aws/serving-state-table.js';
+import { servingControl } from '../core/serving-state.js';
 import { FirehoseSink } from '../adapters/aws/firehose-sink.js';
 import { EmfPublisher } from '../adapters/aws/emf-publisher.js';
 import type { MetricsPublisher } from '../core/ports.js';
@@ -79,8 +82,12 @@ export function awsScoringDependencies(env: NodeJS.ProcessEnv = process.env): Sc
   const { sink, spillStore } = awsCaptureSink(config, streams, requireEnv(ENV.dataBucket, env), metrics);
   // The function may read the recorded health of the tables, and nothing else of the bucket.
   // Backend health is per function instance: each judges from its own calls and probes.
+  const table = env[ENV.servingTable];
+  // Changes are made by the management function, whose role may write the table and the history.
+  const serving = table ? servingControl(config, new DynamoServingStateStore(new DynamoDBClient({}), table), spillStore, config.serving.state_ttl_seconds * 1000) : undefined;
   return {
     config,
+    ...(serving ? { serving } : {}),
     sink,
     backends: createBackendFactory(),
     version: PRODUCT_VERSION,
@@ -112,7 +119,11 @@ export function awsRedriveDependencies(env: NodeJS.ProcessEnv = process.env): Re
   return { store: spillStore, stream: firehose, metrics };
 }
 
-/** The deploy-time recorder's adapters: the bundled configuration and the data bucket. */
+/** The deploy-time recorder's adapters: the bundled configuration, the data bucket and the serving state's table. */
 export function awsServedEntitiesDependencies(env: NodeJS.ProcessEnv = process.env): ServedEntitiesDependencies {
-  return { config: bundledConfig(env), store: new S3ObjectStore(new S3Client({}), requireEnv(ENV.dataBucket, env)) };
+  return {
+    config: bundledConfig(env),
+    store: new S3ObjectStore(new S3Client({}), requireEnv(ENV.dataBucket, env)),
+    serving: new DynamoServingStateStore(new DynamoDBClient({}), requireEnv(ENV.servingTable, env)),
+  };
 }

@@ -15,16 +15,17 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { Alias } from 'aws-cdk-lib/aws-lambda';
+import type { Alias, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Backend, DeploymentSettings } from '../../lambdas/core/config/index.js';
+import { type Backend, type DeploymentSettings, WHOLE_ANSWER_SECONDS } from '../../lambdas/core/config/index.js';
 import { OPEN_PATHS, ROUTES, type RouteSpec } from '../../lambdas/core/routes.js';
 
 type RouteMethod = RouteSpec['method'];
 import { ProjectFunction } from './project-function.js';
 import type { CaptureStorage } from './capture-storage.js';
 import type { CaptureStreams } from './capture-streams.js';
+import type { ServingStateTable } from './serving-state.js';
 
 /** API Gateway gives up on an integration after 29 s. */
 export const API_GATEWAY_TIMEOUT_SECONDS = 29;
@@ -81,6 +82,8 @@ export interface ScoringApiProps {
   readonly streams: CaptureStreams;
   /** Where records the streams do not take in time are spilled. */
   readonly storage: CaptureStorage;
+  /** The serving state: the scoring function reads it, the management function writes it. */
+  readonly serving: ServingStateTable;
   readonly key: IKey;
   readonly logRetention: RetentionDays;
 }
@@ -95,6 +98,11 @@ export class ScoringApi extends Construct {
   public readonly function: ProjectFunction;
   /** The alias API Gateway calls; provisioned concurrency lives here. */
   public readonly alias: Alias;
+  /**
+   * The same code behind the management routes only, under a role of its own: it may write the
+   * serving state and its history, which the scoring function may only read.
+   */
+  public readonly managementFunction: ProjectFunction;
   public readonly api: RestApi;
   /** API key ids by configured key name. */
   public readonly apiKeyIds: ReadonlyMap<string, string>;
@@ -108,39 +116,42 @@ export class ScoringApi extends Construct {
   public constructor(scope: Construct, id: string, props: ScoringApiProps) {
     super(scope, id);
     const { environment } = props;
-    const functionLogs = ProjectFunction.logGroup(this, 'FunctionLogs', props.key, props.logRetention);
-    const role = new Role(this, 'FunctionRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `inference-tables ${environment} scoring function`,
-    });
-    functionLogs.grantWrite(role);
-
-    this.function = new ProjectFunction(this, 'Function', {
-      description: `inference-tables ${environment}: MLflow scoring proxy that captures every request`,
-      entry: 'scoring.ts',
+    // The scoring function, and the same code for the management routes under its own role.
+    const make = (id: string, what: string, settings: { memorySize?: number; timeout: Duration; reservedConcurrentExecutions?: number | undefined }) => {
+      const logs = ProjectFunction.logGroup(this, `${id}Logs`, props.key, props.logRetention);
+      const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${environment} ${what}` });
+      logs.grantWrite(role);
+      const fn = new ProjectFunction(this, id, { description: `inference-tables ${environment}: ${what}`, entry: 'scoring.ts', ...settings, role, logGroup: logs, configFile: props.configFile, key: props.key });
+      props.streams.grantPutRecords(fn);
+      props.storage.grantSpillWrite(fn);
+      props.storage.grantHealthRead(fn);
+      // The endpoint API probes the backends of the served entities it describes.
+      grantBackends(role, props.backends);
+      return fn;
+    };
+    this.function = make('Function', 'MLflow scoring proxy that captures every request', {
       memorySize: props.function.memory_mb,
       timeout: Duration.seconds(props.function.timeout_seconds),
       reservedConcurrentExecutions: props.function.reserved_concurrency,
-      role,
-      logGroup: functionLogs,
-      configFile: props.configFile,
-      key: props.key,
     });
     this.alias = this.function.addAlias('live', { provisionedConcurrentExecutions: props.function.provisioned_concurrency });
-    props.streams.grantPutRecords(this.function);
-    props.storage.grantSpillWrite(this.function);
-    props.storage.grantHealthRead(this.function);
-    grantBackends(role, props.backends);
+    props.serving.grantRead(this.function);
+    this.managementFunction = make('Management', 'management routes (registry stages and aliases, endpoint traffic and capture)', { timeout: Duration.seconds(WHOLE_ANSWER_SECONDS) });
+    props.serving.grantReadWrite(this.managementFunction);
+    props.storage.grantServedEntitiesWrite(this.managementFunction);
 
-    const integration = new LambdaIntegration(this.alias, {
-      proxy: true,
-      timeout: Duration.seconds(API_GATEWAY_TIMEOUT_SECONDS),
-      // Answers are streamed (InvokeWithResponseStream), so a `"stream": true` LLM answer reaches
-      // the caller event by event; every other answer is one write after its metadata.
-      responseTransferMode: ResponseTransferMode.STREAM,
-      // One permission for the whole API: a resource policy per method would grow with the routes.
-      scopePermissionToMethod: false,
-    });
+    const integrationOf = (target: IFunction) =>
+      new LambdaIntegration(target, {
+        proxy: true,
+        timeout: Duration.seconds(API_GATEWAY_TIMEOUT_SECONDS),
+        // Answers are streamed (InvokeWithResponseStream), so a `"stream": true` LLM answer reaches
+        // the caller event by event; every other answer is one write after its metadata.
+        responseTransferMode: ResponseTransferMode.STREAM,
+        // One permission for the whole API: a resource policy per method would grow with the routes.
+        scopePermissionToMethod: false,
+      });
+    const integration = integrationOf(this.alias);
+    const managementIntegration = integrationOf(this.managementFunction);
     const accessLogs = ProjectFunction.logGroup(this, 'AccessLogs', props.key, props.logRetention);
     const { api } = props;
     this.api = new RestApi(this, 'Api', {
@@ -174,7 +185,7 @@ export class ScoringApi extends Construct {
     // are gathered under two resources, so the stack's size does not grow with the registry's
     // calls (CloudFormation allows 500 resources); the function routes them exactly.
     const managed = managementGatewayRoutes();
-    for (const m of managed) resourceAt(this.api.root, m.path).addMethod(m.method, undefined, { authorizationType: AuthorizationType.IAM, apiKeyRequired: false });
+    for (const m of managed) resourceAt(this.api.root, m.path).addMethod(m.method, managementIntegration, { authorizationType: AuthorizationType.IAM, apiKeyRequired: false });
     for (const route of [...SCORING_ROUTES, ...shadowedRoutes(props.endpoints)].filter((r) => !r.management)) {
       // Health checks (load balancers, uptime probes) carry no credentials, as locally; they
       // answer an empty body and run no model.

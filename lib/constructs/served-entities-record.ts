@@ -5,6 +5,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { CaptureStorage } from './capture-storage.js';
+import type { ServingStateTable } from './serving-state.js';
 import { ProjectFunction } from './project-function.js';
 
 /** Props of {@link ServedEntitiesRecord}. */
@@ -15,12 +16,14 @@ export interface ServedEntitiesRecordProps {
   /** The version of the configuration's served entities: a deploy that changes it records them. */
   readonly configVersion: string;
   readonly storage: CaptureStorage;
+  /** The serving state, seeded from the configuration at the same time. */
+  readonly serving: ServingStateTable;
   readonly logRetention: RetentionDays;
 }
 
 /**
- * Records the deployed configuration's served entities in `served_entities_history` at each
- * deploy that changes them: a custom resource whose property is their version, handled by a
+ * Seeds the serving state from the deployed configuration and records its served entities in
+ * `served_entities_history` at each deploy that changes them: a custom resource whose property is their version, handled by a
  * function of the product through CDK's provider framework (which answers CloudFormation).
  */
 export class ServedEntitiesRecord extends Construct {
@@ -43,6 +46,7 @@ export class ServedEntitiesRecord extends Construct {
       key: storage.key,
     });
     storage.grantServedEntitiesWrite(this.function);
+    props.serving.grantReadWrite(this.function);
     // The framework's function runs under a role of its own, without a managed policy.
     const frameworkLogs = ProjectFunction.logGroup(this, 'ProviderLogs', storage.key, props.logRetention);
     const frameworkRole = new Role(this, 'ProviderRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${environment} custom-resource provider` });

@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { type InferenceTablesStack, createApp } from '../../lib/app.js';
 import type { Config } from '../../lambdas/core/config/index.js';
 import { loadConfig } from '../../lambdas/wiring/config-file.js';
@@ -36,7 +36,20 @@ export function only(template: Template, type: string, props: Record<string, unk
   return { logicalId, Properties: resource.Properties };
 }
 
-/** The scoring function (the refresh steps are functions too, with other handlers). */
+/** The scoring function (the refresh steps are functions too, with other handlers; the management function has its description). */
 export function scoringFunction(template: Template): { logicalId: string; Properties: any } {
-  return only(template, 'AWS::Lambda::Function', { Handler: 'index.handler' });
+  return only(template, 'AWS::Lambda::Function', { Handler: 'index.handler', Description: Match.stringLikeRegexp('scoring proxy') });
+}
+
+/** The management function: the scoring code behind the management routes, under its own role. */
+export function managementFunction(template: Template): { logicalId: string; Properties: any } {
+  return only(template, 'AWS::Lambda::Function', { Handler: 'index.handler', Description: Match.stringLikeRegexp('management routes') });
+}
+
+/** The statements of the policies attached to a function's role. */
+export function roleStatements(template: Template, fn: { Properties: any }): any[] {
+  const role = fn.Properties.Role['Fn::GetAtt'][0] as string;
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
 }

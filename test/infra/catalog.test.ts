@@ -53,7 +53,8 @@ describe('Catalog: payload tables', () => {
 
   it('records the served entities at each deploy that changes them, through a custom resource whose property is their version', () => {
     const [resource] = Object.values(template.findResources('Custom::ServedEntities'));
-    expect(resource?.Properties.ConfigVersion).toMatch(/^[0-9a-f]{16}$/);
+    // The version of the file's models and endpoints (the serving state's seed), then of its served entities.
+    expect(resource?.Properties.ConfigVersion).toMatch(/^[0-9a-f]{16}-[0-9a-f]{16}$/);
     const changed = synthesize(configWith((c) => (c.endpoints[0].served_entities[0].name = 'renamed'))).template;
     const unchanged = synthesize(configWith((c) => (c.delivery.buffer_size_mb = 100))).template;
     const version = (t: typeof template) => Object.values(t.findResources('Custom::ServedEntities'))[0]?.Properties.ConfigVersion;

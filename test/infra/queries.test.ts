@@ -91,7 +91,7 @@ describe('Outputs', () => {
   it('gives the API URL, tables, workgroup, bucket and reader policy', () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual(
-      [OUTPUTS.apiUrl, OUTPUTS.database, OUTPUTS.payloadTables, OUTPUTS.workgroup, OUTPUTS.bucket, OUTPUTS.readerPolicyArn, OUTPUTS.apiKeyIds].sort(),
+      [OUTPUTS.apiUrl, OUTPUTS.database, OUTPUTS.payloadTables, OUTPUTS.workgroup, OUTPUTS.bucket, OUTPUTS.readerPolicyArn, OUTPUTS.managementPolicyArn, OUTPUTS.servingTable, OUTPUTS.apiKeyIds].sort(),
     );
     expect(outputs[OUTPUTS.payloadTables]!.Value).toBe('iris_payload,chat_payload,assistant_payload,iris_classifier_payload,echo_payload,claude_haiku_payload,unrouted_payload');
     expect(outputs[OUTPUTS.workgroup]!.Value).toBe('inference-tables-dev');

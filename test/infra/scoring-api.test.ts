@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { API_GATEWAY_TIMEOUT_SECONDS, SCORING_ROUTES, managementGatewayRoutes, shadowedRoutes } from '../../lib/constructs/scoring-api.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import { configWith } from '../helpers/config.js';
-import { environment, only, scoringFunction, synthesize } from '../helpers/stacks.js';
+import { environment, managementFunction, only, roleStatements, scoringFunction, synthesize } from '../helpers/stacks.js';
 
 const dev = environment('dev').template;
 const prod = environment('prod').template;
 
 /** Method path (e.g. `POST /ping`) → method properties, from the template's resource tree. */
+/** The routes that change production: IAM always, with the management policy, never an API key. */
+const isManagement = (name: string) => name === 'ANY /api/2.0/mlflow/{proxy+}' || name === 'PUT /api/2.0/serving-endpoints/{name}/{action}';
+
 function methods(template: typeof dev): Map<string, any> {
   const resources = template.findResources('AWS::ApiGateway::Resource');
   const api = only(template, 'AWS::ApiGateway::RestApi').logicalId;
@@ -36,18 +39,20 @@ describe('Serving: the REST API', () => {
 
   it('integrates every method with the function alias through the streaming Lambda proxy, within 29 s to the first byte', () => {
     const alias = only(prod, 'AWS::Lambda::Alias').logicalId;
+    const management = managementFunction(prod).logicalId;
     for (const [name, m] of methods(prod)) {
       expect(m.Integration.Type, name).toBe('AWS_PROXY');
       expect(m.Integration.TimeoutInMillis, name).toBe(API_GATEWAY_TIMEOUT_SECONDS * 1000);
       // Streamed LLM answers reach the caller event by event (InvokeWithResponseStream).
       expect(m.Integration.ResponseTransferMode, name).toBe('STREAM');
       expect(JSON.stringify(m.Integration.Uri), name).toContain('response-streaming-invocations');
-      expect(JSON.stringify(m.Integration.Uri), name).toContain(alias);
+      // The management routes reach the management function, every other route the scoring function's alias.
+      expect(JSON.stringify(m.Integration.Uri), name).toContain(isManagement(name) ? management : alias);
     }
   });
 
   it('may invoke the configured Bedrock models only, whole and streamed, and read only the secrets of external models', () => {
-    const statements = Object.values(dev.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const statements = roleStatements(dev, scoringFunction(dev));
     const bedrock = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('bedrock:')));
     expect(bedrock).toHaveLength(1);
     expect(bedrock[0].Action).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']);
@@ -60,7 +65,7 @@ describe('Serving: the REST API', () => {
         c.models.push({ name: 'eu-claude', versions: [{ version: '1', backend: { type: 'bedrock', model_id: 'eu.anthropic.claude-3-haiku-20240307-v1:0' } }] });
       }),
     ).template;
-    const all = Object.values(external.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const all = roleStatements(external, scoringFunction(external));
     const secret = all.find((s) => s.Action === 'secretsmanager:GetSecretValue');
     expect(JSON.stringify(secret.Resource)).toContain(':secret:inference-tables/openai-??????');
     // An inference profile: the profile, and its model in the regions it routes to.
@@ -74,7 +79,6 @@ describe('Serving: the REST API', () => {
 
   const isOpen = (name: string) => name === 'GET /ping' || name === 'GET /health';
   /** The routes that change production: IAM always, with the management policy, never an API key. */
-  const isManagement = (name: string) => name === 'ANY /api/2.0/mlflow/{proxy+}' || name === 'PUT /api/2.0/serving-endpoints/{name}/{action}';
 
   it('requires SigV4 (IAM) on every method but the two health checks by default', () => {
     for (const [name, m] of methods(prod)) expect(m.AuthorizationType, name).toBe(isOpen(name) ? 'NONE' : 'AWS_IAM');
@@ -132,9 +136,12 @@ describe('Serving: the REST API', () => {
   });
 
   it('lets API Gateway invoke only the function alias, from this API', () => {
-    const permission = only(prod, 'AWS::Lambda::Permission', { Principal: 'apigateway.amazonaws.com' }).Properties;
-    expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com', FunctionName: { Ref: only(prod, 'AWS::Lambda::Alias').logicalId } });
-    expect(JSON.stringify(permission.SourceArn)).toContain(only(prod, 'AWS::ApiGateway::RestApi').logicalId);
+    const permissions = Object.values(prod.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'apigateway.amazonaws.com' } })).map((p) => p.Properties);
+    // The scoring function's alias, and the management function for its routes.
+    expect(permissions.map((p) => JSON.stringify(p.FunctionName)).sort()).toEqual(
+      [JSON.stringify({ Ref: only(prod, 'AWS::Lambda::Alias').logicalId }), JSON.stringify({ 'Fn::GetAtt': [managementFunction(prod).logicalId, 'Arn'] })].sort(),
+    );
+    for (const p of permissions) expect(JSON.stringify(p.SourceArn)).toContain(only(prod, 'AWS::ApiGateway::RestApi').logicalId);
   });
 });
 
@@ -195,14 +202,14 @@ describe('Serving: the scoring function', () => {
     const config = configWith((c) => {
       c.models[0].versions[0].backend = { type: 'lambda', function_name: 'iris-v1:live' };
     });
-    const statements = Object.values(synthesize(config).template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const { template } = synthesize(config);
+    const statements = roleStatements(template, scoringFunction(template));
     const actions = (s: { Action: string | string[] }) => [s.Action].flat();
     const invoke = statements.find((s) => actions(s).includes('lambda:InvokeFunction'));
     const read = statements.find((s) => actions(s).includes('lambda:GetFunctionConfiguration'));
     expect(read.Resource).toEqual(invoke.Resource);
     expect(JSON.stringify(read.Resource)).toMatch(/:function:iris-v1:live"/);
-    // The one on a configured function (CDK's custom-resource provider reads the state of the product's own recorder).
-    expect(statements.filter((s) => JSON.stringify(s.Action).includes('lambda:GetFunction') && JSON.stringify(s.Resource).includes(':function:'))).toHaveLength(1);
+    expect(statements.filter((s) => JSON.stringify(s.Action).includes('lambda:GetFunction'))).toHaveLength(1);
   });
 
   it('has no statement with a * action, and * resources only where IAM has no resource type (X-Ray, log delivery, metrics)', () => {
@@ -222,5 +229,33 @@ describe('Serving: the scoring function', () => {
         }
       }
     }
+  });
+});
+
+describe('Serving state: the table the management routes change', () => {
+  it('is one DynamoDB table, encrypted with the environment key, with point-in-time recovery, kept when the stack goes', () => {
+    const table = only(dev, 'AWS::DynamoDB::Table');
+    expect(table.Properties).toMatchObject({
+      TableName: 'inference-tables-dev-serving',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [only(dev, 'AWS::KMS::Key').logicalId, 'Arn'] } },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect(dev.findResources('AWS::DynamoDB::Table')[table.logicalId]?.DeletionPolicy).toBe('Retain');
+  });
+
+  it('may be read by the scoring function only (GetItem), and written by the management function and the deploy-time seeding', () => {
+    const table = only(dev, 'AWS::DynamoDB::Table').logicalId;
+    const onTable = (statements: any[]) => statements.filter((s) => JSON.stringify(s.Resource).includes(table)).flatMap((s) => [s.Action].flat()).sort();
+    expect(onTable(roleStatements(dev, scoringFunction(dev)))).toEqual(['dynamodb:GetItem']);
+    expect(scoringFunction(dev).Properties.Environment.Variables[ENV.servingTable]).toEqual({ Ref: table });
+    expect(onTable(roleStatements(dev, managementFunction(dev)))).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    const recorder = only(dev, 'AWS::Lambda::Function', { Handler: 'index.record' });
+    expect(onTable(roleStatements(dev, recorder))).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    // The management function also appends the served-entities history; the scoring function may not.
+    const history = (statements: any[]) => statements.some((s) => JSON.stringify(s.Resource).includes('served_entities_history'));
+    expect(history(roleStatements(dev, managementFunction(dev)))).toBe(true);
+    expect(history(roleStatements(dev, scoringFunction(dev)))).toBe(false);
   });
 });

@@ -11,6 +11,7 @@ import { AWS_MAX_REQUEST_BYTES } from '../../lib/constructs/project-function.js'
 import { REFRESH_STEPS, REFRESH_STEP_SPECS } from '../../lambdas/core/refresh-steps.js';
 import { loadConfig } from '../../lambdas/wiring/config-file.js';
 import { captureRecordSchema } from '../../lambdas/core/capture-record.js';
+import { initialState } from '../../lambdas/core/serving-state.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import seedRecords from '../fixtures/seed-dataframe-records.json' with { type: 'json' };
 import { ROOT } from '../helpers/config.js';
@@ -101,13 +102,24 @@ describe.each(ENVIRONMENTS)('cdk synth -c env=%s', (env) => {
 describe('The bundled function of dev', () => {
   let server: Server;
   const puts: { target: string; stream: string; records: unknown[] }[] = [];
+  const reads: { TableName: string }[] = [];
 
   beforeAll(async () => {
-    // A loopback stand-in for the Firehose API: the bundled SDK really signs and sends the call.
+    // A loopback stand-in for the Firehose and DynamoDB APIs: the bundled SDK really signs and sends the calls.
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
+        if (String(req.headers['x-amz-target']).startsWith('DynamoDB_20120810.GetItem')) {
+          // The serving state: version 3 of the iris classifier moved to Production at runtime.
+          reads.push(JSON.parse(body) as { TableName: string });
+          const config = loadConfig('dev', ROOT);
+          const models = config.models.map((m) => (m.name === 'iris-classifier' ? { ...m, versions: m.versions.map((v) => ({ ...v, stage: v.version === '3' ? ('Production' as const) : v.stage === 'Production' ? ('Archived' as const) : v.stage })) } : m));
+          const state = { ...initialState(config), config_version: 2, models };
+          res.setHeader('content-type', 'application/x-amz-json-1.0');
+          res.end(JSON.stringify({ Item: { pk: { S: 'serving-state' }, config_version: { N: '2' }, state: { S: JSON.stringify(state) } } }));
+          return;
+        }
         const call = JSON.parse(body) as { DeliveryStreamName: string; Records: { Data: string }[] };
         puts.push({
           target: String(req.headers['x-amz-target']),
@@ -129,7 +141,7 @@ describe('The bundled function of dev', () => {
   it("answers the seeds' iris request and puts its capture record to the endpoint's stream", async () => {
     const { resources, assetOf } = synthesized(join(out, 'dev'));
     const asset = assetOf('index.handler');
-    const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler')!;
+    const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler' && String(r.Properties.Description).includes('scoring proxy'))!;
     const address = server.address() as { port: number };
     Object.assign(process.env, fn.Properties.Environment.Variables, {
       LAMBDA_TASK_ROOT: asset,
@@ -137,6 +149,7 @@ describe('The bundled function of dev', () => {
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'example',
       AWS_ENDPOINT_URL_FIREHOSE: `http://127.0.0.1:${address.port}`,
+      AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${address.port}`,
     });
     expect(process.env[ENV.configFile]).toBe('config.json');
     // What Lambda's Node.js runtime gives a streaming function: the metadata, 8 NUL bytes, then the body.
@@ -166,6 +179,9 @@ describe('The bundled function of dev', () => {
 
     const response = await call('/model/iris-classifier/Production/invocations', { dataframe_records: seedRecords });
     expect(response.metadata.statusCode).toBe(200);
+    // Answered by the version the serving state put in Production, read from its table.
+    expect(response.metadata.headers['served-model-name']).toBe('iris-classifier-3');
+    expect(reads.length).toBeGreaterThan(0);
     expect(JSON.parse(response.body)).toEqual({ predictions: [0, 0, 0] });
 
     // A streamed chat answer, event by event, captured once it ended.
