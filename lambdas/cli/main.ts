@@ -20,6 +20,7 @@ import { type EndpointReport, REPORTED_DISAGREEMENTS, capturedEndpoints, readEnd
 import { OUTPUT_FORMATS, type OutputFormat, formatDrift, formatHealth, formatResult } from './format.js';
 import { DoctorFindings, examine } from './doctor.js';
 import { RepairIncomplete, describeRepair, repairEndpoints, startRefreshCommand, unfinished } from './repair.js';
+import { addServingCommands } from './serving.js';
 
 /** Default folder of the local tables. */
 export const DEFAULT_DATA_DIR = '.inference-tables';
@@ -243,6 +244,8 @@ function program(out: (text: string) => void, world: CliWorld): Command {
       for (const u of report.unreadable) out(`  kept ${u.key}: line ${u.line} is not a spilled record; look at it by hand\n`);
       if (report.failed.length > 0 || report.unreadable.length > 0) throw new RedriveError(`${report.failed.length + report.unreadable.length} spill objects were kept; run redrive again later.`);
     });
+
+  addServingCommands(cli, out, { dataDir: env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR });
 
   const labels = cli.command('labels').description('Ground-truth labels, joined to predictions by client_request_id (and row_index).');
   labels

@@ -41,6 +41,8 @@ export interface EnvironmentNames {
   readonly database: string;
   /** Athena workgroup. */
   readonly workgroup: string;
+  /** DynamoDB table of the serving state. */
+  readonly servingTable: string;
 }
 
 /** Names of an environment's resources; `database` overrides the default Glue database name. */
@@ -49,6 +51,7 @@ export function environmentNames(environment: string, database?: string): Enviro
     stack: `inference-tables-${environment}`,
     database: database ?? `inference_tables_${environment.replaceAll('-', '_')}`,
     workgroup: `inference-tables-${environment}`,
+    servingTable: `inference-tables-${environment}-serving`,
   };
 }
 

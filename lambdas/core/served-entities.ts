@@ -33,6 +33,8 @@ export const servedEntityRowSchema = z.object({
   entity_name: z.string(),
   entity_version: z.string(),
   stage: z.string(),
+  /** The registry's aliases pointing at this version, comma-separated (`champion`), empty when none. */
+  aliases: z.string(),
   backend_type: z.string(),
   /** What the backend calls: a URL, an upstream model, a function, a SageMaker endpoint; never a key. */
   backend_target: z.string(),
@@ -57,6 +59,7 @@ export const HISTORY_COLUMNS: readonly (readonly [keyof ServedEntityRow, string,
   ['entity_name', 'varchar', 'string'],
   ['entity_version', 'varchar', 'string'],
   ['stage', 'varchar', 'string'],
+  ['aliases', 'varchar', 'string'],
   ['backend_type', 'varchar', 'string'],
   ['backend_target', 'varchar', 'string'],
   ['traffic_percentage', 'integer', 'int'],
@@ -94,6 +97,13 @@ export function backendTarget(backend: Backend): string {
 
 type Entity = Omit<ServedEntityRow, 'config_version' | 'applied_at' | 'changed_by'>;
 
+const aliasesOf = (aliases: Readonly<Record<string, string>>, version: string): string =>
+  Object.entries(aliases)
+    .filter(([, v]) => v === version)
+    .map(([a]) => a)
+    .sort()
+    .join(',');
+
 /** The served entities of a configuration, in a stable order. */
 export function servedEntities(config: Config): Entity[] {
   const models = new Map(config.models.map((m) => [m.name, m]));
@@ -111,6 +121,7 @@ export function servedEntities(config: Config): Entity[] {
         entity_name: e.entity_name,
         entity_version: e.entity_version,
         stage: version.stage,
+        aliases: aliasesOf(models.get(e.entity_name)?.aliases ?? {}, e.entity_version),
         backend_type: version.backend.type,
         backend_target: backendTarget(version.backend),
         traffic_percentage: e.traffic_percentage,
@@ -129,6 +140,7 @@ export function servedEntities(config: Config): Entity[] {
         entity_name: model.name,
         entity_version: version.version,
         stage: version.stage,
+        aliases: aliasesOf(model.aliases, version.version),
         backend_type: version.backend.type,
         backend_target: backendTarget(version.backend),
         traffic_percentage: null,

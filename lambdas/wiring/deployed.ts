@@ -1,6 +1,9 @@
 import { AthenaClient, GetWorkGroupCommand } from '@aws-sdk/client-athena';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoServingStateStore } from '../adapters/aws/serving-state-table.js';
+import { type ServingControl, servingControl } from '../core/serving-state.js';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
 import { EmfPublisher } from '../adapters/aws/emf-publisher.js';
@@ -85,4 +88,11 @@ export function environmentQueryEngine(config: Config): { engine: AthenaQueryEng
 /** The environment's data bucket as the object store of its tables (what `doctor --env` reads). */
 export async function environmentStore(config: Config): Promise<S3ObjectStore> {
   return new S3ObjectStore(new S3Client(clientOptions(config)), await deployedBucket(config));
+}
+
+/** The serving state of a deployed environment (its DynamoDB table, the history in its bucket), changed with the user's credentials. */
+export async function environmentServing(config: Config): Promise<ServingControl> {
+  const names = environmentNames(config.environment, config.database);
+  const store = new DynamoServingStateStore(new DynamoDBClient(clientOptions(config)), names.servingTable);
+  return servingControl(config, store, await environmentStore(config), 0);
 }

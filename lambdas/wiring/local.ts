@@ -5,7 +5,7 @@ import { DataFolderBusyError, LocalDeliveryStream } from '../adapters/local/deli
 import { LocalQueryEngine } from '../adapters/local/query-engine.js';
 import { FileObjectStore } from '../adapters/local/file-object-store.js';
 import { recordServedEntities } from '../core/served-entities.js';
-import { seedServingState, servingControl } from '../core/serving-state.js';
+import { type ServingControl, seedServingState, servingControl } from '../core/serving-state.js';
 import { FileServingStateStore } from '../adapters/local/serving-state-file.js';
 import { RedriveError, type RedriveOptions, type RedriveReport, SpillingSink, redriveSpilled } from '../core/spill.js';
 import { type LocalServer, startLocalServer } from '../adapters/local/http-server.js';
@@ -217,4 +217,9 @@ export async function withDataFolder<T>(config: Config, dataDir: string, work: (
   } finally {
     engine.close();
   }
+}
+
+/** The serving state of a data folder, as the CLI changes it (a running server reads it within its TTL). */
+export function localServing(config: Config, dataDir: string): ServingControl {
+  return servingControl(config, new FileServingStateStore(dataDir), new FileObjectStore(dataDir, { durable: true }), 0);
 }

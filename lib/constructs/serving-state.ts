@@ -3,6 +3,7 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { environmentNames } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
 
 /** A function: it is granted a permission and told, in its environment, where to use it. */
@@ -29,7 +30,7 @@ export class ServingStateTable extends Construct {
     super(scope, id);
     this.key = props.key;
     this.table = new Table(this, 'Table', {
-      tableName: `inference-tables-${props.environment}-serving`,
+      tableName: environmentNames(props.environment).servingTable,
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.CUSTOMER_MANAGED,
