@@ -151,7 +151,13 @@ function checkDataframeSplit(value: unknown): void {
       `Invalid input. Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. Got {${keys.map((k) => `'${k}'`).join(', ')}}.'`,
     );
   }
-  const { data, columns } = value as { data: unknown; columns?: unknown };
+  const { data, columns, index } = value as { data: unknown; columns?: unknown; index?: unknown };
+  const split = "Invalid input. Provided dataframe_split field is not a valid dataframe representation in 'split' format.";
+  if (Array.isArray(data) && index !== undefined && (!Array.isArray(index) || index.length !== data.length)) {
+    // pandas' own words when the index and the rows disagree.
+    const width = Array.isArray(data[0]) ? data[0].length : 1;
+    throw new InvalidRequestError(`${split} Error: '${Array.isArray(index) ? `Shape of passed values is (${data.length}, ${width}), indices imply (${index.length}, ${width})` : 'index must be a list'}'`);
+  }
   if (!Array.isArray(data) || (columns !== undefined && !Array.isArray(columns))) {
     throw new InvalidRequestError(
       "Invalid input. Provided dataframe_split field is not a valid dataframe representation in 'split' format. Error: 'data and columns must be lists'",

@@ -130,6 +130,20 @@ export function parseScoringRequest(contentTypeHeader: string | undefined, body:
       { cause: error },
     );
   }
+  // A body serialized twice (`json=json.dumps(data)` in Python) arrives as a string of JSON.
+  if (typeof parsed === 'string' && /^\s*[[{]/.test(parsed)) {
+    let inner: unknown;
+    try {
+      inner = JSON.parse(parsed);
+    } catch {
+      inner = undefined;
+    }
+    if (typeof inner === 'object' && inner !== null) {
+      throw new InvalidRequestError(
+        "Invalid input. The body is a JSON string that holds JSON: it was serialized twice. Send the JSON itself (in Python, requests.post(url, json=data), not json=json.dumps(data)).",
+      );
+    }
+  }
   const structure = jsonStructureProblem(body);
   if (structure) throw new InvalidRequestError(`Invalid input. The JSON body is refused: ${structure}.`);
   if (Array.isArray(parsed)) {

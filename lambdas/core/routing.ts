@@ -19,6 +19,8 @@ export interface ServedEntity {
   readonly modelName: string;
   readonly modelVersion: string;
   readonly backend: Backend;
+  /** The scoring protocol the version speaks (MLflow 2's fields, or 1.x's bare lists). */
+  readonly protocol: 'mlflow2' | 'mlflow1';
 }
 
 const UNROUTED_SETTINGS: CaptureSettings = captureSchema.parse({});
@@ -67,6 +69,7 @@ export class Router {
               modelName: model.name,
               modelVersion: version.version,
               backend: version.backend,
+              protocol: version.scoring_protocol,
             },
           };
         }),
@@ -158,6 +161,7 @@ export class Router {
       modelName: model.name,
       modelVersion: version.version,
       backend: version.backend,
+      protocol: version.scoring_protocol,
     };
   }
 }

@@ -79,6 +79,8 @@ export const createVersionRequest = z.object({
   name,
   source: z.string().optional(),
   backend: backendSchema.optional(),
+  /** The protocol the version speaks: `mlflow1` for a model logged with MLflow 1.x. */
+  scoring_protocol: z.enum(['mlflow2', 'mlflow1']).default('mlflow2'),
   description: z.string().optional(),
 });
 
@@ -91,7 +93,7 @@ export function createVersion(request: z.output<typeof createVersionRequest>): S
     const m = modelOf(models, request.name);
     // The next number: versions are appended, so the new one is the model's last.
     const version = String(Math.max(0, ...m.versions.map((v) => Number(v.version))) + 1);
-    return { models: withModel(models, { ...m, versions: [...m.versions, { version, stage: 'None', backend }] }), endpoints };
+    return { models: withModel(models, { ...m, versions: [...m.versions, { version, stage: 'None', backend, scoring_protocol: request.scoring_protocol }] }), endpoints };
   };
 }
 

@@ -2,7 +2,8 @@ import { contentText } from './llm-input.js';
 import type { z } from 'zod';
 import type { signatureSchema } from './config/index.js';
 import { toFrame } from './frame.js';
-import { parseScoringRequest } from './protocol.js';
+import { parseMlflow1Request } from './mlflow1.js';
+import { type ScoringRequest, parseScoringRequest } from './protocol.js';
 
 /** One prediction of a captured request: its input row and what the model answered for it. */
 export interface UnpackedPrediction {
@@ -78,12 +79,13 @@ function readPrediction(value: unknown): { prediction: unknown; probabilities: n
 export function unpackRequest(request: string | null, response: string | null, signature?: Signature, call?: CallFacts): UnpackResult {
   if (request === null) return fail('request body not captured (see logging_error_codes)');
   if (response === null) return fail('response body not captured (see logging_error_codes)');
-  // The capture keeps the body, not its content type: JSON bodies are objects, the rest is CSV.
-  const contentType = request.trimStart().startsWith('{') ? 'application/json' : 'text/csv';
+  // The capture keeps the body, not its content type: JSON bodies are objects (or the bare
+  // lists of records a 1.x version takes; no CSV header starts with '['), the rest is CSV.
+  const contentType = /^\s*[{[]/.test(request) ? 'application/json' : 'text/csv';
   let frame: ReturnType<typeof toFrame> | undefined;
   let llm: Record<string, unknown> | undefined;
   try {
-    const parsed = parseScoringRequest(contentType, request);
+    const parsed = readCaptured(contentType, request);
     if (parsed.kind === 'llm') llm = parsed.json;
     else frame = toFrame(parsed);
   } catch (error) {
@@ -114,6 +116,23 @@ export function unpackRequest(request: string | null, response: string | null, s
       return { row_index: i, values: row.length === columns.length ? row : columns.map((_, j) => row[j] ?? null), prediction, probabilities };
     }),
   };
+}
+
+/**
+ * A captured body, read as MLflow 2 does, else as MLflow 1.x does: an answered request that
+ * MLflow 2's rules refuse was sent to a 1.x version (a bare list of records, a `split` frame).
+ */
+function readCaptured(contentType: string, request: string): ScoringRequest {
+  try {
+    return parseScoringRequest(contentType, request);
+  } catch (error) {
+    if (contentType !== 'application/json') throw error;
+    try {
+      return parseMlflow1Request(contentType, request).request;
+    } catch {
+      throw error;
+    }
+  }
 }
 
 /** A row's features as an object, feature name → value (for reading results, not the hot path). */

@@ -13,6 +13,7 @@ import type { LlmField } from '../core/input-formats.js';
 import { isObject } from '../core/json-value.js';
 import { AnswerStream } from '../core/llm-stream.js';
 import { parseScoringRequest } from '../core/protocol.js';
+import { mlflow1Answer, parseMlflow1Request } from '../core/mlflow1.js';
 import { type InvocationRoute, parseRoute } from '../core/routes.js';
 import { OPENAI_APIS, type OpenAiApi, encodeEmbeddings, openAiEncoding, readOpenAiCall } from '../core/openai-api.js';
 import { removeTopLevelKey } from '../core/json-text.js';
@@ -209,13 +210,17 @@ export function scoringFunction(deps: ScoringDependencies) {
         ? router.chooseForEndpoint(invocation.endpoint, trace.requestId, invocation.served)
         : router.chooseForModel(invocation.model, invocation.ref);
     const encoding = call && route.kind === 'openai' ? openAiEncoding(route.api, call) : 'float';
-    const parsed = parseScoringRequest(header(event, 'content-type'), body);
+    // A version logged with MLflow 1.x takes its bodies (a bare list of records…), as the seed shows.
+    const mlflow1 = trace.entity.protocol === 'mlflow1' ? parseMlflow1Request(header(event, 'content-type'), body) : undefined;
+    const parsed = mlflow1?.request ?? parseScoringRequest(header(event, 'content-type'), body);
     trace.clientRequestId = parsed.clientRequestId;
-    // Sticky: a caller's retries and related requests (one client_request_id) go to the same entity.
+    // Sticky: a caller's retries and related requests (one client_request_id) go to the same
+    // entity, among those that read the body as it was read.
     if (parsed.clientRequestId !== null && invocation.kind === 'invoke-endpoint' && invocation.served === undefined) {
-      trace.entity = router.chooseForEndpoint(invocation.endpoint, parsed.clientRequestId);
+      const sticky = router.chooseForEndpoint(invocation.endpoint, parsed.clientRequestId);
+      if (sticky.protocol === trace.entity.protocol) trace.entity = sticky;
     }
-    trace.requestFormat = parsed.kind === 'csv' ? 'csv' : parsed.format;
+    trace.requestFormat = mlflow1?.format ?? (parsed.kind === 'csv' ? 'csv' : parsed.format);
     // The backend is asked for floats; the proxy encodes them as the caller asked.
     const forwardBody = encoding !== 'float' ? removeTopLevelKey(parsed.forwardBody, 'encoding_format') : parsed.forwardBody;
 
@@ -228,7 +233,8 @@ export function scoringFunction(deps: ScoringDependencies) {
     const started = performance.now();
     try {
       const answer = await backend.invoke(request);
-      const result = wholeAnswer(answer, answer.status < 300 ? encodeEmbeddings(answer.body, encoding) : answer.body);
+      const ok = answer.status < 300;
+      const result = wholeAnswer(answer, !ok ? answer.body : entity.protocol === 'mlflow1' ? mlflow1Answer(answer.body) : encodeEmbeddings(answer.body, encoding));
       if (healthKey) health.recordSuccess(healthKey);
       return result;
     } catch (error) {

@@ -74,8 +74,8 @@ describe('the MLflow registry at runtime', () => {
   it('registers a version with its backend, then serves it by number', async () => {
     const created = await call('POST', '/api/2.0/mlflow/model-versions/create', { name: 'iris-classifier', backend: { type: 'builtin', model: 'iris' } });
     expect(created.status).toBe(200);
-    expect(created.json.model_version).toMatchObject({ version: '4', current_stage: 'None' });
-    expect((await score('/model/iris-classifier/4/invocations')).served).toBe('iris-classifier-4');
+    expect(created.json.model_version).toMatchObject({ version: '5', current_stage: 'None' });
+    expect((await score('/model/iris-classifier/5/invocations')).served).toBe('iris-classifier-5');
   });
 
   it('refuses what breaks a rule, naming it, and changes nothing', async () => {

@@ -32,6 +32,7 @@ describe('models and endpoints commands on a data folder', () => {
       ['1', 'Archived'],
       ['2', 'Archived'],
       ['3', 'Production'],
+      ['4', 'None'],
     ]);
     expect(iris?.aliases.champion).toBe('3');
     expect(state?.endpoints.find((e) => e.name === 'iris')?.capture).toMatchObject({ enabled: true, sampling_fraction: 0.25 });

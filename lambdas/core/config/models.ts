@@ -88,6 +88,12 @@ export const modelVersionSchema = z.strictObject({
   stage: stageSchema.default('None'),
   backend: backendSchema,
   signature: signatureSchema.optional(),
+  /**
+   * The scoring protocol the version speaks: `mlflow2` (the fields `dataframe_split`,
+   * `dataframe_records`, `instances`, `inputs`), or `mlflow1` for a model logged with MLflow 1.x
+   * (a bare list of records, `format=pandas-split` or `pandas-records`, answered with a bare list).
+   */
+  scoring_protocol: z.enum(['mlflow2', 'mlflow1']).default('mlflow2'),
 });
 
 /** A registered model, served on the classic route `/model/<name>/<version|stage|@alias>/invocations`. */
