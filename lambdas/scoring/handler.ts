@@ -98,8 +98,9 @@ export function scoringFunction(deps: ScoringDependencies) {
     if (!b) backends.set(key, (b = deps.backends(entity.backend)));
     return b;
   };
-  const deployment: DeploymentReader = async (endpoint, served) => {
-    const entity = router.servedEntities(endpoint).find((e) => e.entity.servedName === served)?.entity;
+  /** The deployment state of the served entities of one configuration (the one in force, or one a change just made). */
+  const deploymentIn = (r: Router): DeploymentReader => async (endpoint, served) => {
+    const entity = r.servedEntities(endpoint).find((e) => e.entity.servedName === served)?.entity;
     if (!entity) return { deployment: 'DEPLOYMENT_FAILED', deployment_state_message: `Served entity '${served}' is not in the configuration.` };
     return health.deployment(entityKey(endpoint, served), entity.backend, () => backendOf(entity));
   };
@@ -158,7 +159,8 @@ export function scoringFunction(deps: ScoringDependencies) {
     const route = parseRoute(event.httpMethod, event.path);
     const { config, version } = await current();
     router = routing.router;
-    const describe = (c: Config, name: string, v: number) => describeEndpoint(c, c.endpoints.find((e) => e.name === name) as Endpoint, deps.sink, deps.health, deployment, v);
+    const describe = (c: Config, name: string, v: number) =>
+      describeEndpoint(c, c.endpoints.find((e) => e.name === name) as Endpoint, deps.sink, deps.health, deploymentIn(c === config ? router : new Router(c)), v);
     switch (route.kind) {
       case 'ping':
       case 'health':

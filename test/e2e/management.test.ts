@@ -108,6 +108,23 @@ describe("an endpoint's served entities, traffic and capture at runtime", () => 
     for (let i = 0; i < 5; i++) expect((await score('/serving-endpoints/iris/invocations')).served).toBe('iris-classifier-3');
   });
 
+  it('answers a change with the new served entities and their state', async () => {
+    const changed = await call('PUT', '/api/2.0/serving-endpoints/chat/config', {
+      served_entities: [
+        { entity_name: 'echo', entity_version: '1' },
+        { name: 'echo-shadow', entity_name: 'echo', entity_version: '1' },
+      ],
+      traffic_config: { routes: [{ served_model_name: 'echo-1', traffic_percentage: 90 }, { served_entity_name: 'echo-shadow', traffic_percentage: 10 }] },
+    });
+    expect(changed.status).toBe(200);
+    const served = (changed.json.config as { served_entities: { name: string; state: { deployment: string } }[] }).served_entities;
+    expect(served.map((e) => [e.name, e.state.deployment])).toEqual([
+      ['echo-1', 'DEPLOYMENT_READY'],
+      ['echo-shadow', 'DEPLOYMENT_READY'],
+    ]);
+    expect((await score('/serving-endpoints/chat/served-models/echo-shadow/invocations', { inputs: ['x'] })).served).toBe('echo-shadow');
+  });
+
   it('refuses a traffic split that does not add up, naming the field', async () => {
     const bad = await call('PUT', '/api/2.0/serving-endpoints/iris/config', { traffic_config: { routes: [{ served_model_name: 'iris-classifier-3', traffic_percentage: 50 }] } });
     expect(bad.status).toBe(400);
