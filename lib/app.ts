@@ -164,6 +164,8 @@ export class InferenceTablesStack extends Stack {
     });
     this.servedEntities = new ServedEntitiesRecord(this, 'ServedEntities', { environment, configFile, configVersion: `${seedOf(config)}-${configVersion(servedEntities(config))}`, storage: this.storage, serving: this.serving, logRetention });
     this.servedEntities.node.addDependency(this.catalog);
+    // Seeded once the functions run the new configuration: until then they serve it from their package.
+    this.servedEntities.node.addDependency(this.scoring);
     this.redrive = new SpillRedrive(this, 'Redrive', { environment, configFile, redriveMinutes: config.delivery.redrive_minutes, storage: this.storage, streams: this.streams, topic: this.monitoring.topic, logRetention });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: this.scoring.api.url, description: 'Base URL of the scoring API' });

@@ -128,7 +128,7 @@ export const deleteAliasRequest = z.object({ name, alias: z.string().min(1) });
 export function deleteAlias(request: z.output<typeof deleteAliasRequest>): ServingChange {
   return ({ models, endpoints }) => {
     const m = modelOf(models, request.name);
-    if (!(request.alias in m.aliases)) throw new NotFoundError(`Registered model alias ${request.alias} not found for model ${m.name}.`);
+    if (!Object.hasOwn(m.aliases, request.alias)) throw new NotFoundError(`Registered model alias ${request.alias} not found for model ${m.name}.`);
     const aliases = Object.fromEntries(Object.entries(m.aliases).filter(([a]) => a !== request.alias));
     return { models: withModel(models, { ...m, aliases }), endpoints };
   };
@@ -163,8 +163,11 @@ export function putEndpointConfig(endpoint: string, request: z.output<typeof end
     if (request.traffic_config) {
       const routes = request.traffic_config.routes;
       const named = new Set(served.map((e) => servedName(e)));
+      const routed = new Set<string>();
       for (const r of routes) {
         const target = r.served_entity_name ?? r.served_model_name ?? '';
+        if (routed.has(target)) throw new InvalidRequestError(`Invalid value for parameter 'traffic_config.routes': served entity '${target}' is routed twice.`, 'INVALID_PARAMETER_VALUE');
+        routed.add(target);
         if (!named.has(target)) throw new InvalidRequestError(`Invalid value for parameter 'traffic_config.routes': served entity '${target}' is not served by endpoint '${endpoint}' (it serves ${[...named].join(', ')}).`, 'INVALID_PARAMETER_VALUE');
       }
       served = served.map((e) => ({ ...e, traffic_percentage: routes.find((r) => (r.served_entity_name ?? r.served_model_name) === servedName(e))?.traffic_percentage ?? 0 }));

@@ -84,7 +84,7 @@ export function awsScoringDependencies(env: NodeJS.ProcessEnv = process.env): Sc
   // Backend health is per function instance: each judges from its own calls and probes.
   const table = env[ENV.servingTable];
   // Changes are made by the management function, whose role may write the table and the history.
-  const serving = table ? servingControl(config, new DynamoServingStateStore(new DynamoDBClient({}), table), spillStore, config.serving.state_ttl_seconds * 1000) : undefined;
+  const serving = table ? servingControl(config, new DynamoServingStateStore(new DynamoDBClient({}), table), spillStore, config.serving.state_ttl_seconds * 1000, { deployed: true }) : undefined;
   return {
     config,
     ...(serving ? { serving } : {}),

@@ -94,5 +94,5 @@ export async function environmentStore(config: Config): Promise<S3ObjectStore> {
 export async function environmentServing(config: Config): Promise<ServingControl> {
   const names = environmentNames(config.environment, config.database);
   const store = new DynamoServingStateStore(new DynamoDBClient(clientOptions(config)), names.servingTable);
-  return servingControl(config, store, await environmentStore(config), 0);
+  return servingControl(config, store, await environmentStore(config), 0, { deployed: true });
 }

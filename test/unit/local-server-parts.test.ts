@@ -40,6 +40,10 @@ describe('management calls on the local server', () => {
   it('are answered on loopback only without a management token', () => {
     for (const address of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) expect(managementRefusal(req(undefined, address), {})).toBeNull();
     expect(managementRefusal(req('Bearer anything', '192.168.1.20'), {})).toMatchObject({ status: 403, code: 'PERMISSION_DENIED' });
+    // With a scoring token and no management token: loopback and the scoring token.
+    expect(managementRefusal(req(undefined, '127.0.0.1'), { token: 'score-1' })).toMatchObject({ status: 401 });
+    expect(managementRefusal(req('Bearer score-1', '127.0.0.1'), { token: 'score-1' })).toBeNull();
+    expect(managementRefusal(req('Bearer score-1', '10.1.2.3'), { token: 'score-1' })).toMatchObject({ status: 403 });
   });
 
   it('are the registry and endpoint-change routes, decided as the handler routes them', () => {

@@ -335,7 +335,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         answerUnread(req, res, refused.status, { ...JSON_TYPE, ...(refused.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) }, refusal(req, refused.status, refused.code, refused.message));
         return;
       }
-      principal = options.managementToken ? MANAGEMENT_REQUESTER : null;
+      principal = options.managementToken ? MANAGEMENT_REQUESTER : options.token ? authenticate(req.headers.authorization, options.token) : null;
     }
     // Decided on the path the handler routes, so no spelling of a path is open here and routed elsewhere there.
     else if (options.token) {

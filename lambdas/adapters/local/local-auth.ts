@@ -45,11 +45,11 @@ export const MANAGEMENT_REQUESTER = 'local:management';
 /**
  * Why a management call is refused, or null: with a management token set, it must be sent as
  * `Authorization: Bearer <token>` (the scoring token does not do); without one, management is
- * answered on loopback only, as an unauthenticated server is.
+ * answered on loopback only, with the scoring token when the server has one.
  */
 export function managementRefusal(
   req: { readonly headers: { readonly authorization?: string | undefined }; readonly socket: { readonly localAddress?: string | undefined } },
-  options: { readonly managementToken?: string | undefined },
+  options: { readonly managementToken?: string | undefined; readonly token?: string | undefined },
 ): { status: number; code: string; message: string } | null {
   if (options.managementToken) {
     const [scheme = '', value = ''] = (req.headers.authorization ?? '').trim().split(/\s+/, 2);
@@ -57,6 +57,13 @@ export function managementRefusal(
     return { status: 401, code: 'UNAUTHENTICATED', message: 'Management calls change production: send the management token (INFERENCE_TABLES_MANAGEMENT_TOKEN) as Authorization: Bearer <token>.' };
   }
   const local = req.socket.localAddress ?? '';
-  if (local === '127.0.0.1' || local === '::1' || local === '::ffff:127.0.0.1') return null;
+  if (local === '127.0.0.1' || local === '::1' || local === '::ffff:127.0.0.1') {
+    // A server that asks scoring callers for a token asks management callers at least as much
+    // (a reverse proxy on this host reaches it on loopback).
+    if (options.token && !authenticate(req.headers.authorization, options.token)) {
+      return { status: 401, code: 'UNAUTHENTICATED', message: 'Missing or invalid credentials: send the token, or set INFERENCE_TABLES_MANAGEMENT_TOKEN for management calls and send that.' };
+    }
+    return null;
+  }
   return { status: 403, code: 'PERMISSION_DENIED', message: 'Management calls are answered on loopback only unless INFERENCE_TABLES_MANAGEMENT_TOKEN is set: set it, restart, and send it as Authorization: Bearer <token>.' };
 }

@@ -1,13 +1,15 @@
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ServingState, type ServingStateStore, StateConflictError, servingStateSchema } from '../../core/serving-state.js';
 import { replaceFileDurably } from './durable-fs.js';
+import { type LockHolder, PidLock } from './pid-lock.js';
 
 /** Folder of the serving state in the data folder. */
 export const SERVING_DIR = '_serving';
-/** A lock older than this was left by a process that died holding it. */
-const STALE_LOCK_MS = 30_000;
 const LOCK_WAIT_MS = 5_000;
+
+/** The last write of each state file in this process, so writes queue instead of racing. */
+const inProcess = new Map<string, Promise<void>>();
 
 /** The serving state file cannot be read: it names the file and the fix. */
 export class ServingStateFileError extends Error {
@@ -19,9 +21,9 @@ export class ServingStateFileError extends Error {
 
 /**
  * The serving state in the data folder (`_serving/state.json`), written whole through a
- * synced temporary file. A write holds a lock file created exclusively, so the server and the
- * CLI changing the state at once cannot lose one of the changes: the second is refused as a
- * conflict, and retried by its caller.
+ * synced temporary file. A write holds a lock file created exclusively (naming its process, so
+ * one left by a process that died is taken over), so the server and the CLI changing the state
+ * at once cannot lose one of the changes: the second is refused as a conflict.
  */
 export class FileServingStateStore implements ServingStateStore {
   private readonly dir: string;
@@ -53,7 +55,15 @@ export class FileServingStateStore implements ServingStateStore {
     return parsed.data;
   }
 
-  public async save(next: ServingState, expected: number | undefined): Promise<void> {
+  public save(next: ServingState, expected: number | undefined): Promise<void> {
+    // One write at a time in this process (the lock file orders processes).
+    const previous = inProcess.get(this.path) ?? Promise.resolve();
+    const write = previous.catch(() => undefined).then(() => this.write(next, expected));
+    inProcess.set(this.path, write);
+    return write;
+  }
+
+  private async write(next: ServingState, expected: number | undefined): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const release = await this.lock();
     try {
@@ -70,17 +80,23 @@ export class FileServingStateStore implements ServingStateStore {
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
       try {
-        const handle = await open(path, 'wx');
-        await handle.writeFile(String(process.pid));
-        await handle.close();
-        return () => rm(path, { force: true });
+        // Held by a process id: a lock left by a process that died is taken over, a live holder waited for.
+        const lock = await PidLock.acquire(path, (holder) => new LockBusy(holder));
+        return () => lock.release();
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const age = Date.now() - (await stat(path).then((s) => s.mtimeMs, () => Date.now()));
-        if (age > STALE_LOCK_MS) await rm(path, { force: true });
-        else if (Date.now() > deadline) throw new ServingStateFileError(`The serving state is locked by another process (${path}); retry, or delete the lock if no inference-tables process is running.`);
-        else await new Promise((resolve) => setTimeout(resolve, 20));
+        if (!(error instanceof LockBusy)) throw error;
+        if (Date.now() > deadline) {
+          const who = error.holder === 'this process' ? 'this process' : `process ${error.holder.pid}`;
+          throw new ServingStateFileError(`The serving state is locked by ${who} (${path}); retry.`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
+  }
+}
+
+class LockBusy extends Error {
+  public constructor(public readonly holder: LockHolder) {
+    super('the serving state is locked');
   }
 }

@@ -126,6 +126,11 @@ export const configSchema = baseConfigSchema.superRefine((cfg, ctx) => {
         ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'served_entities', j, 'entity_version'], message: `model '${s.entity_name}' has no version ${s.entity_version}` });
       }
     });
+    // The body is read by the protocol of the entity chosen: every entity of an endpoint must read it alike.
+    const protocols = new Set(e.served_entities.map((s) => models.get(s.entity_name)?.versions.find((v) => v.version === s.entity_version)?.scoring_protocol ?? 'mlflow2'));
+    if (protocols.size > 1) {
+      ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'served_entities'], message: 'serves versions of both scoring protocols (mlflow1 and mlflow2): a caller could not know which body to send; serve them on separate endpoints' });
+    }
   });
 });
 
