@@ -175,6 +175,14 @@ export class CaptureStreams extends Construct {
    */
   public grantPutRecords(grantee: IGrantable & { addEnvironment(key: string, value: string): unknown }): void {
     for (const list of this.streams.values()) for (const stream of list) stream.grantPutRecords(grantee);
+    this.nameStreams(grantee);
+  }
+
+  /**
+   * Tells a function which streams are whose, without letting it put to them: the management
+   * function runs the scoring code, whose wiring reads the names, and captures nothing.
+   */
+  public nameStreams(grantee: { addEnvironment(key: string, value: string): unknown }): void {
     const value = JSON.stringify(Object.fromEntries(this.streamNames));
     if (Buffer.byteLength(value) > LAMBDA_ENVIRONMENT_BUDGET_BYTES) {
       throw new Error(

@@ -117,13 +117,16 @@ export class ScoringApi extends Construct {
     super(scope, id);
     const { environment } = props;
     // The scoring function, and the same code for the management routes under its own role.
-    const make = (id: string, what: string, settings: { memorySize?: number; timeout: Duration; reservedConcurrentExecutions?: number | undefined }) => {
+    const make = (id: string, what: string, settings: { memorySize?: number; timeout: Duration; reservedConcurrentExecutions?: number | undefined }, captures: boolean) => {
       const logs = ProjectFunction.logGroup(this, `${id}Logs`, props.key, props.logRetention);
       const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `inference-tables ${environment} ${what}` });
       logs.grantWrite(role);
       const fn = new ProjectFunction(this, id, { description: `inference-tables ${environment}: ${what}`, entry: 'scoring.ts', ...settings, role, logGroup: logs, configFile: props.configFile, key: props.key });
-      props.streams.grantPutRecords(fn);
-      props.storage.grantSpillWrite(fn);
+      // The management routes are never captured: that function may not put or spill records.
+      if (captures) {
+        props.streams.grantPutRecords(fn);
+        props.storage.grantSpillWrite(fn);
+      } else props.streams.nameStreams(fn);
       props.storage.grantHealthRead(fn);
       // The endpoint API probes the backends of the served entities it describes.
       grantBackends(role, props.backends);
@@ -133,10 +136,10 @@ export class ScoringApi extends Construct {
       memorySize: props.function.memory_mb,
       timeout: Duration.seconds(props.function.timeout_seconds),
       reservedConcurrentExecutions: props.function.reserved_concurrency,
-    });
+    }, true);
     this.alias = this.function.addAlias('live', { provisionedConcurrentExecutions: props.function.provisioned_concurrency });
     props.serving.grantRead(this.function);
-    this.managementFunction = make('Management', 'management routes (registry stages and aliases, endpoint traffic and capture)', { timeout: Duration.seconds(WHOLE_ANSWER_SECONDS) });
+    this.managementFunction = make('Management', 'management routes (registry stages and aliases, endpoint traffic and capture)', { timeout: Duration.seconds(WHOLE_ANSWER_SECONDS) }, false);
     props.serving.grantReadWrite(this.managementFunction);
     props.storage.grantServedEntitiesWrite(this.managementFunction);
 

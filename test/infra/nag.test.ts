@@ -55,7 +55,6 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-IAM5[Resource::<bucket>/_spill/*] @ Scoring/FunctionRole',
         'AwsSolutions-IAM5[Resource::<bucket>/_refresh/health/*] @ Scoring/FunctionRole',
         'AwsSolutions-IAM5[Resource::*] @ Scoring/ManagementRole',
-        'AwsSolutions-IAM5[Resource::<bucket>/_spill/*] @ Scoring/ManagementRole',
         'AwsSolutions-IAM5[Resource::<bucket>/_refresh/health/*] @ Scoring/ManagementRole',
         'AwsSolutions-IAM5[Resource::<bucket>/served_entities_history/*] @ Scoring/ManagementRole',
         'AwsSolutions-IAM5[Resource::*] @ Redrive/Role',

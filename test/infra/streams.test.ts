@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { timeFields } from '../../lambdas/core/capture-record.js';
 import { captureStreamNames } from '../../lambdas/core/names.js';
 import { ENV } from '../../lambdas/shared/env.js';
-import { environment, only, scoringFunction } from '../helpers/stacks.js';
+import { environment, managementFunction, only, roleStatements, scoringFunction } from '../helpers/stacks.js';
 
 const { template } = environment('dev');
 const prod = environment('prod').template;
@@ -121,8 +121,10 @@ describe('Capture streams: Firehose to partitioned Parquet', () => {
     });
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const puts = statements.filter((s) => JSON.stringify(s.Action).includes('firehose:'));
-    // The scoring function's seven, and the same seven for the management function (the same code) and the redrive of spilled records.
-    expect(puts).toHaveLength(21);
+    // The scoring function's seven, and the same seven for the redrive of spilled records (the management function captures nothing).
+    expect(puts).toHaveLength(14);
+    expect(managementFunction(template).Properties.Environment.Variables[ENV.captureStreams]).toBe(fn.Environment.Variables[ENV.captureStreams]);
+    expect(roleStatements(template, managementFunction(template)).some((s) => JSON.stringify(s.Action).includes('firehose:'))).toBe(false);
     for (const s of puts) {
       expect(s.Action).toEqual(['firehose:PutRecord', 'firehose:PutRecordBatch']);
       expect(s.Resource['Fn::GetAtt'][1]).toBe('Arn');
