@@ -198,13 +198,13 @@ export async function recordServedEntities(store: ObjectStore, config: Config, n
  * was applied (NULL while it is configured).
  */
 export function servedEntitiesViewQuery(history: string): string {
-  const latest = VIEW_COLUMNS.filter(([c]) => !['served_entity_id', 'configured_from', 'configured_until', 'active'].includes(c)).map(([c]) => `max_by(${c}, applied_at) AS ${c}`);
+  const attributes = VIEW_COLUMNS.map(([c]) => c).filter((c) => !['served_entity_id', 'configured_from', 'configured_until', 'active'].includes(c));
   return `WITH applications AS (
   SELECT applied_at, lead(applied_at) OVER (ORDER BY applied_at) AS next_applied_at FROM (SELECT DISTINCT applied_at FROM ${history}) AS a
 ), entities AS (
-  SELECT served_entity_id, ${latest.join(', ')}, min(applied_at) AS configured_from, max(applied_at) AS last_applied_at
+  SELECT served_entity_id, ${attributes.map((c) => `max_by(${c}, applied_at) AS ${c}`).join(', ')}, min(applied_at) AS configured_from, max(applied_at) AS last_applied_at
   FROM ${history} GROUP BY served_entity_id
 )
-SELECT e.served_entity_id, ${latest.map((l) => `e.${l.split(' AS ')[1]}`).join(', ')}, e.configured_from, a.next_applied_at AS configured_until, a.next_applied_at IS NULL AS active
+SELECT e.served_entity_id, ${attributes.map((c) => `e.${c}`).join(', ')}, e.configured_from, a.next_applied_at AS configured_until, a.next_applied_at IS NULL AS active
 FROM entities AS e JOIN applications AS a ON a.applied_at = e.last_applied_at`;
 }

@@ -34,13 +34,15 @@ const stage = z.string().transform((s, ctx) => {
   return found ?? 'None';
 });
 
-function modelOf(models: Models, model: string): RegisteredModel {
+/** A registered model by name. @throws NotFoundError in the registry's words */
+export function modelOf(models: Models, model: string): RegisteredModel {
   const found = models.find((m) => m.name === model);
   if (!found) throw new NotFoundError(`Registered Model with name=${model} not found. Registered models are created by deploying the configuration; this one has none of that name.`);
   return found;
 }
 
-function versionOf(m: RegisteredModel, version: string): Version {
+/** A model's version by number. @throws NotFoundError in the registry's words */
+export function versionOf(m: RegisteredModel, version: string): Version {
   const found = m.versions.find((v) => v.version === version);
   if (!found) throw new NotFoundError(`Model Version (name=${m.name}, version=${version}) not found`);
   return found;

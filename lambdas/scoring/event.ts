@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
 /** A header of an API Gateway proxy event, looked up case-insensitively. */
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
@@ -35,4 +35,9 @@ export function requesterOf(event: APIGatewayProxyEvent): string | null {
   if (typeof principal === 'string' && principal) return principal;
   if (identity?.user) return identity.user;
   return null;
+}
+
+/** A JSON answer. */
+export function jsonResult(statusCode: number, body: unknown): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }

@@ -19,7 +19,7 @@ import { OPENAI_APIS, type OpenAiApi, encodeEmbeddings, openAiEncoding, readOpen
 import { removeTopLevelKey } from '../core/json-text.js';
 import { type CaptureTarget, Router, type ServedEntity } from '../core/routing.js';
 import { type DeploymentReader, type HealthReader, describeEndpoint } from './endpoint-state.js';
-import { bodyIsUtf8, bodyText, header } from './event.js';
+import { bodyIsUtf8, bodyText, header, jsonResult } from './event.js';
 import { backendAnswerProblem } from './response-guard.js';
 import { type ScoringContext, type ScoringResult, type Trace, captureAnswer, captureInvocations, internalError, mlflowErrors, traceRequests } from './middleware.js';
 
@@ -48,12 +48,6 @@ function isBackendFailure(error: unknown): error is BackendError | BackendTimeou
     return false;
   }
 }
-
-const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
-  statusCode,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
 
 /** A backend's whole answer as the proxy's result, once it is one HTTP can carry. */
 function wholeAnswer(answer: BackendResponse, body = answer.body): ScoringResult {
@@ -169,10 +163,10 @@ export function scoringFunction(deps: ScoringDependencies) {
         // MLflow answers the raw version string, labelled JSON but not quoted.
         return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: deps.version };
       case 'list-endpoints':
-        return json(200, { endpoints: await Promise.all(config.endpoints.map((e) => describe(config, e.name, version))) });
+        return jsonResult(200, { endpoints: await Promise.all(config.endpoints.map((e) => describe(config, e.name, version))) });
       case 'get-endpoint': {
         if (!router.endpoint(route.name)) throw new NotFoundError(`Endpoint '${route.name.slice(0, 128)}' does not exist.`, 'RESOURCE_DOES_NOT_EXIST');
-        return json(200, await describe(config, route.name, version));
+        return jsonResult(200, await describe(config, route.name, version));
       }
       case 'registry':
       case 'endpoint-config':

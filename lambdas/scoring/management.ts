@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Config } from '../core/config/index.js';
-import { InvalidRequestError, NotFoundError, ScoringError } from '../core/errors.js';
+import { InvalidRequestError, ScoringError } from '../core/errors.js';
 import type { ManagementRoute } from '../core/routes.js';
 import {
   aiGatewayRequest,
@@ -10,6 +10,7 @@ import {
   deleteAlias,
   deleteAliasRequest,
   endpointConfigRequest,
+  modelOf,
   modelVersionView,
   putAiGateway,
   putEndpointConfig,
@@ -19,11 +20,10 @@ import {
   setAliasRequest,
   transitionRequest,
   transitionStage,
+  versionOf,
 } from '../core/serving-changes.js';
 import type { ServingControl, ServingState } from '../core/serving-state.js';
-import { bodyText, requesterOf } from './event.js';
-
-const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+import { bodyText, jsonResult, requesterOf } from './event.js';
 
 /** A call's parameters: its query string, then its JSON body (MLflow's clients send GET parameters in the query, the rest as JSON). */
 function paramsOf(event: APIGatewayProxyEvent): Record<string, unknown> {
@@ -38,13 +38,6 @@ function paramsOf(event: APIGatewayProxyEvent): Record<string, unknown> {
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidRequestError('The request body must be a JSON object.', 'MALFORMED_REQUEST');
   return { ...query, ...body };
-}
-
-function versionOf(state: Pick<ServingState, 'models'>, name: string, version: string) {
-  const model = state.models.find((m) => m.name === name);
-  const found = model?.versions.find((v) => v.version === version);
-  if (!model || !found) throw new NotFoundError(`Model Version (name=${name}, version=${version}) not found`);
-  return { model, version: found };
 }
 
 /**
@@ -66,12 +59,12 @@ export async function answerManagement(
     case 'endpoint-config': {
       const request = readRequest(endpointConfigRequest, params);
       const { state, config } = await apply(putEndpointConfig(route.name, request), `endpoint config ${route.name}`);
-      return json(200, await describe(config, route.name, state.config_version));
+      return jsonResult(200, await describe(config, route.name, state.config_version));
     }
     case 'endpoint-ai-gateway': {
       const request = readRequest(aiGatewayRequest, params);
       const { config } = await apply(putAiGateway(route.name, request), `ai-gateway ${route.name}`);
-      return json(200, aiGatewayView(config.endpoints.find((e) => e.name === route.name) as Config['endpoints'][number]));
+      return jsonResult(200, aiGatewayView(config.endpoints.find((e) => e.name === route.name) as Config['endpoints'][number]));
     }
     case 'registry':
       switch (route.op) {
@@ -79,36 +72,34 @@ export async function answerManagement(
           const request = readRequest(createVersionRequest, params);
           const { state } = await apply(createVersion(request), `create version of ${request.name}`);
           const model = state.models.find((m) => m.name === request.name) as ServingState['models'][number];
-          return json(200, { model_version: modelVersionView(model, model.versions.at(-1) as ServingState['models'][number]['versions'][number], state) });
+          return jsonResult(200, { model_version: modelVersionView(model, model.versions.at(-1) as ServingState['models'][number]['versions'][number], state) });
         }
         case 'transition-stage': {
           const request = readRequest(transitionRequest, params);
           const { state } = await apply(transitionStage(request), `transition-stage ${request.name} ${request.version} ${request.stage}`);
-          const found = versionOf(state, request.name, request.version);
-          return json(200, { model_version: modelVersionView(found.model, found.version, state) });
+          const model = modelOf(state.models, request.name);
+          return jsonResult(200, { model_version: modelVersionView(model, versionOf(model, request.version), state) });
         }
         case 'set-alias': {
           const request = readRequest(setAliasRequest, params);
           await apply(setAlias(request), `alias ${request.name}@${request.alias} ${request.version}`);
-          return json(200, {});
+          return jsonResult(200, {});
         }
         case 'delete-alias': {
           const request = readRequest(deleteAliasRequest, params);
           await apply(deleteAlias(request), `delete alias ${request.name}@${request.alias}`);
-          return json(200, {});
+          return jsonResult(200, {});
         }
         case 'get-model': {
           const { name } = readRequest(createVersionRequest.pick({ name: true }), params);
           const state = await control.state();
-          const model = state.models.find((m) => m.name === name);
-          if (!model) throw new NotFoundError(`Registered Model with name=${name} not found`);
-          return json(200, { registered_model: registeredModelView(model, state) });
+          return jsonResult(200, { registered_model: registeredModelView(modelOf(state.models, name), state) });
         }
         case 'get-version': {
           const request = readRequest(transitionRequest.pick({ name: true, version: true }), params);
           const state = await control.state();
-          const found = versionOf(state, request.name, request.version);
-          return json(200, { model_version: modelVersionView(found.model, found.version, state) });
+          const model = modelOf(state.models, request.name);
+          return jsonResult(200, { model_version: modelVersionView(model, versionOf(model, request.version), state) });
         }
       }
   }

@@ -23,14 +23,20 @@ export function basicRequester(user: string, token: string): string {
   return `local:${user}`;
 }
 
+/** Whether `Authorization` is `Bearer <token>`. */
+function isBearer(authorization: string | undefined, token: string): boolean {
+  const [scheme = '', value = ''] = (authorization ?? '').trim().split(/\s+/, 2);
+  return scheme.toLowerCase() === 'bearer' && sameSecret(value, token);
+}
+
 /**
  * Checks `Authorization` against the token: `Bearer <token>`, or basic with the token as the
  * password (the seeds' `curl -u token:<token>`). Returns the requester, or null.
  */
 export function authenticate(authorization: string | undefined, token: string): string | null {
   if (!authorization) return null;
+  if (isBearer(authorization, token)) return TOKEN_REQUESTER;
   const [scheme = '', value = ''] = authorization.trim().split(/\s+/, 2);
-  if (scheme.toLowerCase() === 'bearer' && sameSecret(value, token)) return TOKEN_REQUESTER;
   if (scheme.toLowerCase() === 'basic') {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -52,8 +58,7 @@ export function managementRefusal(
   options: { readonly managementToken?: string | undefined; readonly token?: string | undefined },
 ): { status: number; code: string; message: string } | null {
   if (options.managementToken) {
-    const [scheme = '', value = ''] = (req.headers.authorization ?? '').trim().split(/\s+/, 2);
-    if (scheme.toLowerCase() === 'bearer' && sameSecret(value, options.managementToken)) return null;
+    if (isBearer(req.headers.authorization, options.managementToken)) return null;
     return { status: 401, code: 'UNAUTHENTICATED', message: 'Management calls change production: send the management token (INFERENCE_TABLES_MANAGEMENT_TOKEN) as Authorization: Bearer <token>.' };
   }
   const local = req.socket.localAddress ?? '';
