@@ -1,6 +1,6 @@
 import { UnsupportedMediaTypeError, InvalidRequestError } from './errors.js';
 import { isObject } from './json-value.js';
-import { removeTopLevelKey } from './json-text.js';
+import { jsonStructureProblem, removeTopLevelKey } from './json-text.js';
 import { CLIENT_REQUEST_ID, type ScoringRequest, parseScoringRequest } from './protocol.js';
 
 /**
@@ -50,6 +50,10 @@ export function parseMlflow1Request(contentTypeHeader: string | undefined, body:
   } catch (error) {
     throw new InvalidRequestError(`Invalid input. Ensure that input is a valid JSON formatted string. Error: '${(error as Error).message.slice(0, 200)}'`, 'BAD_REQUEST', { cause: error });
   }
+  // The checks MLflow 2 bodies get (duplicate keys, depth, numbers past a double), on the body as sent:
+  // the wrapped form below is serialized again, and would have lost a duplicate key.
+  const structure = jsonStructureProblem(body);
+  if (structure) throw new InvalidRequestError(`Invalid input. The JSON body is refused: ${structure}.`);
   const as = (wrapped: Record<string, unknown>, f: string): Mlflow1Request => {
     const request = parseScoringRequest('application/json', JSON.stringify(wrapped));
     // Sent on as it came: an MLflow 1.x server reads the 1.x body, not its MLflow 2 form.

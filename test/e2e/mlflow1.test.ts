@@ -58,6 +58,10 @@ describe('a version logged with MLflow 1.x', () => {
     expect(records.status).toBe(400);
     expect(JSON.stringify(records.json)).toContain('format=pandas-records takes a JSON list of records');
     expect((await post(URI, '[]', 'application/json; format=pandas-splits')).status).toBe(415);
+    // A key sent twice is refused as for MLflow 2 bodies, not read as one of its values.
+    const twice = await post(URI, '[{"sepal_length": 5.1, "sepal_length": 9.9, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}]');
+    expect(twice.status).toBe(400);
+    expect(JSON.stringify(twice.json)).toContain('sepal_length');
   });
 
   it('is captured as sent and unpacked by the refresh, row by row', async () => {
