@@ -139,3 +139,58 @@ export function jsonStructureProblem(text: string, maxDepth = MAX_JSON_DEPTH): s
   return null;
 }
 
+
+/**
+ * JSON text as Trino's `json_parse` writes it: no spaces, object keys sorted, the spelling of
+ * every number and string kept (numbers are not re-serialised through a double). Duplicate
+ * keys keep their last value, as Jackson's mapper does.
+ * @throws SyntaxError when the text is not JSON
+ */
+export function canonicalJson(text: string): string {
+  JSON.parse(text); // validates, with the engine's own message
+  let i = 0;
+  const value = (): string => {
+    i = skipWs(text, i);
+    const ch = text[i];
+    if (ch === '{') {
+      i++;
+      const members = new Map<string, string>();
+      i = skipWs(text, i);
+      if (text[i] === '}') {
+        i++;
+        return '{}';
+      }
+      for (;;) {
+        i = skipWs(text, i);
+        const start = i;
+        i = skipString(text, i);
+        const key = text.slice(start, i);
+        i = skipWs(text, i) + 1; // ':'
+        members.set(JSON.parse(key) as string, `${key}:${value()}`);
+        i = skipWs(text, i);
+        if (text[i++] === '}') break;
+      }
+      return `{${[...members.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, m]) => m).join(',')}}`;
+    }
+    if (ch === '[') {
+      i++;
+      const items: string[] = [];
+      i = skipWs(text, i);
+      if (text[i] === ']') {
+        i++;
+        return '[]';
+      }
+      for (;;) {
+        items.push(value());
+        i = skipWs(text, i);
+        if (text[i++] === ']') break;
+      }
+      return `[${items.join(',')}]`;
+    }
+    const start = i;
+    if (ch === '"') i = skipString(text, i);
+    else while (i < text.length && !/[\s,\]}]/.test(text[i] as string)) i++;
+    return text.slice(start, i);
+  };
+  return value();
+}

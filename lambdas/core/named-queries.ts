@@ -36,7 +36,7 @@ export function namedQueries(endpoint: string): NamedQuery[] {
       sql: [
         `SELECT request_metadata['model_name'] AS model_name, request_metadata['model_version'] AS model_version,`,
         `       count(*) AS requests,`,
-        `       avg(CASE WHEN status_code >= 400 THEN 1.0 ELSE 0.0 END) AS error_rate,`,
+        `       avg(CASE WHEN status_code >= 400 THEN 1e0 ELSE 0e0 END) AS error_rate,`,
         `       approx_percentile(execution_time_ms, 0.5) AS p50_ms,`,
         `       approx_percentile(execution_time_ms, 0.95) AS p95_ms,`,
         `       approx_percentile(execution_time_ms, 0.99) AS p99_ms`,

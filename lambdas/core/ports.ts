@@ -106,7 +106,13 @@ export interface ColumnarResult {
 
 /** Runs SQL on an environment's tables: DuckDB on one machine, Athena on AWS. */
 export interface QueryEngine {
+  /** Runs one statement of Athena's SQL (on one machine, translated to DuckDB's). */
   query(sql: string): Promise<QueryResult>;
+  /**
+   * Runs a statement written in the engine's own dialect (what the refresh's generators write
+   * for `deps.dialect`), as written. An engine whose dialect is Athena's has no need of it.
+   */
+  native?(sql: string): Promise<QueryResult>;
   /** The same by column, with numbers as numbers (cast in SQL what must be exact). */
   queryColumns(sql: string): Promise<ColumnarResult>;
   close(): void;

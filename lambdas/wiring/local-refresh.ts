@@ -8,7 +8,6 @@ import { UnpackPool } from '../adapters/local/unpack-pool.js';
 import { openWarehouse } from '../adapters/local/warehouse.js';
 import type { Config } from '../core/config/index.js';
 import { METRICS_SQL_STEP, RefreshFailedError, type RefreshDefinitionSource, type RefreshStep, SQL_STEP } from '../core/refresh-steps.js';
-import { athenaToLocalSql } from '../core/sql-dialect.js';
 import { bindSteps } from '../workflow/registry.js';
 import { type EndpointReport, type RefreshDeps, capturedEndpoints } from '../workflow/steps.js';
 
@@ -66,7 +65,8 @@ export async function runLocalRefresh(options: LocalRefreshOptions): Promise<Ref
     try {
       const runSql = async (input: unknown) => {
         const { QueryString } = input as { QueryString: string };
-        await warehouse.connection.run(athenaToLocalSql(QueryString));
+        // The definition's SQL states carry the statements the generators wrote in DuckDB's dialect.
+        await warehouse.connection.run(QueryString);
         return {};
       };
       const tasks: Record<string, (input: unknown) => Promise<unknown>> = {

@@ -124,7 +124,7 @@ export async function unpackInEngine(deps: RefreshDeps, run: EndpointRun, summar
     // Athena takes a table's location as a folder only with its trailing slash.
     const table = tableRef(deps, `${tableName(run.endpoint, 'unpacked')}_engine_${runTag}_${index}`, location.endsWith('/') ? location : `${location}/`);
     try {
-      for (const statement of engineTableStatements(deps.dialect, sql, source, table, deps.dialect === 'duckdb' ? PARQUET_ROW_ID : undefined)) await engine.query(statement);
+      for (const statement of engineTableStatements(deps.dialect, sql, source, table, deps.dialect === 'duckdb' ? PARQUET_ROW_ID : undefined)) await (engine.native ?? engine.query).call(engine, statement);
     } catch (error) {
       // Whatever the engine could not do, the JavaScript unpacker does: a refresh never stops on it.
       log('warn', 'the engine could not unpack these payload files; the JavaScript unpacker takes their rows', { endpoint: run.endpoint, run: run.run_id, files: chunk.length, error: asError(error) });
@@ -132,7 +132,7 @@ export async function unpackInEngine(deps: RefreshDeps, run: EndpointRun, summar
       continue;
     }
     tables.push(table);
-    for (const g of (await engine.query(engineSummarySql(deps.dialect, table))).rows) {
+    for (const g of (await (engine.native ?? engine.query).call(engine, engineSummarySql(deps.dialect, table))).rows) {
       const predictions = Number(g.predictions);
       summary.requests += Number(g.requests);
       summary.predictions += predictions;

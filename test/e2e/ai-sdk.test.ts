@@ -48,7 +48,7 @@ describe("Databricks' AI SDK provider against the local stack", () => {
     const rows = await queryRows(
       dir,
       config,
-      `SELECT COALESCE(streamed, false) AS streamed, json_extract_string(response, '$.choices[0].message.content') AS answer, logging_error_codes AS codes FROM chat_payload ORDER BY timestamp_ms`,
+      `SELECT COALESCE(streamed, false) AS streamed, json_extract_scalar(response, '$.choices[0].message.content') AS answer, logging_error_codes AS codes FROM chat_payload ORDER BY timestamp_ms`,
     );
     expect(rows).toEqual([
       { streamed: false, answer: 'red green blue', codes: [] },

@@ -42,6 +42,20 @@ describe('CLI: inference-tables query', () => {
     expect(JSON.parse(out)).toEqual([{ client_request_id: 'c, "quoted"', request_metadata: { model_version: '2' } }]);
   });
 
+  it('keeps integers as numbers in JSON at every depth: arrays, maps, rows, and 64-bit counts', async () => {
+    const sql = `SELECT count(*) AS n, ARRAY[CAST(1 AS BIGINT), 2] AS a, map(ARRAY['k'], ARRAY[CAST(3 AS BIGINT)]) AS m,
+      CAST(ROW(4, ARRAY[5]) AS ROW(x BIGINT, y ARRAY(BIGINT))) AS r, 0.1 + 0.2 AS d FROM iris_payload`;
+    const { code, out } = await cli('query', sql, '-d', dir, '-f', 'json');
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual([{ n: 1, a: [1, 2], m: { k: 3 }, r: { x: 4, y: [5] }, d: 0.3 }]);
+  });
+
+  it('names a function Athena has but the local engine does not, and the fix', async () => {
+    const { code, err } = await cli('query', 'SELECT bing_tile(1, 2, 3) FROM iris_payload', '-d', dir);
+    expect(code).toBe(1);
+    expect(err).toMatch(/^inference-tables: function bing_tile runs on Athena but not in the local engine; run this query with --env/);
+  });
+
   it('prints CSV with quoting', async () => {
     const { out } = await cli('query', 'SELECT request_id, client_request_id FROM iris_payload', '-d', dir, '-f', 'csv');
     expect(out).toBe('request_id,client_request_id\nr1,"c, ""quoted"""\n');
@@ -56,7 +70,7 @@ describe('CLI: inference-tables query', () => {
   it('names the problem in bad SQL, without a stack trace', async () => {
     const { code, err } = await cli('query', 'SELEC 1', '-d', dir);
     expect(code).toBe(1);
-    expect(err).toMatch(/^inference-tables: Parser Error: syntax error at or near "SELEC"/);
+    expect(err).toMatch(/^inference-tables: line 1:1: 'SELEC' is not valid at this position/);
     expect(err).not.toContain('    at ');
   });
 

@@ -116,7 +116,7 @@ describe('an external model behind an endpoint', () => {
     expect((error as Error).message).toContain('broke the stream');
     expect(pieces).toEqual(['Hello']);
     await stack.stream.flush();
-    const [row] = await queryRows(dir, config, `SELECT streamed, json_extract_string(response, '$.choices[0].message.content') AS sent, logging_error_codes AS codes FROM external_payload WHERE client_request_id = 'broken'`);
+    const [row] = await queryRows(dir, config, `SELECT streamed, json_extract_scalar(response, '$.choices[0].message.content') AS sent, logging_error_codes AS codes FROM external_payload WHERE client_request_id = 'broken'`);
     expect(row).toEqual({ streamed: true, sent: 'Hello', codes: ['STREAM_BACKEND_FAILED'] });
     // A broken stream cost tokens too: the prompt (8 for one short message) and what was sent.
     const usage = await queryRows(dir, config, `SELECT input_tokens, output_tokens, tokens_counted FROM endpoint_usage WHERE client_request_id = 'broken'`);

@@ -50,7 +50,7 @@ describe('the OpenAI SDK against the local stack', () => {
     }
 
     await stack.stream.flush();
-    const rows = await queryRows(dir, config, `SELECT status_code, request_format, json_extract_string(request, '$.model') AS model FROM chat_payload ORDER BY timestamp_ms`);
+    const rows = await queryRows(dir, config, `SELECT status_code, request_format, json_extract_scalar(request, '$.model') AS model FROM chat_payload ORDER BY timestamp_ms`);
     expect(rows).toEqual([
       { status_code: 200, request_format: 'messages', model: 'chat' },
       { status_code: 200, request_format: 'prompt', model: 'chat' },
@@ -123,9 +123,9 @@ describe('the OpenAI SDK against the local stack', () => {
     controller.abort();
     await expect.poll(async () => {
       await stack.stream.flush();
-      return queryRows(dir, config, `SELECT logging_error_codes AS codes, length(json_extract_string(response, '$.choices[0].message.content')) AS sent FROM chat_payload WHERE client_request_id = 'left-midway'`);
+      return queryRows(dir, config, `SELECT logging_error_codes AS codes, length(json_extract_scalar(response, '$.choices[0].message.content')) AS sent FROM chat_payload WHERE client_request_id = 'left-midway'`);
     }, { timeout: 10_000 }).toEqual([{ codes: ['STREAM_CLIENT_DISCONNECTED'], sent: expect.any(Number) }]);
-    const [row] = await queryRows(dir, config, `SELECT length(json_extract_string(response, '$.choices[0].message.content')) AS sent FROM chat_payload WHERE client_request_id = 'left-midway'`);
+    const [row] = await queryRows(dir, config, `SELECT length(json_extract_scalar(response, '$.choices[0].message.content')) AS sent FROM chat_payload WHERE client_request_id = 'left-midway'`);
     expect(Number(row?.sent)).toBeLessThan(words.length);
   });
 

@@ -67,9 +67,9 @@ describe('refresh: unpack and labels on the local stack', () => {
     );
     expect(unpacked).toHaveLength(6);
     expect(unpacked.slice(0, 3)).toEqual([
-      { client_request_id: 'batch-1', row_index: 0, sepal_length: 5.1, petal_width: 0.2, prediction: 0, label: 0, model_id: expect.stringMatching(/^iris-classifier\//), t: 'DOUBLE' },
-      { client_request_id: 'batch-1', row_index: 1, sepal_length: 6.7, petal_width: 2.3, prediction: 2, label: 2, model_id: expect.any(String), t: 'DOUBLE' },
-      { client_request_id: 'batch-1', row_index: 2, sepal_length: 5.9, petal_width: 1.5, prediction: 1, label: 2, model_id: expect.any(String), t: 'DOUBLE' },
+      { client_request_id: 'batch-1', row_index: 0, sepal_length: 5.1, petal_width: 0.2, prediction: 0, label: 0, model_id: expect.stringMatching(/^iris-classifier\//), t: 'double' },
+      { client_request_id: 'batch-1', row_index: 1, sepal_length: 6.7, petal_width: 2.3, prediction: 2, label: 2, model_id: expect.any(String), t: 'double' },
+      { client_request_id: 'batch-1', row_index: 2, sepal_length: 5.9, petal_width: 1.5, prediction: 1, label: 2, model_id: expect.any(String), t: 'double' },
     ]);
     expect(unpacked.map((r) => r.client_request_id)).toEqual(['batch-1', 'batch-1', 'batch-1', 'one-1', 'tensor-1', null]);
     // The proxy records each request's format; the engine unpacked the four answered 200 (JSON, and CSV of doubles).
@@ -110,7 +110,7 @@ describe('refresh: unpack and labels on the local stack', () => {
     await new FileObjectStore(dir).put(copy, await readFile(join(dir, file?.key as string)));
     const result = await iris();
     expect(result.reports[0]).toMatchObject({ files: 1, requests: 5 });
-    expect(await rows('SELECT count(*) AS n, count(DISTINCT request_id || row_index) AS d FROM iris_unpacked')).toEqual([{ n: 6, d: 6 }]);
+    expect(await rows('SELECT count(*) AS n, count(DISTINCT request_id || CAST(row_index AS VARCHAR)) AS d FROM iris_unpacked')).toEqual([{ n: 6, d: 6 }]);
   });
 
   it('keeps a request that cannot be unpacked aside, with the reason', async () => {

@@ -1,6 +1,6 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ATHENA_MACROS } from '../../lambdas/adapters/local/athena-functions.js';
+import { ATHENA_MACROS, TRANSLATED_MACROS, registerAthenaFunctions } from '../../lambdas/adapters/local/athena-functions.js';
 import { connectionEngine } from '../../lambdas/adapters/local/query-engine.js';
 import { monitoringSchema } from '../../lambdas/core/config/index.js';
 import { type CountBatch, type PredictionRow, batchOf, computeMetrics, countsOf } from '../../lambdas/core/monitoring/index.js';
@@ -52,7 +52,9 @@ let engine: QueryEngine;
 beforeAll(async () => {
   instance = await DuckDBInstance.create(':memory:');
   db = await instance.connect();
-  for (const macro of ATHENA_MACROS) await db.run(macro);
+  await db.run('SET integer_division = true');
+  registerAthenaFunctions(db);
+  for (const macro of [...ATHENA_MACROS, ...TRANSLATED_MACROS]) await db.run(macro);
   const inner = connectionEngine(db);
   engine = { ...inner, queryColumns: (sql) => (statements.push(sql), inner.queryColumns(sql)) };
 });
@@ -140,7 +142,7 @@ describe('the counts statements', () => {
 describe("the local engine's columnar read", () => {
   it('reads a DOUBLE column into a typed array, and one with a NULL (past the first chunk) as a list with the NULL in place', async () => {
     const result = await connectionEngine(db).queryColumns(
-      `SELECT CAST(i AS DOUBLE) / 4 AS a, CASE WHEN i = 2500 THEN NULL ELSE CAST(i AS DOUBLE) END AS b, CAST(i AS BIGINT) AS c, 'x' || i AS d FROM range(3000) t(i)`,
+      `SELECT CAST(i AS DOUBLE) / 4 AS a, CASE WHEN i = 2500 THEN NULL ELSE CAST(i AS DOUBLE) END AS b, CAST(i AS BIGINT) AS c, 'x' || CAST(i AS VARCHAR) AS d FROM UNNEST(sequence(0, 2999)) AS t(i)`,
     );
     const [a, b, c, d] = result.data;
     expect(a).toBeInstanceOf(Float64Array);

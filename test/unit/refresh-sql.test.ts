@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lambdas/adapters/local/file-object-store.js';
 import { openWarehouse } from '../../lambdas/adapters/local/warehouse.js';
 import { type CommitPlan, type Dialect, MAX_PARTITIONS_PER_STATEMENT, commitStatements, dayRanges, literal } from '../../lambdas/core/refresh-sql.js';
-import { athenaToLocalSql } from '../../lambdas/core/sql-dialect.js';
 import { gzipSync } from 'node:zlib';
 
 const DAY = 86_400_000;
@@ -122,9 +121,9 @@ describe('commitStatements on the embedded engine', () => {
       const statements = commitStatements(plan('duckdb', dir, { dates }));
       expect(statements.filter((s) => s.startsWith('MERGE INTO "iris_unpacked"'))).toHaveLength(2);
       const count = async () => (await warehouse.connection.runAndReadAll('SELECT count(*)::INTEGER AS n, count(DISTINCT "date")::INTEGER AS d FROM iris_unpacked')).getRowObjectsJson()[0];
-      for (const s of statements) await warehouse.connection.run(athenaToLocalSql(s));
+      for (const s of statements) await warehouse.connection.run(s);
       expect(await count()).toEqual({ n: 150, d: 150 });
-      for (const s of commitStatements(plan('duckdb', dir, { dates, createTables: false }))) await warehouse.connection.run(athenaToLocalSql(s));
+      for (const s of commitStatements(plan('duckdb', dir, { dates, createTables: false }))) await warehouse.connection.run(s);
       expect(await count()).toEqual({ n: 150, d: 150 });
     } finally {
       warehouse.connection.closeSync();

@@ -1,13 +1,17 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DuckDBConnection, type DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter } from '@duckdb/node-api';
+import { DuckDBArrayType, type DuckDBConnection, type DuckDBInstance, DuckDBListType, DuckDBMapType, DuckDBStructType, type DuckDBType, DuckDBTypeId, JSDuckDBValueConverter } from '@duckdb/node-api';
 import { UNROUTED_ENDPOINT, tableName } from '../../core/names.js';
-import { type ColumnarResult, type QueryEngine, QueryError, type QueryResult } from '../../core/ports.js';
-import { athenaToLocalSql } from '../../core/sql-dialect.js';
+import { type ColumnarResult, type QueryEngine, QueryError, type QueryResult, toColumns } from '../../core/ports.js';
 import type { Config } from '../../core/config/index.js';
-import { ATHENA_MACROS } from './athena-functions.js';
+import { TRANSLATED_MACROS, registerAthenaFunctions } from './athena-functions.js';
+import { describeCatalog, pathViewName, readCatalog } from './athena-catalog.js';
 import { openDuckDb, sqlIdent, sqlString } from './duckdb.js';
-import { WAREHOUSE_FILE, labelsViewSql, readablePayloadViewSql, servedEntitiesViewsSql } from './warehouse.js';
+import { WAREHOUSE_FILE, labelsViewSql, payloadViewSql, readablePayloadViewSql, servedEntitiesViewsSql } from './warehouse.js';
+import { type Catalog, type Translation, translateAthenaSql } from '../../core/athena-sql/translate.js';
+import { SqlSyntaxError } from '../../core/athena-sql/parse.js';
+import { TranslationError } from '../../core/athena-sql/functions.js';
+import { environmentNames } from '../../core/names.js';
 import { SERVED_ENTITIES_HISTORY, SERVED_ENTITIES_VIEW } from '../../core/served-entities.js';
 import { USAGE_VIEW, usageViewQuery } from '../../core/usage-view.js';
 
@@ -33,22 +37,35 @@ async function attachWarehouse(connection: DuckDBConnection, path: string): Prom
 
 const TABLE_DIR = /^[a-z0-9_]+_payload$/;
 
+/** The database the local tables are qualified by when no configuration names one. */
+const LOCAL_DATABASE = environmentNames('local').database;
+
 /**
  * The embedded SQL engine over the local tables: one view per payload table, named like the
- * Glue table (`iris_payload`), with partition columns `endpoint` and `date`, and the Athena
- * functions users type. Configured endpoints get a view even before their first file.
+ * Glue table (`iris_payload`), with partition columns `endpoint` and `date`. It takes Athena's
+ * SQL: each statement is parsed with Trino's grammar and translated (`core/athena-sql`), so a
+ * query answers what Athena would, or fails naming what the local engine cannot do.
+ * Configured endpoints get a view even before their first file.
  */
 export class LocalQueryEngine implements QueryEngine {
+  private readonly pathViews = new Set<string>();
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
     /** The views created, by name. */
     public readonly tables: readonly string[],
+    private readonly catalog: Catalog,
+    private readonly dataDir: string,
   ) {}
 
   public static async open(dataDir: string, config?: Config): Promise<LocalQueryEngine> {
     const { instance, connection } = await openDuckDb();
-    for (const macro of ATHENA_MACROS) await connection.run(macro);
+    // Athena's session: UTC, and integers divide to an integer.
+    await connection.run(`SET TimeZone = 'UTC'`);
+    await connection.run('SET integer_division = true');
+    registerAthenaFunctions(connection);
+    for (const macro of TRANSLATED_MACROS) await connection.run(macro);
     const names = new Set<string>([tableName(UNROUTED_ENDPOINT, 'payload')]);
     for (const e of config?.endpoints ?? []) names.add(tableName(e.name, 'payload'));
     for (const m of config?.models ?? []) names.add(tableName(m.name, 'payload'));
@@ -70,24 +87,52 @@ export class LocalQueryEngine implements QueryEngine {
     for (const sql of servedEntitiesViewsSql(dataDir)) await connection.run(sql);
     names.add(SERVED_ENTITIES_HISTORY).add(SERVED_ENTITIES_VIEW);
     const warehouse = join(dataDir, WAREHOUSE_FILE);
+    const iceberg = new Set<string>();
     if (existsSync(warehouse)) {
       await attachWarehouse(connection, warehouse);
       const tables = await connection.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse'`);
       for (const [table] of tables.getRows() as [string][]) {
         await connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(table)} AS SELECT * FROM warehouse.main.${sqlIdent(table)}`);
         names.add(table);
+        iceberg.add(table);
       }
     }
-    return new LocalQueryEngine(instance, connection, [...names].sort());
+    const tables = [...names].sort();
+    const database = config ? environmentNames(config.environment, config.database).database : LOCAL_DATABASE;
+    return new LocalQueryEngine(instance, connection, tables, await readCatalog(connection, database, tables, { iceberg }), dataDir);
   }
 
-  /** Runs one SQL statement and reads all rows. */
-  public query(sql: string): Promise<QueryResult> {
-    return queryConnection(this.db, sql);
+  /**
+   * What the engine makes of one Athena statement: the DuckDB query it runs, or the SHOW it answers.
+   * @throws QueryError naming the syntax error (with its line and column) or the form the engine cannot run
+   */
+  public translation(sql: string): Translation {
+    return translateForEngine(sql, this.catalog);
   }
 
-  public queryColumns(sql: string): Promise<ColumnarResult> {
-    return queryConnectionColumns(this.db, sql);
+  /** Translates one Athena statement: a query for DuckDB, or a SHOW answered from the catalog. */
+  private async translate(sql: string): Promise<{ sql: string } | { answer: QueryResult }> {
+    const translation = this.translation(sql);
+    if (translation.kind !== 'query') return { answer: describeCatalog(this.catalog, translation, this.dataDir) };
+    for (const table of this.catalog.tables.keys()) {
+      const view = pathViewName(table);
+      if (!this.pathViews.has(view) && translation.sql.includes(sqlIdent(view))) {
+        await this.db.run(payloadViewSql(this.dataDir, table, false, undefined, '$path'));
+        this.pathViews.add(view);
+      }
+    }
+    return { sql: translation.sql };
+  }
+
+  /** Runs one Athena statement and reads all rows. */
+  public async query(sql: string): Promise<QueryResult> {
+    const t = await this.translate(sql);
+    return 'answer' in t ? t.answer : queryConnection(this.db, t.sql);
+  }
+
+  public async queryColumns(sql: string): Promise<ColumnarResult> {
+    const t = await this.translate(sql);
+    return 'answer' in t ? toColumns(t.answer) : queryConnectionColumns(this.db, t.sql);
   }
 
   public close(): void {
@@ -96,12 +141,12 @@ export class LocalQueryEngine implements QueryEngine {
   }
 }
 
-/** Runs one statement (Athena dialect) on a DuckDB connection and reads all rows as JSON values. */
+/** Runs one DuckDB statement and reads all rows as JSON values. */
 async function queryConnection(db: DuckDBConnection, sql: string): Promise<QueryResult> {
   try {
-    const reader = await db.runAndReadAll(athenaToLocalSql(sql));
+    const reader = await db.runAndReadAll(sql);
     const columns = reader.columnNames();
-    const convert = reader.columnTypes().map((t) => converterFor(t.typeId));
+    const convert = reader.columnTypes().map((t) => converterFor(t));
     const rows = reader.getRowObjectsJson().map((row) => {
       const out: Record<string, unknown> = {};
       columns.forEach((c, i) => (out[c] = (convert[i] as (v: unknown) => unknown)(row[c])));
@@ -123,7 +168,7 @@ const toJs = (v: unknown): unknown => (typeof v === 'bigint' ? (Number.isSafeInt
  */
 async function queryConnectionColumns(db: DuckDBConnection, sql: string): Promise<ColumnarResult> {
   try {
-    const result = await db.run(athenaToLocalSql(sql));
+    const result = await db.run(sql);
     const types = result.columnTypes();
     const data: (unknown[] | Float64Array)[] = types.map((t) => (t.typeId === DuckDBTypeId.DOUBLE ? new Float64Array(result.rowCount) : []));
     let at = 0;
@@ -155,20 +200,72 @@ async function queryConnectionColumns(db: DuckDBConnection, sql: string): Promis
   }
 }
 
-/** A query engine over an open connection (the refresh's warehouse); closing it is the owner's job. */
-export function connectionEngine(db: DuckDBConnection): QueryEngine {
-  return { query: (sql) => queryConnection(db, sql), queryColumns: (sql) => queryConnectionColumns(db, sql), close: () => undefined };
+/**
+ * A query engine over an open connection (the refresh's warehouse); closing it is the owner's
+ * job. Its Athena statements are translated as users' are, over the tables the connection
+ * holds at that moment (the refresh creates and drops its staged tables as it goes).
+ */
+export function connectionEngine(db: DuckDBConnection, database = LOCAL_DATABASE): QueryEngine {
+  // The tables' columns are read again only when a statement names a table the last read
+  // missed: columns are only ever added, so an older read types a new one as unknown, which
+  // the translator writes in its general form.
+  let catalog: Catalog | null = null;
+  const read = async (): Promise<Catalog> => {
+    const names = (await db.runAndReadAll(`SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'main'`)).getRows().map(([t]) => String(t));
+    const base = (await db.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'`)).getRows().map(([t]) => String(t));
+    return readCatalog(db, database, names, { pathColumns: false, iceberg: new Set(base) });
+  };
+  const translated = async (sql: string): Promise<string> => {
+    catalog ??= await read();
+    let translation: Translation;
+    try {
+      translation = translateForEngine(sql, catalog);
+    } catch (error) {
+      if (!(error instanceof QueryError && error.cause instanceof TranslationError && /^table .* does not exist/.test(error.message))) throw error;
+      catalog = await read();
+      translation = translateForEngine(sql, catalog);
+    }
+    if (translation.kind !== 'query') throw new QueryError('the refresh runs queries only');
+    return translation.sql;
+  };
+  return {
+    query: async (sql) => queryConnection(db, await translated(sql)),
+    queryColumns: async (sql) => queryConnectionColumns(db, await translated(sql)),
+    native: (sql) => queryConnection(db, sql),
+    close: () => undefined,
+  };
+}
+
+/** {@link translateAthenaSql}, its errors as the engine's. */
+function translateForEngine(sql: string, catalog: Catalog): Translation {
+  try {
+    return translateAthenaSql(sql, catalog);
+  } catch (error) {
+    if (error instanceof SqlSyntaxError || error instanceof TranslationError) throw new QueryError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 const INTEGER_TYPES = new Set([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
 
-/** JSON values as users expect them: maps as objects, 64-bit integers as numbers when exact. */
-function converterFor(typeId: DuckDBTypeId): (value: unknown) => unknown {
-  if (typeId === DuckDBTypeId.MAP) {
-    return (v) => (Array.isArray(v) ? Object.fromEntries((v as { key: unknown; value: unknown }[]).map((e) => [String(e.key), e.value])) : v);
+/**
+ * JSON values as users expect them, at any depth: maps as objects, 64-bit integers and
+ * decimals as numbers when exact (DuckDB's JSON rows give them as text).
+ */
+function converterFor(type: DuckDBType): (value: unknown) => unknown {
+  if (type instanceof DuckDBMapType) {
+    const value = converterFor(type.valueType);
+    return (v) => (Array.isArray(v) ? Object.fromEntries((v as { key: unknown; value: unknown }[]).map((e) => [String(e.key), value(e.value)])) : v);
   }
-  if (INTEGER_TYPES.has(typeId)) {
-    return (v) => (typeof v === 'string' && Number.isSafeInteger(Number(v)) ? Number(v) : v);
+  if (type instanceof DuckDBListType || type instanceof DuckDBArrayType) {
+    const element = converterFor(type.valueType);
+    return (v) => (Array.isArray(v) ? v.map(element) : v);
   }
+  if (type instanceof DuckDBStructType) {
+    const fields = type.entryNames.map((name, i) => [name, converterFor(type.entryTypes[i] as DuckDBType)] as const);
+    return (v) => (v && typeof v === 'object' ? Object.fromEntries(fields.map(([name, convert]) => [name, convert((v as Record<string, unknown>)[name])])) : v);
+  }
+  if (INTEGER_TYPES.has(type.typeId)) return (v) => (typeof v === 'string' && Number.isSafeInteger(Number(v)) ? Number(v) : v);
+  if (type.typeId === DuckDBTypeId.DECIMAL) return (v) => (typeof v === 'string' && v !== '' && String(Number(v)) === v.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '') ? Number(v) : v);
   return (v) => v;
 }

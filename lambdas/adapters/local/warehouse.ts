@@ -5,7 +5,7 @@ import { parquetColumns, payloadColumns } from '../../core/capture-record.js';
 import { LABEL_COLUMNS } from '../../core/refresh-sql.js';
 import { tableName } from '../../core/names.js';
 import { HISTORY_COLUMNS, SERVED_ENTITIES_HISTORY, SERVED_ENTITIES_VIEW, servedEntitiesViewQuery } from '../../core/served-entities.js';
-import { ATHENA_MACROS } from './athena-functions.js';
+import { ATHENA_MACROS, TRANSLATED_MACROS, registerAthenaFunctions } from './athena-functions.js';
 import { sqlIdent, sqlString } from './duckdb.js';
 import { CompactionManifestError, visiblePayloadPaths } from './payload-files.js';
 
@@ -53,19 +53,20 @@ export function servedEntitiesViewsSql(dataDir: string): string[] {
  * given); empty, with its columns, before the first file. A compacted table is read through
  * its visible files (the files a compaction replaced are left out until they are deleted).
  */
-export function payloadViewSql(dataDir: string, name: string, temporary = false, given?: readonly string[]): string {
+export function payloadViewSql(dataDir: string, name: string, temporary = false, given?: readonly string[], pathColumn?: string): string {
   const dir = join(dataDir, name);
-  const create = `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(name)} AS`;
+  const create = `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(pathColumn ? `${name}${pathColumn}` : name)} AS`;
   const files = given ?? visiblePayloadPaths(dir);
   if (files ? files.length > 0 : hasParquet(dir)) {
     const source = files ? `[${files.map(sqlString).join(', ')}]` : sqlString(join(dir, '*', '*', '*.parquet'));
     // By name with an empty row of every column: files of earlier releases, which lack the
     // columns added since, read them as NULL instead of failing a query that names them.
-    return `${create} SELECT * FROM read_parquet(${source},
-      hive_partitioning = true, hive_types = {'endpoint': VARCHAR, 'date': VARCHAR}, union_by_name = true)
-      UNION ALL BY NAME ${emptyPayloadSelect()}`;
+    // The partitions last, in their declared order (endpoint, date), as Athena's `*` lists them.
+    return `${create} SELECT * EXCLUDE ("endpoint", "date"), "endpoint", "date" FROM (SELECT * FROM read_parquet(${source},
+      hive_partitioning = true, hive_types = {'endpoint': VARCHAR, 'date': VARCHAR}, union_by_name = true${pathColumn ? `, filename = ${sqlString(pathColumn)}` : ''})
+      UNION ALL BY NAME ${emptyPayloadSelect('false', pathColumn)})`;
   }
-  return emptyPayloadViewSql(name, temporary);
+  return `${create} ${emptyPayloadSelect('false', pathColumn)}`;
 }
 
 /**
@@ -83,9 +84,10 @@ export function readablePayloadViewSql(dataDir: string, name: string, temporary 
 }
 
 /** No row, with every column of the payload table and its type; `where` may raise an error instead. */
-function emptyPayloadSelect(where = 'false'): string {
+function emptyPayloadSelect(where = 'false', pathColumn?: string): string {
   const types = new Map(parquetColumns().map((c) => [c.name, c.duckdbType]));
   const cols = payloadColumns.map((c) => `CAST(NULL AS ${types.get(c.name) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
+  if (pathColumn) cols.push(`CAST(NULL AS VARCHAR) AS ${sqlIdent(pathColumn)}`);
   return `SELECT ${cols.join(', ')} WHERE ${where}`;
 }
 
@@ -103,9 +105,12 @@ export async function openWarehouse(dataDir: string, endpoints: readonly string[
     ...(memoryMib ? { memory_limit: `${memoryMib}MiB` } : {}),
   });
   const connection = await instance.connect();
-  // Timestamps are UTC, as in Athena.
+  // Timestamps are UTC and integers divide to an integer, as in Athena: the refresh's Athena
+  // statements are translated, and its DuckDB ones never divide integers.
   await connection.run(`SET TimeZone = 'UTC'`);
-  for (const macro of ATHENA_MACROS) await connection.run(macro.replace('CREATE OR REPLACE MACRO', 'CREATE OR REPLACE TEMP MACRO'));
+  await connection.run('SET integer_division = true');
+  registerAthenaFunctions(connection);
+  for (const macro of [...ATHENA_MACROS, ...TRANSLATED_MACROS]) await connection.run(macro.replace('CREATE OR REPLACE MACRO', 'CREATE OR REPLACE TEMP MACRO'));
   for (const e of endpoints) {
     await connection.run(labelsViewSql(dataDir, e, true));
     await payloadView(connection, dataDir, tableName(e, 'payload'));

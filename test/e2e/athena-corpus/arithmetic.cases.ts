@@ -1,0 +1,238 @@
+/**
+ * Arithmetic, types and casts (Trino functions/math.md, decimal.md, conversion.md,
+ * conditional.md, the Trino type-coercion rules). Integer literals are INTEGER, decimal
+ * literals DECIMAL, literals with an exponent DOUBLE.
+ */
+import type { Case } from './fixture.js';
+
+export const cases: readonly Case[] = [
+  {
+    name: 'arithmetic: 7/2 is integer division',
+    sql: `SELECT 7 / 2 AS v`,
+    rule: 'math.md: "/" on integers performs integer division with truncation',
+    expected: [{ v: 3 }],
+  },
+  {
+    name: 'arithmetic: -7/2 truncates towards zero',
+    sql: `SELECT -7 / 2 AS v`,
+    rule: 'integer division truncates (towards zero), it does not floor',
+    expected: [{ v: -3 }],
+  },
+  {
+    name: 'arithmetic: 7/2.0 is decimal division',
+    sql: `SELECT 7 / 2.0 AS v, typeof(2.0) AS t`,
+    rule: 'decimal.md: 2.0 is decimal(2,1); integer / decimal is decimal with scale max(xs, ys) = 1: 3.5 exactly',
+    expected: [{ v: 3.5, t: 'decimal(2,1)' }],
+  },
+  {
+    name: 'arithmetic: decimal division rounds to the larger scale',
+    sql: `SELECT 2.0 / 3 AS two_thirds, 1.0 / 3 AS one_third`,
+    rule: 'decimal.md: x / y has scale max(xs, ys) = 1, rounded half up',
+    expected: [{ two_thirds: 0.7, one_third: 0.3 }],
+  },
+  {
+    name: 'arithmetic: 7/2e0 is double division',
+    sql: `SELECT 7 / 2e0 AS v`,
+    rule: 'a literal with an exponent is DOUBLE; integer / double is double',
+    expected: [{ v: 3.5 }],
+  },
+  {
+    name: 'arithmetic: the order of integer division and decimals matters',
+    sql: `SELECT 10 / 4 * 1.0 AS late, 10 * 1.0 / 4 AS early`,
+    rule: 'left to right: 10 / 4 = 2 (integer) then * 1.0; 10.0 / 4 = 2.5',
+    expected: [{ late: 2.0, early: 2.5 }],
+  },
+  {
+    name: 'arithmetic: modulus keeps the sign of the dividend',
+    sql: `SELECT 7 % 3 AS a, -7 % 3 AS b, mod(-7, 3) AS c, mod(7, -3) AS d`,
+    rule: 'math.md: % and mod(n, m) return the remainder of truncated division',
+    expected: [{ a: 1, b: -1, c: -1, d: 1 }],
+  },
+  {
+    name: 'arithmetic: 0.1 + 0.2 = 0.3 with decimal literals',
+    sql: `SELECT 0.1 + 0.2 = 0.3 AS decimal_equal, 0.1e0 + 0.2e0 = 0.3e0 AS double_equal, typeof(0.1 + 0.2) AS t`,
+    rule: 'decimal literals are exact DECIMAL (decimal(1,1) + decimal(1,1) = decimal(2,1)); doubles are binary floating point',
+    expected: [{ decimal_equal: true, double_equal: false, t: 'decimal(2,1)' }],
+  },
+  {
+    name: 'arithmetic: the double sum of 0.1 and 0.2',
+    sql: `SELECT 0.1e0 + 0.2e0 AS v`,
+    rule: 'IEEE 754 double addition',
+    expected: [{ v: 0.30000000000000004 }],
+  },
+  {
+    name: 'arithmetic: typeof of literals',
+    sql: `SELECT typeof(1) AS i, typeof(2147483648) AS b, typeof(1.5) AS dec, typeof(1.5e0) AS dbl, typeof('abc') AS s, typeof(true) AS bool, typeof(NULL) AS n, typeof(DATE '2026-11-22') AS d`,
+    rule: 'conversion.md typeof: integer literals are integer (bigint past 2^31-1), 1.5 is decimal(2,1), varchar(n) has the literal length, NULL is unknown',
+    expected: [{ i: 'integer', b: 'bigint', dec: 'decimal(2,1)', dbl: 'double', s: 'varchar(3)', bool: 'boolean', n: 'unknown', d: 'date' }],
+  },
+  {
+    name: 'arithmetic: typeof of payload columns and aggregates',
+    sql: `SELECT typeof(status_code) AS status, typeof(execution_time_ms) AS exec, typeof(request_metadata) AS md, typeof(logging_error_codes) AS codes, typeof(request_time) AS t, typeof(sampling_fraction) AS f FROM iris_payload WHERE request_id = 'r01'`,
+    rule: 'Glue int/bigint/map<string,string>/array<string>/timestamp/double read as integer, bigint, map(varchar, varchar), array(varchar), timestamp(3), double',
+    expected: [{ status: 'integer', exec: 'bigint', md: 'map(varchar, varchar)', codes: 'array(varchar)', t: 'timestamp(3)', f: 'double' }],
+  },
+  {
+    name: 'arithmetic: typeof of aggregates',
+    sql: `SELECT typeof(count(*)) AS c, typeof(sum(status_code)) AS s, typeof(avg(status_code)) AS a, typeof(max(status_code)) AS m FROM iris_payload`,
+    rule: 'count is bigint; sum(integer) is bigint; avg(integer) is double; max keeps the type',
+    expected: [{ c: 'bigint', s: 'bigint', a: 'double', m: 'integer' }],
+  },
+  {
+    name: 'arithmetic: typeof of timestamps',
+    sql: `SELECT typeof(TIMESTAMP '2026-11-22 12:00:00') AS literal_t, typeof(TIMESTAMP '2026-11-22 12:00:00.000') AS millis_t, typeof(current_timestamp) AS now_t, typeof(json_parse('1')) AS json_t`,
+    rule: 'a timestamp literal has the precision of its text; current_timestamp is timestamp(3) with time zone; json_parse returns json',
+    expected: [{ literal_t: 'timestamp(0)', millis_t: 'timestamp(3)', now_t: 'timestamp(3) with time zone', json_t: 'json' }],
+  },
+  {
+    name: 'arithmetic: sum and avg of an INT column',
+    sql: `SELECT sum(status_code) AS total, avg(status_code) AS mean FROM iris_payload`,
+    rule: '8 x 200 + 400 + 503 + 500 + 429 = 3432; avg is double, 3432 / 12',
+    expected: [{ total: 3432, mean: 286 }],
+  },
+  {
+    name: 'arithmetic: round of decimals rounds half away from zero',
+    sql: `SELECT round(2.5) AS up, round(-2.5) AS down, round(3.14159, 2) AS two_places`,
+    rule: 'math.md round(x[, d]) -> same type as input; decimals round half up (away from zero)',
+    expected: [{ up: 3, down: -3, two_places: 3.14 }],
+  },
+  {
+    name: 'arithmetic: round of a double to tens',
+    sql: `SELECT round(1234.5678e0, -2) AS hundreds, round(1234.5678e0, 1) AS tenth`,
+    rule: 'round(x, d) with a negative d rounds left of the point',
+    expected: [{ hundreds: 1200, tenth: 1234.6 }],
+  },
+  {
+    name: 'arithmetic: ceil, floor, truncate, abs, sign',
+    sql: `SELECT ceil(4.2e0) AS c, floor(-4.2e0) AS f, truncate(4.7e0) AS t_pos, truncate(-4.7e0) AS t_neg, abs(-3) AS a, sign(-3.5e0) AS s`,
+    rule: 'math.md: ceiling/floor keep the type; truncate drops the fraction; abs; sign',
+    expected: [{ c: 5, f: -5, t_pos: 4, t_neg: -4, a: 3, s: -1 }],
+  },
+  {
+    name: 'arithmetic: power, sqrt, ln, log10, log2, exp',
+    sql: `SELECT power(2, 10) AS p, sqrt(16) AS r, ln(e()) AS l, log10(1000) AS l10, log2(8) AS l2, exp(0) AS x`,
+    rule: 'math.md: these return double',
+    expected: [{ p: 1024, r: 4, l: 1, l10: 3, l2: 3, x: 1 }],
+  },
+  {
+    name: 'arithmetic: greatest and least, NULL when an argument is NULL',
+    sql: `SELECT greatest(1, 5, 3) AS g, least(1, 5, 3) AS l, greatest(1, NULL, 3) AS g_null`,
+    rule: 'comparison.md: greatest/least return NULL if any argument is NULL',
+    expected: [{ g: 5, l: 1, g_null: null }],
+  },
+  {
+    name: 'arithmetic: width_bucket and base conversion',
+    sql: `SELECT width_bucket(5.3e0, 0.0e0, 10.0e0, 5) AS bucket, from_base('ff', 16) AS n, to_base(255, 2) AS bits`,
+    rule: 'math.md: width_bucket(x, bound1, bound2, n); from_base / to_base',
+    expected: [{ bucket: 3, n: 255, bits: '11111111' }],
+  },
+  {
+    name: 'arithmetic: infinity and NaN',
+    sql: `SELECT is_infinite(1e0 / 0e0) AS inf, is_nan(0e0 / 0e0) AS nan_v`,
+    rule: 'double division by zero gives Infinity or NaN (no error, unlike integer division)',
+    expected: [{ inf: true, nan_v: true }],
+  },
+  {
+    name: 'types: CAST of a double to an integer rounds half away from zero',
+    sql: `SELECT CAST(3.7e0 AS INTEGER) AS a, CAST(-3.7e0 AS INTEGER) AS b, CAST(17.5e0 AS BIGINT) AS c, CAST(-17.5e0 AS BIGINT) AS d`,
+    rule: 'casting double to an integer type rounds (Trino TestDoubleOperators: 17.5 -> 18, -17.5 -> -18)',
+    expected: [{ a: 4, b: -4, c: 18, d: -18 }],
+  },
+  {
+    name: 'types: CAST of a decimal to an integer rounds',
+    sql: `SELECT CAST(2.5 AS INTEGER) AS a, CAST(2.4 AS INTEGER) AS b`,
+    rule: 'decimal to integer casts round half up',
+    expected: [{ a: 3, b: 2 }],
+  },
+  {
+    name: 'types: CAST AS DECIMAL(10,2)',
+    sql: `SELECT CAST(12.345 AS DECIMAL(10,2)) AS v, typeof(CAST(12.345 AS DECIMAL(10,2))) AS t, CAST(avg(execution_time_ms) AS DECIMAL(10,2)) AS avg_ms FROM iris_payload`,
+    rule: 'casting to a smaller scale rounds half up; avg is 59.0',
+    expected: [{ v: 12.35, t: 'decimal(10,2)', avg_ms: 59 }],
+  },
+  {
+    name: 'types: CAST to VARCHAR of integers, booleans, dates, decimals',
+    sql: `SELECT CAST(42 AS VARCHAR) AS i, CAST(true AS VARCHAR) AS b, CAST(DATE '2026-11-22' AS VARCHAR) AS d, CAST(12.50 AS VARCHAR) AS dec`,
+    rule: 'CAST(... AS VARCHAR): a decimal keeps its scale (12.50)',
+    expected: [{ i: '42', b: 'true', d: '2026-11-22', dec: '12.50' }],
+  },
+  {
+    name: 'types: CAST of a double to VARCHAR uses scientific notation',
+    sql: `SELECT CAST(37.7e0 AS VARCHAR) AS a, CAST(12e2 AS VARCHAR) AS b, CAST(avg(execution_time_ms) AS VARCHAR) AS avg_text FROM iris_payload`,
+    rule: 'Trino TestDoubleOperators.testCastToVarchar: 37.7E0 -> "3.77E1", 12e2 -> "1.2E3"; avg 59.0 -> "5.9E1"',
+    expected: [{ a: '3.77E1', b: '1.2E3', avg_text: '5.9E1' }],
+  },
+  {
+    name: 'types: CAST of a timestamp to VARCHAR',
+    sql: `SELECT CAST(request_time AS VARCHAR) AS v FROM iris_payload WHERE request_id = 'r01'`,
+    rule: 'a timestamp(3) casts to text with its 3 fractional digits',
+    expected: [{ v: '2026-11-21 22:10:00.000' }],
+  },
+  {
+    name: 'types: CAST of text to numbers and booleans',
+    sql: `SELECT CAST('42' AS INTEGER) AS i, CAST('2.5' AS DOUBLE) AS d, CAST('true' AS BOOLEAN) AS b, CAST(0 AS BOOLEAN) AS zero`,
+    rule: 'conversion.md: explicit casts between varchar and numbers or booleans',
+    expected: [{ i: 42, d: 2.5, b: true, zero: false }],
+  },
+  {
+    name: 'types: try_cast of text that is not an integer is NULL',
+    sql: `SELECT try_cast('12' AS INTEGER) AS ok, try_cast('abc' AS INTEGER) AS bad, try_cast('1.5' AS INTEGER) AS fraction`,
+    rule: 'try_cast returns NULL when the cast fails; \'1.5\' is not an integer literal (no rounding of text)',
+    expected: [{ ok: 12, bad: null, fraction: null }],
+  },
+  {
+    name: 'types: try() turns a failure into NULL',
+    sql: `SELECT try(1 / 0) AS div, try(CAST('x' AS INTEGER)) AS cast_v, coalesce(try(1 / 0), -1) AS fallback`,
+    rule: 'conditional.md try(expression): NULL on division by zero or an invalid cast',
+    expected: [{ div: null, cast_v: null, fallback: -1 }],
+  },
+  {
+    name: 'types: CAST(status_code AS VARCHAR) compared with text',
+    sql: `SELECT count(*) AS n FROM iris_payload WHERE CAST(status_code AS VARCHAR) = '200'`,
+    rule: 'Trino does not convert between character and numeric types implicitly: cast first',
+    expected: [{ n: 8 }],
+  },
+  {
+    name: 'conditional: coalesce and nullif',
+    sql: `SELECT coalesce(client_request_id, request_id) AS id, nullif(status_code, 200) AS not_ok FROM iris_payload WHERE request_id IN ('r02', 'r04')`,
+    rule: 'coalesce returns the first non-null; nullif(a, b) is NULL when a = b',
+    expected: [{ id: 'r02', not_ok: null }, { id: 'order-4', not_ok: 400 }],
+  },
+  {
+    name: 'conditional: if()',
+    sql: `SELECT if(status_code >= 400, 'error', 'ok') AS outcome, count(*) AS n FROM iris_payload GROUP BY 1`,
+    rule: 'if(condition, true_value, false_value)',
+    expected: [{ outcome: 'error', n: 4 }, { outcome: 'ok', n: 8 }],
+  },
+  {
+    name: 'conditional: simple CASE',
+    sql: `SELECT CASE status_code / 100 WHEN 2 THEN 'success' WHEN 4 THEN 'client' ELSE 'server' END AS kind, count(*) AS n FROM iris_payload GROUP BY 1`,
+    rule: 'CASE expression WHEN value THEN ... ELSE ... END',
+    expected: [{ kind: 'success', n: 8 }, { kind: 'client', n: 2 }, { kind: 'server', n: 2 }],
+  },
+  {
+    name: 'conditional: searched CASE without ELSE is NULL',
+    sql: `SELECT request_id, CASE WHEN execution_time_ms < 30 THEN 'fast' WHEN execution_time_ms < 60 THEN 'medium' END AS speed FROM iris_payload WHERE "date" = '2026-11-21' OR request_id IN ('r07', 'r11')`,
+    rule: 'searched CASE; no matching branch and no ELSE gives NULL (r07 has no time, r11 is 110)',
+    expected: [
+      { request_id: 'r01', speed: 'fast' },
+      { request_id: 'r02', speed: 'fast' },
+      { request_id: 'r03', speed: 'medium' },
+      { request_id: 'r04', speed: 'medium' },
+      { request_id: 'r07', speed: null },
+      { request_id: 'r11', speed: null },
+    ],
+  },
+  {
+    name: 'comparison: IS DISTINCT FROM treats NULL as a value',
+    sql: `SELECT count_if(client_request_id IS DISTINCT FROM 'order-1') AS distinct_n, count_if(client_request_id <> 'order-1') AS unequal_n, NULL IS DISTINCT FROM NULL AS nulls FROM iris_payload`,
+    rule: 'comparison.md: IS DISTINCT FROM is true for NULL vs a value and false for NULL vs NULL; <> with NULL is NULL',
+    expected: [{ distinct_n: 11, unequal_n: 8, nulls: false }],
+  },
+  {
+    name: 'comparison: BETWEEN is inclusive',
+    sql: `SELECT count_if(status_code BETWEEN 400 AND 499) AS client_errors, count_if(execution_time_ms BETWEEN 20 AND 40) AS mid FROM iris_payload`,
+    rule: 'x BETWEEN a AND b means a <= x AND x <= b: 400, 429; 20, 30, 40',
+    expected: [{ client_errors: 2, mid: 3 }],
+  },
+];
