@@ -117,7 +117,7 @@ export class LocalQueryEngine implements QueryEngine {
     for (const table of this.catalog.tables.keys()) {
       const view = pathViewName(table);
       if (!this.pathViews.has(view) && translation.sql.includes(sqlIdent(view))) {
-        await this.db.run(payloadViewSql(this.dataDir, table, false, undefined, '$path'));
+        await this.db.run(payloadViewSql(this.dataDir, table, false, undefined, true));
         this.pathViews.add(view);
       }
     }

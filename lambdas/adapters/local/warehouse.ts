@@ -53,20 +53,24 @@ export function servedEntitiesViewsSql(dataDir: string): string[] {
  * given); empty, with its columns, before the first file. A compacted table is read through
  * its visible files (the files a compaction replaced are left out until they are deleted).
  */
-export function payloadViewSql(dataDir: string, name: string, temporary = false, given?: readonly string[], pathColumn?: string): string {
+export function payloadViewSql(dataDir: string, name: string, temporary = false, given?: readonly string[], pseudoColumns = false): string {
   const dir = join(dataDir, name);
-  const create = `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(pathColumn ? `${name}${pathColumn}` : name)} AS`;
+  const create = `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(pseudoColumns ? `${name}$path` : name)} AS`;
   const files = given ?? visiblePayloadPaths(dir);
   if (files ? files.length > 0 : hasParquet(dir)) {
     const source = files ? `[${files.map(sqlString).join(', ')}]` : sqlString(join(dir, '*', '*', '*.parquet'));
     // By name with an empty row of every column: files of earlier releases, which lack the
     // columns added since, read them as NULL instead of failing a query that names them.
     // The partitions last, in their declared order (endpoint, date), as Athena's `*` lists them.
-    return `${create} SELECT * EXCLUDE ("endpoint", "date"), "endpoint", "date" FROM (SELECT * FROM read_parquet(${source},
-      hive_partitioning = true, hive_types = {'endpoint': VARCHAR, 'date': VARCHAR}, union_by_name = true${pathColumn ? `, filename = ${sqlString(pathColumn)}` : ''})
-      UNION ALL BY NAME ${emptyPayloadSelect('false', pathColumn)})`;
+    const rows = `SELECT * EXCLUDE ("endpoint", "date"), "endpoint", "date" FROM (SELECT * FROM read_parquet(${source},
+      hive_partitioning = true, hive_types = {'endpoint': VARCHAR, 'date': VARCHAR}, union_by_name = true${pseudoColumns ? `, filename = '$path'` : ''})
+      UNION ALL BY NAME ${emptyPayloadSelect('false', pseudoColumns)})`;
+    if (!pseudoColumns) return `${create} ${rows}`;
+    // Athena's "$file_size" and "$file_modified_time", from the files themselves (read_blob reads no content here).
+    return `${create} SELECT r.* EXCLUDE ("$file_size", "$file_modified_time"), b.size AS "$file_size", b.last_modified AS "$file_modified_time"
+      FROM (${rows}) r LEFT JOIN (SELECT filename, size, last_modified FROM read_blob(${source})) b ON r."$path" = b.filename`;
   }
-  return `${create} ${emptyPayloadSelect('false', pathColumn)}`;
+  return `${create} ${emptyPayloadSelect('false', pseudoColumns)}`;
 }
 
 /**
@@ -84,10 +88,10 @@ export function readablePayloadViewSql(dataDir: string, name: string, temporary 
 }
 
 /** No row, with every column of the payload table and its type; `where` may raise an error instead. */
-function emptyPayloadSelect(where = 'false', pathColumn?: string): string {
+function emptyPayloadSelect(where = 'false', pseudoColumns = false): string {
   const types = new Map(parquetColumns().map((c) => [c.name, c.duckdbType]));
   const cols = payloadColumns.map((c) => `CAST(NULL AS ${types.get(c.name) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
-  if (pathColumn) cols.push(`CAST(NULL AS VARCHAR) AS ${sqlIdent(pathColumn)}`);
+  if (pseudoColumns) cols.push(`CAST(NULL AS VARCHAR) AS "$path"`, `CAST(NULL AS BIGINT) AS "$file_size"`, `CAST(NULL AS TIMESTAMPTZ) AS "$file_modified_time"`);
   return `SELECT ${cols.join(', ')} WHERE ${where}`;
 }
 

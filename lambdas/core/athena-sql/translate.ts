@@ -8,7 +8,7 @@ import { type ParseTree, ParserRuleContext, TerminalNode } from 'antlr4ng';
 import * as T from 'dt-sql-parser/dist/lib/trino/TrinoSqlParser.js';
 import { ATHENA_ONLY, type Call, FUNCTIONS, TranslationError, duckName } from './functions.js';
 import { parseHiveStatement, parseStatement } from './parse.js';
-import { BIGINT, type SqlType, UNKNOWN, VARCHAR, isText, trinoTypeName } from './types.js';
+import { BIGINT, type SqlType, UNKNOWN, VARCHAR, isText, scalar, trinoTypeName } from './types.js';
 import { LAMBDA_FUNCTIONS, lambdaCall } from './lambdas.js';
 import { HANDLERS } from './handlers.js';
 import { identifierName, quoteIdent, quoteString, stringValue, terminal } from './sql-text.js';
@@ -41,7 +41,8 @@ interface Scope {
   relations: Relation[];
 }
 
-const PSEUDO = new Set(['$path', '$file_size', '$file_modified_time']);
+/** Athena's pseudo-columns of a table's files, which `*` leaves out. */
+const PSEUDO_COLUMNS: readonly (readonly [string, SqlType])[] = [['$path', VARCHAR], ['$file_size', BIGINT], ['$file_modified_time', scalar('timestamp with time zone')]];
 /** The information_schema tables of the environment's database, written from the catalog. */
 const INFORMATION_SCHEMA = new Set(['columns', 'tables', 'schemata']);
 
@@ -178,9 +179,6 @@ class Translator {
       const param = this.lambdas[l]?.get(head);
       if (param) return this.typed(node, fields(param.sql, param.type, rest).sql, fields(param.sql, param.type, rest).type);
     }
-    if (PSEUDO.has(head) && rest.length === 0) {
-      if (head !== '$path') throw new TranslationError(`the pseudo-column "${head}" is Athena's only; the local engine has "$path"`);
-    }
     for (let s = this.scopes.length - 1; s >= 0; s--) {
       const relations = (this.scopes[s] as Scope).relations;
       if (rest.length > 0) {
@@ -234,10 +232,10 @@ class Translator {
     const stored = !this.ctes.has(name);
     const pseudo = this.readsPseudo && stored ? this.catalog.pseudoColumns?.(name) : null;
     if (this.readsPseudo && stored && !pseudo) {
-      throw new TranslationError(`the table ${name} has no "$path" locally (only payload tables' files have one)`);
+      throw new TranslationError(`the table ${name} has no "$path" locally: only the payload tables are read from their files`);
     }
     this.types.set(node, UNKNOWN);
-    this.lastTable = { name, columns: new Map([...columns, ...(pseudo ? [['$path', VARCHAR] as const] : [])]), hidden: pseudo ? ['$path'] : [] };
+    this.lastTable = { name, columns: new Map([...columns, ...(pseudo ? PSEUDO_COLUMNS : [])]), hidden: pseudo ? PSEUDO_COLUMNS.map(([c]) => c) : [] };
     return pseudo ? quoteIdent(pseudo) : quoteIdent(name);
   }
 

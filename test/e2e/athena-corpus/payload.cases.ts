@@ -158,6 +158,18 @@ export const cases: readonly Case[] = [
     expected: [{ has_files: true, in_partition_folder: 12 }],
   },
   {
+    name: 'payload: "$file_size" and "$file_modified_time" describe each row\'s file',
+    sql: `SELECT count_if("$file_size" > 0) AS sized, count_if("$file_modified_time" > TIMESTAMP '2026-01-01 00:00:00 UTC') AS dated, count(DISTINCT "$file_size") <= count(DISTINCT "$path") AS per_file FROM iris_payload`,
+    rule: 'Hive connector hidden columns "$file_size" (bytes) and "$file_modified_time" (timestamp with time zone): one value per file, every row has them',
+    expected: [{ sized: 12, dated: 12, per_file: true }],
+  },
+  {
+    name: 'payload: * leaves the hidden columns out',
+    sql: `SELECT count(*) AS n FROM (SELECT * FROM iris_payload WHERE "$path" IS NOT NULL) AS t`,
+    rule: 'hidden columns are not part of SELECT *, but may be named in the same query',
+    expected: [{ n: 12 }],
+  },
+  {
     name: 'payload: TABLESAMPLE BERNOULLI (100) keeps every row',
     sql: `SELECT count(*) AS n FROM iris_payload TABLESAMPLE BERNOULLI (100)`,
     rule: 'SELECT ... TABLESAMPLE BERNOULLI (p): each row is kept with probability p%; 100% keeps all',
