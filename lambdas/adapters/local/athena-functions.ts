@@ -125,6 +125,8 @@ export const TRANSLATED_MACROS: readonly string[] = [
   // A JSON array as the object of a row's fields, by position; other JSON as it is.
   `CREATE OR REPLACE MACRO athena_json_row(j, names) AS
      CASE WHEN json_type(j) = 'ARRAY' THEN CAST(to_json(map_from_entries(list_transform(range(least(len(names), json_array_length(j))::BIGINT), i -> {'key': names[i + 1], 'value': json_extract_path(j, '$[' || i || ']')}))) AS JSON) ELSE j END`,
+  // substr from position 0 is '' in Trino; a negative position counts from the end in both.
+  `CREATE OR REPLACE MACRO athena_substr(s, a, n) AS CASE WHEN a = 0 THEN '' WHEN n IS NULL THEN substr(s, a) ELSE substr(s, a, n) END`,
   // width_bucket(x, low, high, n): 0 below, n + 1 at or above high.
   `CREATE OR REPLACE MACRO athena_width_bucket(x, lo, hi, n) AS
      CASE WHEN n <= 0 OR lo = hi THEN error('width_bucket: the bucket count must be positive and the bounds differ') WHEN x < lo THEN 0 WHEN x >= hi THEN n + 1

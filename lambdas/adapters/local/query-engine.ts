@@ -206,9 +206,8 @@ async function queryConnectionColumns(db: DuckDBConnection, sql: string): Promis
  * holds at that moment (the refresh creates and drops its staged tables as it goes).
  */
 export function connectionEngine(db: DuckDBConnection, database = LOCAL_DATABASE): QueryEngine {
-  // The tables' columns are read again only when a statement names a table the last read
-  // missed: columns are only ever added, so an older read types a new one as unknown, which
-  // the translator writes in its general form.
+  // The tables' columns are read again only when a statement names a table or a column the
+  // last read missed (the refresh creates tables and adds columns as it goes).
   let catalog: Catalog | null = null;
   const read = async (): Promise<Catalog> => {
     const names = (await db.runAndReadAll(`SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'main'`)).getRows().map(([t]) => String(t));
@@ -221,7 +220,7 @@ export function connectionEngine(db: DuckDBConnection, database = LOCAL_DATABASE
     try {
       translation = translateForEngine(sql, catalog);
     } catch (error) {
-      if (!(error instanceof QueryError && error.cause instanceof TranslationError && /^table .* does not exist/.test(error.message))) throw error;
+      if (!(error instanceof QueryError && error.cause instanceof TranslationError && /^(table .* does not exist|Column '.*' cannot be resolved)/.test(error.message))) throw error;
       catalog = await read();
       translation = translateForEngine(sql, catalog);
     }

@@ -5,7 +5,7 @@
  */
 import {
   BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, JSON_TYPE, type SqlType, TIMESTAMP, TIMESTAMP_TZ, UNKNOWN, VARCHAR, arrayOf, decimal, decimalOf, isInteger, isNamed, isUnknown, mapOf,
-  trinoTypeName, unify,
+  trinoTypeName, unify, zoneOf, zoned,
 } from './types.js';
 
 /** A call as the registry sees it: its arguments in DuckDB text, their types, and string literals' values. */
@@ -20,13 +20,15 @@ export interface Call {
   readonly distinct: boolean;
   /** What follows the call: IGNORE NULLS, FILTER and OVER, translated. */
   readonly after: string;
+  /** The zone each zoned argument was read in before the call turned it into its wall clock (null when not zoned). */
+  readonly zones: readonly (string | null)[];
 }
 
 /** One Athena function: how DuckDB writes it and what it returns. */
 export interface FunctionRule {
   /** A DuckDB function of the same arguments, or the whole call's text. */
   readonly to: string | ((call: Call) => string);
-  readonly returns?: SqlType | ((types: readonly SqlType[]) => SqlType);
+  readonly returns?: SqlType | ((types: readonly SqlType[], call: Call) => SqlType);
   /** An aggregate (takes DISTINCT, ORDER BY, FILTER, OVER). */
   readonly aggregate?: boolean;
   /** Allowed argument counts. */
@@ -62,11 +64,21 @@ function dateAdd(c: Call): string {
   const interval = INTERVAL_OF[unit];
   if (!interval) throw new TranslationError(`date_add: unit '${c.literals[0] ?? c.args[0]}' must be a literal, one of ${Object.keys(INTERVAL_OF).join(', ')}`);
   const sum = `(${a(c, 2)} + ${interval(a(c, 1))})`;
+  const zone = c.zones[2];
+  // A zoned value moves on its wall clock (a day is a day across a DST change), then is an instant again.
+  if (zone && zone !== 'UTC') return `(${sum} AT TIME ZONE ${quote(zone)})`;
   if (isNamed(c.types[2] ?? UNKNOWN, 'date')) {
     if (!DAY_UNITS.has(unit)) throw new TranslationError(`date_add: '${unit}' is not a valid DATE field (Athena refuses it too)`);
     return `CAST(${sum} AS DATE)`;
   }
   return sum;
+}
+
+/** A zoned argument's wall clock in its zone (its own zone for timezone_hour). */
+function zonedWall(c: Call): string {
+  const zone = zoneOf(c.types[0] ?? UNKNOWN);
+  if (zone === null) throw new TranslationError(`${c.name} takes a timestamp with time zone`);
+  return `(CAST(${a(c, 0)} AS TIMESTAMPTZ) AT TIME ZONE ${quote(zone)})`;
 }
 
 /** Units Trino's date_trunc, date_diff and extract accept. */
@@ -107,14 +119,22 @@ const JODA: Readonly<Record<string, string>> = {
   m2: '%M', m1: '%-M', s2: '%S', s1: '%-S',
   S3: '%g', S2: '%g', S1: '%g', S6: '%f',
   a: '%p', E4: '%A', E3: '%a', E2: '%a', E1: '%a',
-  Z: '%z', z: '%Z',
+  // The zone of a UTC value (a zoned one is refused by format_datetime).
+  Z1: '+0000', Z2: '+00:00', Z3: 'UTC', z1: 'UTC', z2: 'UTC', z3: 'UTC', z4: 'Coordinated Universal Time',
 };
 
 /** MySQL letters (`date_format`, `date_parse`) as strftime's. */
 const MYSQL: Readonly<Record<string, string>> = {
-  '%i': '%M', '%s': '%S', '%T': '%H:%M:%S', '%r': '%I:%M:%S %p', '%k': '%-H', '%l': '%-I', '%c': '%-m', '%e': '%-d', '%v': '%V', '%h': '%I', '%W': '%A', '%M': '%B', '%f': '%f',
+  '%x': '%G', '%i': '%M', '%s': '%S', '%T': '%H:%M:%S', '%r': '%I:%M:%S %p', '%k': '%-H', '%l': '%-I', '%c': '%-m', '%e': '%-d', '%v': '%V', '%h': '%I', '%W': '%A', '%M': '%B', '%f': '%f',
 };
-export const mysqlToStrftime = (format: string): string => format.replace(/%./g, (m) => MYSQL[m] ?? m);
+/** Letters Trino's date_format refuses (strftime would answer something else). */
+const MYSQL_REFUSED = new Set(['%D', '%U', '%u', '%V', '%w', '%X']);
+export function mysqlToStrftime(format: string): string {
+  return format.replace(/%./g, (m) => {
+    if (MYSQL_REFUSED.has(m)) throw new TranslationError(`date_format: ${m} not supported in date format string (Athena refuses it too)`);
+    return MYSQL[m] ?? m;
+  });
+}
 
 const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 function formatArg(c: Call, i: number, convert: (s: string) => string): string {
@@ -158,12 +178,23 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   json_array_get: { to: (c) => `json_extract(TRY_CAST(${a(c, 0)} AS JSON), '$[' || CAST(${a(c, 1)} AS VARCHAR) || ']')`, returns: JSON_TYPE, arity: [2] },
   json_array_contains: { to: (c) => `list_contains(CAST(TRY_CAST(${a(c, 0)} AS JSON) AS JSON[]), CAST(to_json(${a(c, 1)}) AS JSON))`, returns: BOOLEAN, arity: [2] },
   // Strings.
-  length: { to: (c) => (isNamed(c.types[0] ?? UNKNOWN, 'varbinary') ? `octet_length(${a(c, 0)})` : `length(${a(c, 0)})`), returns: BIGINT, arity: [1] }, lower: same(VARCHAR), upper: same(VARCHAR), trim: same(VARCHAR), ltrim: same(VARCHAR), rtrim: same(VARCHAR), reverse: same(first),
-  lpad: same(VARCHAR), rpad: same(VARCHAR), starts_with: same(BOOLEAN), strpos: same(BIGINT), substr: same(VARCHAR), substring: { to: 'substr', returns: VARCHAR },
+  length: { to: (c) => (isNamed(c.types[0] ?? UNKNOWN, 'varbinary') ? `octet_length(${a(c, 0)})` : `length(${a(c, 0)})`), returns: BIGINT, arity: [1] }, lower: same(VARCHAR), upper: same(VARCHAR), trim: same(VARCHAR), ltrim: same(VARCHAR), rtrim: same(VARCHAR), reverse: { to: (c) => (c.types[0]?.kind === 'array' ? `list_reverse(${a(c, 0)})` : `reverse(${a(c, 0)})`), returns: first, arity: [1] },
+  lpad: same(VARCHAR), rpad: same(VARCHAR), starts_with: same(BOOLEAN), strpos: { to: 'strpos', returns: BIGINT, arity: [2] },
+  // Trino answers '' from position 0 (DuckDB reads it as 1).
+  substr: { to: (c) => `athena_substr(${a(c, 0)}, ${a(c, 1)}, ${c.args.length > 2 ? a(c, 2) : 'NULL'})`, returns: VARCHAR, arity: [2, 3] },
+  substring: { to: (c) => `athena_substr(${a(c, 0)}, ${a(c, 1)}, ${c.args.length > 2 ? a(c, 2) : 'NULL'})`, returns: VARCHAR, arity: [2, 3] },
   chr: same(VARCHAR), codepoint: { to: 'unicode', returns: INTEGER }, levenshtein_distance: { to: 'levenshtein', returns: BIGINT }, hamming_distance: { to: 'hamming', returns: BIGINT },
   replace: { to: (c) => `replace(${a(c, 0)}, ${a(c, 1)}, ${c.args.length > 2 ? a(c, 2) : "''"})`, returns: VARCHAR, arity: [2, 3] },
   // Trino's concat is NULL when an argument is; DuckDB's skips NULLs.
-  concat: { to: (c) => `(${c.args.join(' || ')})`, returns: first },
+  concat: {
+    to: (c) => {
+      const text = c.types.some((t) => isNamed(t, 'varchar', 'char'));
+      const other = c.types.find((t) => t.kind === 'scalar' && !isNamed(t, 'varchar', 'char', 'unknown'));
+      if (text && other) throw new TranslationError(`concat takes text or arrays, not text and ${trinoTypeName(other)} (Athena refuses it too): CAST the ${trinoTypeName(other)} to VARCHAR`);
+      return c.types.some((t) => t.kind === 'array') ? `list_concat(${c.args.join(', ')})` : `(${c.args.join(' || ')})`;
+    },
+    returns: first,
+  },
   split: { to: 'string_split', returns: arrayOf(VARCHAR), arity: [2] },
   split_part: { to: (c) => `athena_split_part(${c.args.join(', ')})`, returns: VARCHAR, arity: [3] },
   regexp_like: { to: 'regexp_matches', returns: BOOLEAN, arity: [2] },
@@ -183,7 +214,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   sign: same(first), sqrt: same(DOUBLE), cbrt: same(DOUBLE), exp: same(DOUBLE), ln: same(DOUBLE), log2: same(DOUBLE), log10: same(DOUBLE), log: same(DOUBLE),
   width_bucket: { to: (c) => `athena_width_bucket(${c.args.join(', ')})`, returns: BIGINT, arity: [4] },
   format: { to: 'printf', returns: VARCHAR },
-  to_base: { to: 'to_base', returns: VARCHAR, arity: [2] },
+  to_base: { to: (c) => `lower(to_base(${a(c, 0)}, ${a(c, 1)}))`, returns: VARCHAR, arity: [2] },
   from_base: { to: 'athena_from_base', returns: BIGINT, arity: [2] },
   power: same(DOUBLE), pow: { to: 'power', returns: DOUBLE }, pi: same(DOUBLE), e: { to: () => 'exp(1)', returns: DOUBLE, arity: [0] },
   mod: { to: (c) => `athena_mod(${a(c, 0)}, ${a(c, 1)})`, returns: first, arity: [2] },
@@ -200,21 +231,56 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   millisecond: { to: (c) => `(millisecond(${a(c, 0)}) % 1000)`, returns: BIGINT, arity: [1] },
   quarter: same(BIGINT), week: same(BIGINT), week_of_year: { to: 'week', returns: BIGINT }, year_of_week: { to: 'isoyear', returns: BIGINT }, yow: { to: 'isoyear', returns: BIGINT },
   day_of_week: { to: 'isodow', returns: BIGINT }, dow: { to: 'isodow', returns: BIGINT }, day_of_year: { to: 'dayofyear', returns: BIGINT }, doy: { to: 'dayofyear', returns: BIGINT },
-  date_add: { to: dateAdd, returns: (t) => t[2] ?? UNKNOWN, arity: [3] },
+  date_add: { to: dateAdd, returns: (t, c) => (c.zones[2] ? zoned(c.zones[2]) : (t[2] ?? UNKNOWN)), arity: [3] },
   // Trino counts whole units between the two (DuckDB's date_sub), not boundaries crossed.
   date_diff: { to: (c) => unitCall('date_sub', c), returns: BIGINT, arity: [3] },
-  date_trunc: { to: (c) => (isNamed(c.types[1] ?? UNKNOWN, 'date') ? `CAST(${unitCall('date_trunc', c)} AS DATE)` : unitCall('date_trunc', c)), returns: (t) => t[1] ?? UNKNOWN, arity: [2] },
+  date_trunc: {
+    to: (c) => {
+      const zone = c.zones[1];
+      if (zone && zone !== 'UTC') return `(${unitCall('date_trunc', c)} AT TIME ZONE ${quote(zone)})`;
+      return isNamed(c.types[1] ?? UNKNOWN, 'date') ? `CAST(${unitCall('date_trunc', c)} AS DATE)` : unitCall('date_trunc', c);
+    },
+    returns: (t, c) => (c.zones[1] ? zoned(c.zones[1]) : (t[1] ?? UNKNOWN)),
+    arity: [2],
+  },
+  timezone_hour: { to: (c) => `CAST((epoch(${zonedWall(c)}) - epoch(${a(c, 0)})) // 3600 AS BIGINT)`, returns: BIGINT, arity: [1] },
+  timezone_minute: { to: (c) => `CAST(((epoch(${zonedWall(c)}) - epoch(${a(c, 0)})) // 60) % 60 AS BIGINT)`, returns: BIGINT, arity: [1] },
+  with_timezone: {
+    to: (c) => {
+      if (c.literals[1] === null || c.literals[1] === undefined) throw new TranslationError('with_timezone: the zone must be a literal here');
+      return `(CAST(${a(c, 0)} AS TIMESTAMP) AT TIME ZONE ${a(c, 1)})`;
+    },
+    returns: (_t, c) => zoned(c.literals[1] ?? 'UTC'),
+    arity: [2],
+  },
   from_unixtime: { to: 'from_unixtime', returns: TIMESTAMP_TZ, arity: [1] }, to_unixtime: same(DOUBLE),
   from_iso8601_timestamp: { to: (c) => `CAST(${a(c, 0)} AS TIMESTAMPTZ)`, returns: TIMESTAMP_TZ, arity: [1] },
   from_iso8601_date: { to: (c) => `CAST(${a(c, 0)} AS DATE)`, returns: DATE, arity: [1] },
   to_iso8601: {
-    to: (c) => (isNamed(c.types[0] ?? UNKNOWN, 'date') ? `strftime(${a(c, 0)}, '%Y-%m-%d')` : `strftime(${asTimestamp(a(c, 0), c.types[0])}, '%Y-%m-%dT%H:%M:%S.%g${isNamed(c.types[0] ?? UNKNOWN, 'timestamp with time zone') ? 'Z' : ''}')`),
+    to: (c) => {
+      const t = c.types[0] ?? UNKNOWN;
+      if (isNamed(t, 'date')) return `strftime(${a(c, 0)}, '%Y-%m-%d')`;
+      const micro = t.kind === 'scalar' && /\(6\)/.test(t.name) ? '%f' : '%g';
+      const zone = c.zones[0];
+      if (zone && zone !== 'UTC') throw new TranslationError(`to_iso8601: the offset of a value in ${zone} is not written locally; convert it AT TIME ZONE 'UTC' first`);
+      const suffix = zone === 'UTC' ? 'Z' : '';
+      return `strftime(${asTimestamp(a(c, 0), t)}, '%Y-%m-%dT%H:%M:%S.${micro}${suffix}')`;
+    },
     returns: VARCHAR,
     arity: [1],
   },
   date_format: { to: (c) => `strftime(${asTimestamp(a(c, 0), c.types[0])}, ${formatArg(c, 1, mysqlToStrftime)})`, returns: VARCHAR, arity: [2] },
   date_parse: { to: (c) => `strptime(${a(c, 0)}, ${formatArg(c, 1, mysqlToStrftime)})`, returns: TIMESTAMP, arity: [2] },
-  format_datetime: { to: (c) => `strftime(${asTimestamp(a(c, 0), c.types[0])}, ${formatArg(c, 1, jodaToStrftime)})`, returns: VARCHAR, arity: [2] },
+  format_datetime: {
+    to: (c) => {
+      if (c.zones[0] && c.zones[0] !== 'UTC' && /[Zz]/.test((c.literals[1] ?? '').replace(/'[^']*'/g, ''))) {
+        throw new TranslationError(`format_datetime: the zone letters of a value in ${c.zones[0]} are not written locally; format it AT TIME ZONE 'UTC', or run the query on Athena`);
+      }
+      return `strftime(${asTimestamp(a(c, 0), c.types[0])}, ${formatArg(c, 1, jodaToStrftime)})`;
+    },
+    returns: VARCHAR,
+    arity: [2],
+  },
   parse_datetime: { to: (c) => `strptime(${a(c, 0)}, ${formatArg(c, 1, jodaToStrftime)})`, returns: TIMESTAMP, arity: [2] },
   // Arrays and maps.
   cardinality: { to: (c) => (c.types[0]?.kind === 'map' ? `cardinality(${a(c, 0)})` : c.types[0]?.kind === 'array' ? `len(${a(c, 0)})` : `athena_cardinality(${a(c, 0)})`), returns: BIGINT, arity: [1] },
@@ -245,7 +311,16 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   map_concat: same(first), map_from_entries: same(UNKNOWN),
   // Aggregates. approx_distinct is a HyperLogLog on both engines; approx_percentile answers exactly
   // here (within Trino's error bound, and the same every run).
-  count: agg('count', BIGINT), count_if: agg('count_if', BIGINT), sum: agg('sum', (t) => (t[0] && isNamed(t[0], 'integer', 'smallint', 'tinyint', 'bigint') ? BIGINT : first(t))),
+  count: agg('count', BIGINT), count_if: agg('count_if', BIGINT),
+  sum: {
+    to: (c) => {
+      if (isNamed(c.types[0] ?? UNKNOWN, 'boolean')) throw new TranslationError('sum takes numbers, not a boolean (Athena refuses it too): count_if(…) counts the true ones');
+      return `sum(${c.distinct ? 'DISTINCT ' : ''}${a(c, 0)})${c.after}`;
+    },
+    returns: (t) => (t[0] && isNamed(t[0], 'integer', 'smallint', 'tinyint', 'bigint') ? BIGINT : first(t)),
+    aggregate: true,
+    arity: [1],
+  },
   // Trino keeps a decimal's scale, rounding half up; DuckDB answers a double.
   avg: {
     to: (c) => {
@@ -262,11 +337,11 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   array_agg: agg('array_agg', (t) => arrayOf(t[0] ?? UNKNOWN)), histogram: agg('histogram', (t) => mapOf(t[0] ?? UNKNOWN, BIGINT)),
   map_agg: { to: (c) => `map(array_agg(${a(c, 0)}${c.tail})${c.after}, array_agg(${a(c, 1)}${c.tail})${c.after})`, returns: (t) => mapOf(t[0] ?? UNKNOWN, t[1] ?? UNKNOWN), arity: [2], aggregate: true },
   approx_distinct: { to: (c) => `approx_count_distinct(${a(c, 0)})${c.after}`, returns: BIGINT, arity: [1, 2], aggregate: true },
-  approx_percentile: agg('quantile_disc', (t) => (t[1]?.kind === 'array' ? arrayOf(t[0] ?? DOUBLE) : (t[0] ?? DOUBLE))),
+  approx_percentile: { ...agg('quantile_disc', (t) => (t[1]?.kind === 'array' ? arrayOf(t[0] ?? DOUBLE) : (t[0] ?? DOUBLE))), arity: [2] },
   stddev: agg('stddev_samp', DOUBLE), stddev_samp: agg('stddev_samp', DOUBLE), stddev_pop: agg('stddev_pop', DOUBLE),
   variance: agg('var_samp', DOUBLE), var_samp: agg('var_samp', DOUBLE), var_pop: agg('var_pop', DOUBLE),
   corr: agg('corr', DOUBLE), covar_samp: agg('covar_samp', DOUBLE), covar_pop: agg('covar_pop', DOUBLE),
-  geometric_mean: agg('geometric_mean', DOUBLE), checksum: agg('bit_xor', UNKNOWN), listagg: agg('string_agg', VARCHAR),
+  geometric_mean: agg('geometric_mean', DOUBLE),
   // Window functions.
   row_number: agg('row_number', BIGINT), rank: agg('rank', BIGINT), dense_rank: agg('dense_rank', BIGINT), percent_rank: agg('percent_rank', DOUBLE),
   cume_dist: agg('cume_dist', DOUBLE), ntile: agg('ntile', BIGINT), lag: agg('lag', first), lead: agg('lead', first),
@@ -296,11 +371,11 @@ export const ATHENA_ONLY: ReadonlySet<string> = new Set(
   st_coorddim st_crosses st_difference st_dimension st_disjoint st_distance st_endpoint st_envelope st_equals st_exteriorring st_geometries st_geometryfromtext
   st_geometryn st_geometrytype st_geomfrombinary st_interiorringn st_intersection st_intersects st_isclosed st_isempty st_isring st_issimple st_isvalid
   st_length st_linefromtext st_linestring st_multipoint st_numgeometries st_numinteriorring st_numpoints st_overlaps st_point st_pointn st_points st_polygon
-  st_relate st_startpoint st_symdifference st_touches st_union st_within st_x st_xmax st_xmin st_y st_ymax st_ymin tdigest_agg timezone_hour timezone_minute
+  st_relate st_startpoint st_symdifference st_touches st_union st_within st_x st_xmax st_xmin st_y st_ymax st_ymin tdigest_agg 
   to_base32 to_base64 to_base64url to_big_endian_32 to_big_endian_64 to_char to_date to_geometry to_ieee754_32 to_ieee754_64 to_spherical_geography to_timestamp
   translate trim_array url_decode url_encode url_extract_fragment url_extract_parameter url_extract_path url_extract_port url_extract_protocol url_extract_query
   uuid value_at_quantile values_at_quantiles word_stem xxhash64 zip array_frequency array_histogram array_has_duplicates array_duplicates
-  with_timezone at_timezone localtime lower_bound upper_bound hash_counts intersection_cardinality jaccard_index make_set_digest
+  at_timezone localtime lower_bound upper_bound hash_counts intersection_cardinality jaccard_index make_set_digest
   approx_percentile_weighted`
     .split(/\s+/)
     .filter((n) => n !== '' && !(n in FUNCTIONS)),

@@ -9,7 +9,7 @@ import { identifierName, quoteIdent, quoteString, stringValue } from './sql-text
 import type { Handler, Translator } from './translate.js';
 import {
   BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, JSON_TYPE, type SqlType, TIMESTAMP, TIMESTAMP_TZ, UNKNOWN, VARCHAR, arithmeticType, arrayOf, decimalLiteral, decimalOf, duckType,
-  isInteger, isNamed, isTemporal, isText, isUnknown, mapOf, scalar, unify, unnestColumns,
+  decimal, isInteger, isNamed, isTemporal, isText, isUnknown, mapOf, scalar, trinoTypeName, unify, unnestColumns, zoneOf, zoned,
 } from './types.js';
 
 /** strftime's pattern for a timestamp's text at its precision (`timestamp` alone is Athena's timestamp(3)). */
@@ -18,12 +18,8 @@ function timestampFormat(t: SqlType): string {
   return quoteString(p === 0 ? '%Y-%m-%d %H:%M:%S' : p <= 3 ? '%Y-%m-%d %H:%M:%S.%g' : '%Y-%m-%d %H:%M:%S.%f');
 }
 
-/** Whether an expression is the value of an AT TIME ZONE (single-child nodes between). */
-function underAtTimeZone(node: ParseTree): boolean {
-  let at: ParseTree | null = node.parent;
-  while (at && !(at instanceof T.AtTimeZoneContext) && at.getChildCount() === 1) at = at.parent;
-  return at instanceof T.AtTimeZoneContext;
-}
+/** Whether a type holds a ROW (JSON read into one takes fields by name, a missing one NULL). */
+const hasRow = (t: SqlType): boolean => t.kind === 'row' || (t.kind === 'array' && hasRow(t.element)) || (t.kind === 'map' && hasRow(t.value));
 
 /** The structure `json_transform` reads a JSON value into, for a Trino type. */
 function jsonStructure(t: SqlType): string {
@@ -47,7 +43,10 @@ export function typeOfSyntax(ctx: T.TypeContext): SqlType {
     if (name === 'array' && params[0]) return arrayOf(typeOfSyntax(params[0]));
     if (name === 'map' && params[0] && params[1]) return mapOf(typeOfSyntax(params[0]), typeOfSyntax(params[1]));
     const known: Record<string, SqlType> = { varchar: VARCHAR, char: VARCHAR, string: VARCHAR, int: INTEGER, integer: INTEGER, bigint: BIGINT, double: DOUBLE, boolean: BOOLEAN, date: DATE, json: JSON_TYPE, timestamp: TIMESTAMP };
-    if (name === 'decimal') return scalar('decimal');
+    if (name === 'decimal') {
+      const [p, sc] = ctx.typeParameter().map((t) => Number(t.INTEGER_VALUE()?.getText() ?? NaN));
+      return Number.isFinite(p) ? decimal(p as number, Number.isFinite(sc) ? (sc as number) : 0) : decimal(38, 0);
+    }
     return known[name] ?? scalar(name);
   }
   return scalar(ctx.getText().toLowerCase());
@@ -137,22 +136,26 @@ function querySpecification(t: Translator, node: T.QuerySpecificationContext): s
   t.pushScope();
   try {
     const relations = new Map(node.relation().map((r) => [r as ParseTree, t.emit(r)]));
-    const output = new Map<string, SqlType>();
+    const selectItems = node.selectList().selectItem();
+    // Trino reads no SELECT alias in WHERE, GROUP BY, HAVING or another select item (DuckDB does).
+    t.setAliases(selectItems.flatMap((item) => (item.identifier() ? [identifierName(item.identifier() as ParseTree)] : [])));
+    const output: [string, SqlType][] = [];
     const items: string[] = [];
-    node.selectList().selectItem().forEach((item, index) => {
+    selectItems.forEach((item, index) => {
       const text = t.emit(item);
       const alias = item.identifier() ? identifierName(item.identifier() as ParseTree) : null;
       const expression = item.selectExpressionColumnName()?.expression() ?? item.selectLiteralColumnName();
       if (item.tableAllColumns() || item.selectAllWithoutTable()) {
         const qualifier = item.tableAllColumns() ? (text.replace(/\s*\.\s*\*$/, '').split('.').at(-1)?.replace(/^"|"$/g, '') ?? null) : null;
         const hidden = t.hiddenColumns(qualifier);
+        output.push(...t.starColumns(qualifier).filter(([c]) => !hidden.includes(c)));
         items.push(hidden.length > 0 ? `${text} EXCLUDE (${hidden.map(quoteIdent).join(', ')})` : text);
         return;
       }
       const type = t.typeOf(expression);
       const natural = item.selectLiteralColumnName() ? (item.selectLiteralColumnName()?.getText().split('.').at(-1) ?? '').replace(/^["`]|["`]$/g, '').toLowerCase() : null;
       const name = alias ?? natural ?? `_col${index}`;
-      output.set(name, type);
+      output.push([name, type]);
       items.push(alias || natural ? text : `${text} AS ${quoteIdent(name)}`);
     });
     t.recordOutput(node, output);
@@ -212,17 +215,27 @@ function cast(t: Translator, node: T.CastContext): string {
   if (isText(to) && isNamed(from, 'json')) return t.typed(node, `athena_json_to_varchar${strict}(${sql})`, VARCHAR);
   // Trino writes a timestamp with its precision's digits, and a zoned one with its zone (UTC here).
   if (isText(to) && isNamed(from, 'timestamp')) return t.typed(node, `strftime(${sql}, ${timestampFormat(from)})`, VARCHAR);
-  if (isText(to) && isNamed(from, 'timestamp with time zone')) return t.typed(node, `(strftime(CAST(${sql} AS TIMESTAMPTZ) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%g') || ' UTC')`, VARCHAR);
+  const zone = zoneOf(from);
+  if (zone !== null) {
+    const wall = `(CAST(${sql} AS TIMESTAMPTZ) AT TIME ZONE ${quoteString(zone)})`;
+    if (isText(to)) return t.typed(node, `(strftime(${wall}, '%Y-%m-%d %H:%M:%S.%g') || ${quoteString(` ${zone}`)})`, VARCHAR);
+    // A zoned value cast to a TIMESTAMP or a DATE keeps its wall clock in its zone.
+    if (isNamed(to, 'timestamp')) return t.typed(node, wall, to);
+    if (isNamed(to, 'date')) return t.typed(node, `CAST(${wall} AS DATE)`, DATE);
+  }
   if (isText(to) && isNamed(from, 'double', 'real')) return t.typed(node, `athena_double_to_varchar(${sql})`, VARCHAR);
   // Text cast to JSON is a JSON string (json_parse reads it); other values become their JSON.
   if (isNamed(to, 'json') && !isNamed(from, 'json', 'unknown')) return t.typed(node, `CAST(to_json(${sql}) AS JSON)`, JSON_TYPE);
   // JSON read as a row takes its fields by name, a missing one NULL (DuckDB's cast refuses extra keys).
-  if (isNamed(from, 'json') && to.kind !== 'scalar') {
+  if (isNamed(from, 'json') && to.kind !== 'scalar' && hasRow(to)) {
     // A JSON array read as a row takes its fields by position.
     const value = to.kind === 'row' ? `athena_json_row(${sql}, [${to.fields.map(([n], i) => quoteString(n ?? `field${i}`)).join(', ')}])` : sql;
     return t.typed(node, `${tryCast ? 'try(' : '('}json_transform(${value}, ${quoteString(jsonStructure(to))}))`, to);
   }
   // Trino reads only whole numbers from text into an integer type; DuckDB would round '1.5'.
+  // Trino rounds half away from zero into an integer type (DuckDB's cast rounds half to even).
+  if (isInteger(to) && (isNamed(from, 'double', 'real') || isNamed(from, 'decimal'))) return t.typed(node, `${fn}(round(${sql}) AS ${duckType(to)})`, to);
+  if (isText(to) && from.kind !== 'scalar') throw new TranslationError(`Cannot cast ${trinoTypeName(from)} to varchar (Athena refuses it too); use array_join, json_format(CAST(… AS JSON)) or a field`);
   if (isInteger(to) && isText(from)) {
     return t.typed(node, strict ? `TRY_CAST(athena_text_to_integer_or_null(${sql}, '') AS ${duckType(to)})` : `CAST(athena_text_to_integer(${sql}, ${quoteString(duckType(to))}) AS ${duckType(to)})`, to);
   }
@@ -234,12 +247,7 @@ function typeConstructor(t: Translator, node: T.TypeConstructorContext): string 
   const value = stringValue(node.string()) ?? '';
   const literal = `'${value.replaceAll("'", "''")}'`;
   const zone = name === 'timestamp' ? /(?:\s+([A-Za-z][\w/+-]*)|([+-]\d\d:?\d\d)|(Z))$/.exec(value.trim().slice(10)) : null;
-  if (zone) {
-    // A zone other than UTC is kept by Trino's value (hour() reads it there); here values are instants in UTC.
-    const utc = /^(UTC|Z|GMT|[+-]00:?00|Etc\/UTC)$/i.test(zone[1] ?? zone[2] ?? zone[3] ?? '');
-    if (!utc && !underAtTimeZone(node)) throw new TranslationError(`a TIMESTAMP literal with the zone ${zone[0].trim()} keeps that zone in Athena, which the local engine does not; write it in UTC, or follow it with AT TIME ZONE`);
-    return t.typed(node, `CAST(${literal} AS TIMESTAMPTZ)`, TIMESTAMP_TZ);
-  }
+  if (zone) return t.typed(node, `CAST(${literal} AS TIMESTAMPTZ)`, zoned(zone[1] ?? zone[2] ?? zone[3] ?? 'UTC'));
   const types: Record<string, [string, SqlType]> = {
     date: ['DATE', DATE], timestamp: ['TIMESTAMP', TIMESTAMP], json: ['JSON', JSON_TYPE], decimal: ['DECIMAL(38, 18)', scalar('decimal')], double: ['DOUBLE', DOUBLE],
     real: ['FLOAT', scalar('real')], time: ['TIME', scalar('time')], varchar: ['VARCHAR', VARCHAR], bigint: ['BIGINT', BIGINT], integer: ['INTEGER', INTEGER],
@@ -319,9 +327,10 @@ export const HANDLERS: readonly Handler[] = [
   h(T.AtTimeZoneContext, (t, node) => {
     const value = t.emit(node.valueExpression());
     const zone = node.timeZoneSpecifier();
-    if (!(zone instanceof T.TimeZoneStringContext)) throw new TranslationError('AT TIME ZONE INTERVAL is not supported locally; name the zone');
-    // Trino reads a TIMESTAMP in the session zone (UTC) and shows it in the named one.
-    return t.typed(node, `(CAST(${value} AS TIMESTAMPTZ) AT TIME ZONE ${t.emit(zone.string())})`, TIMESTAMP);
+    const name = zone instanceof T.TimeZoneStringContext ? stringValue(zone.string()) : null;
+    if (name === null) throw new TranslationError('AT TIME ZONE takes a zone name here (a literal such as \'America/New_York\'); an interval or an expression is not supported locally');
+    // The same instant (a TIMESTAMP read in the session zone, UTC), its fields read in the named zone.
+    return t.typed(node, `CAST(${value} AS TIMESTAMPTZ)`, zoned(name));
   }),
   h(T.SubscriptContext, subscript),
   h(T.ExtractContext, (t, node) => {
@@ -342,6 +351,16 @@ export const HANDLERS: readonly Handler[] = [
     return t.typed(node, `[${items.join(', ')}]`, arrayOf(unify(node.expression().map((e) => t.typeOf(e)))));
   }),
   h(T.ParenthesizedExpressionContext, (t, node) => t.typed(node, `(${t.emit(node.expression())})`, t.typeOf(node.expression()))),
+  h(T.SubstringContext, (t, node) => {
+    const args = node.valueExpression().map((e) => t.emit(e));
+    return t.typed(node, `athena_substr(${args[0]}, ${args[1]}, ${args[2] ?? 'NULL'})`, VARCHAR);
+  }),
+  h(T.ListAggContext, (t, node) => {
+    const separator = node.string() ? t.emit(node.string() as ParseTree) : "''";
+    const order = node.sortItem().length > 0 ? ` ORDER BY ${node.sortItem().map((i) => t.emit(i)).join(', ')}` : '';
+    const distinct = node.setQuantifier()?.KW_DISTINCT() ? 'DISTINCT ' : '';
+    return t.typed(node, `string_agg(${distinct}${t.emit(node.expression())}, ${separator}${order})`, VARCHAR);
+  }),
   h(T.IntervalLiteralContext, (t, node) => t.typed(node, t.children(node), scalar('interval'))),
   h(T.ConcatenationContext, (t, node) => {
     const [l, r] = [node.valueExpression(0) as ParseTree, node.valueExpression(1) as ParseTree];
@@ -362,17 +381,33 @@ export const HANDLERS: readonly Handler[] = [
   }),
   h(T.SimpleCaseContext, (t, node) => {
     const text = t.children(node);
+    const operand = t.typeOf(node._operand);
+    for (const w of node.whenClause()) checkComparison(operand, t.typeOf(w.expression(0)), '=');
     return t.typed(node, text, unify([...node.whenClause().map((w) => t.typeOf(w.expression(1))), ...(node._elseExpression ? [t.typeOf(node._elseExpression)] : [])]));
   }),
   h(T.LambdaContext, () => {
     throw new TranslationError('a lambda is only taken by the array and map functions (transform, filter, reduce, map_filter, …)');
   }),
-  h(T.InlineTableContext, (t, node) => `VALUES ${node.expression().map((e) => {
-    const text = t.emit(e);
-    return text.startsWith('(') || /^ROW\s*\(/i.test(text) ? text.replace(/^ROW\s*/i, '') : `(${text})`;
-  }).join(', ')}`),
+  h(T.InlineTableContext, (t, node) => {
+    const rows = node.expression().map((e) => {
+      const text = t.emit(e);
+      return text.startsWith('(') || /^ROW\s*\(/i.test(text) ? text.replace(/^ROW\s*/i, '') : `(${text})`;
+    });
+    // The columns' types, from the first row (a row of several values is a ROW constructor).
+    const first = node.expression(0);
+    const row = first ? rowValues(first) : [];
+    t.recordOutput(node, (row.length > 0 ? row.map((v) => t.typeOf(v)) : [t.typeOf(first)]).map((type, i) => [`_col${i}`, type] as [string, SqlType]));
+    return `VALUES ${rows.join(', ')}`;
+  }),
   h(T.IdentifierContext, (_t, node) => quoteIdent(identifierName(node))),
 ];
+
+/** The values of a ROW constructor (`ROW(a, b)` or `(a, b)`) under single-child nodes; empty for a single value. */
+function rowValues(node: ParseTree): ParseTree[] {
+  let at: ParseTree | null = node;
+  while (at && !(at instanceof T.RowConstructorContext) && at.getChildCount() === 1) at = at.getChild(0);
+  return at instanceof T.RowConstructorContext ? at.expression() : [];
+}
 
 function partsOf(node: ParseTree): string[] {
   const out: string[] = [];

@@ -62,8 +62,11 @@ export function lambdaCall(t: Translator, node: T.FunctionCallContext, name: str
       need(2);
       const b = body(t, args[1] ?? null, [{ sql: p(0), type: element }], name, 1);
       const each = `list_transform(${first}, ${p(0)} -> ${b.sql})`;
-      const sql = name === 'all_match' ? `coalesce(list_bool_and(${each}), true)` : `coalesce(list_bool_or(${each}), false)`;
-      return t.typed(node, name === 'none_match' ? `(NOT ${sql})` : sql, BOOLEAN);
+      // Trino: decided by a true (any) or a false (all) when there is one, else NULL when a result is NULL.
+      const nulls = `list_contains(list_transform(${each}, athena_r -> athena_r IS NULL), true)`;
+      const any = `CASE WHEN ${first} IS NULL THEN NULL WHEN list_contains(${each}, true) THEN true WHEN ${nulls} THEN NULL ELSE false END`;
+      if (name === 'all_match') return t.typed(node, `CASE WHEN ${first} IS NULL THEN NULL WHEN list_contains(${each}, false) THEN false WHEN ${nulls} THEN NULL ELSE true END`, BOOLEAN);
+      return t.typed(node, name === 'none_match' ? `(NOT (${any}))` : any, BOOLEAN);
     }
     case 'reduce': {
       need(4);

@@ -8,7 +8,7 @@ import { type ParseTree, ParserRuleContext, TerminalNode } from 'antlr4ng';
 import * as T from 'dt-sql-parser/dist/lib/trino/TrinoSqlParser.js';
 import { ATHENA_ONLY, type Call, FUNCTIONS, TranslationError, duckName } from './functions.js';
 import { parseHiveStatement, parseStatement } from './parse.js';
-import { BIGINT, type SqlType, UNKNOWN, VARCHAR, isText, scalar, trinoTypeName } from './types.js';
+import { BIGINT, type SqlType, TIMESTAMP, UNKNOWN, VARCHAR, isText, scalar, trinoTypeName, zoneOf } from './types.js';
 import { LAMBDA_FUNCTIONS, lambdaCall } from './lambdas.js';
 import { HANDLERS } from './handlers.js';
 import { identifierName, quoteIdent, quoteString, stringValue, terminal } from './sql-text.js';
@@ -39,10 +39,18 @@ interface Relation {
 }
 interface Scope {
   relations: Relation[];
+  /** The SELECT aliases of this query, which its other clauses may not name. */
+  aliases: ReadonlySet<string>;
 }
 
 /** Athena's pseudo-columns of a table's files, which `*` leaves out. */
 const PSEUDO_COLUMNS: readonly (readonly [string, SqlType])[] = [['$path', VARCHAR], ['$file_size', BIGINT], ['$file_modified_time', scalar('timestamp with time zone')]];
+/** Functions of a timestamp's fields: a zoned value is read as its wall clock in its zone. */
+const WALL_CLOCK = new Set([
+  'year', 'month', 'day', 'day_of_month', 'hour', 'minute', 'second', 'millisecond', 'quarter', 'week', 'week_of_year', 'year_of_week', 'yow', 'day_of_week', 'dow',
+  'day_of_year', 'doy', 'date', 'date_format', 'format_datetime', 'to_iso8601', 'last_day_of_month', 'date_trunc', 'date_add',
+]);
+
 /** The information_schema tables of the environment's database, written from the catalog. */
 const INFORMATION_SCHEMA = new Set(['columns', 'tables', 'schemata']);
 
@@ -81,7 +89,7 @@ class Translator {
   private readonly ctes = new Map<string, ReadonlyMap<string, SqlType>>();
   /** Lambda parameters in scope, by name, with their DuckDB text and type. */
   public readonly lambdas: Map<string, { sql: string; type: SqlType }>[] = [];
-  private readonly outputs = new Map<ParseTree, Map<string, SqlType>>();
+  private readonly outputs = new Map<ParseTree, [string, SqlType][]>();
   private readsPseudo = false;
   /** Depth of `try(…)` around the node being written: inside, failures are NULL (DuckDB's TRY takes no error()). */
   public inTry = 0;
@@ -90,9 +98,14 @@ class Translator {
 
   public statement(ctx: T.StatementContext): Translation {
     if (ctx instanceof T.StatementDefaultContext) {
-      const text = ctx.getText();
-      this.readsPseudo = /\$(path|file_size|file_modified_time)/i.test(text);
-      return { kind: 'query', sql: this.emit(ctx) };
+      this.readsPseudo = quotedNames(ctx).some((n) => PSEUDO_COLUMNS.some(([c]) => c === n));
+      const sql = this.emit(ctx);
+      // Results are keyed by column name: two columns of one name would show one value twice.
+      const root = findFirst(ctx, T.QueryStatementContext);
+      const names = root ? this.outputColumns(root.queryNoWith()).map(([n]) => n) : [];
+      const twice = names.find((n, i) => names.indexOf(n) !== i);
+      if (twice !== undefined) throw new TranslationError(`the result has two columns named ${twice}; name one of them apart (AS …)`);
+      return { kind: 'query', sql };
     }
     if (ctx instanceof T.ShowTablesContext) {
       const like = ctx._pattern ? stringValue(ctx._pattern) : null;
@@ -105,7 +118,7 @@ class Translator {
     }
     if (ctx instanceof T.ShowCreateTableContext) return { kind: 'show-create-table', table: this.tableName(this.parts(ctx.tableRef())) };
     if (ctx instanceof T.ShowSchemasContext) return { kind: 'show-databases', like: ctx._pattern ? stringValue(ctx._pattern) : null };
-    const verb = ctx.getText().match(/^[A-Za-z]+/)?.[0]?.toUpperCase() ?? 'this statement';
+    const verb = ctx.start?.text?.toUpperCase() ?? 'this statement';
     throw new TranslationError(`${verb} statements run only on Athena; the local engine answers queries (SELECT, WITH, VALUES) and SHOW/DESCRIBE`);
   }
 
@@ -196,12 +209,23 @@ class Translator {
         return this.typed(node, f.sql, f.type);
       }
     }
+    const scope = this.scopes.at(-1);
+    if (scope && this.lambdas.length === 0) {
+      const known = scope.relations.length > 0 && scope.relations.every((r) => r.columns.size > 0);
+      if (rest.length === 0 && scope.relations.some((r) => r.names.includes(head))) {
+        throw new TranslationError(`Column '${head}' cannot be resolved: ${head} names a table here; name one of its columns (${head}.column)`);
+      }
+      if (known && scope.aliases.has(head)) {
+        throw new TranslationError(`Column '${head}' cannot be resolved: Athena reads no SELECT alias in WHERE, GROUP BY, HAVING or another select item; repeat the expression, or GROUP BY its position`);
+      }
+      if (known) throw new TranslationError(`Column '${head}' cannot be resolved`);
+    }
     const f = fields(quoteIdent(head), UNKNOWN, rest);
     return this.typed(node, f.sql, f.type);
   }
 
   public pushScope(): Scope {
-    const scope: Scope = { relations: [] };
+    const scope: Scope = { relations: [], aliases: new Set() };
     this.scopes.push(scope);
     return scope;
   }
@@ -212,6 +236,17 @@ class Translator {
 
   public addRelation(relation: Relation): void {
     this.scopes.at(-1)?.relations.push(relation);
+  }
+
+  public setAliases(aliases: readonly string[]): void {
+    const scope = this.scopes.at(-1);
+    if (scope) scope.aliases = new Set(aliases);
+  }
+
+  /** The columns a `*` (or `name.*`) reads in the current SELECT, with their types. */
+  public starColumns(qualifier: string | null): [string, SqlType][] {
+    const relations = this.scopes.at(-1)?.relations ?? [];
+    return relations.filter((r) => qualifier === null || r.names.includes(qualifier)).flatMap((r) => [...r.columns]);
   }
 
   /** The columns a `*` (or `name.*`) leaves out in the current SELECT. */
@@ -245,19 +280,24 @@ class Translator {
     this.ctes.set(name, columns);
   }
 
-  public recordOutput(node: ParseTree, columns: Map<string, SqlType>): void {
+  public recordOutput(node: ParseTree, columns: [string, SqlType][]): void {
     this.outputs.set(node, columns);
   }
 
-  /** The columns a query yields (its first SELECT's), by name. */
-  public outputOf(node: ParseTree): Map<string, SqlType> {
+  /** The columns a query yields (its first SELECT's), in order; names may repeat. */
+  public outputColumns(node: ParseTree): [string, SqlType][] {
     const direct = this.outputs.get(node);
     if (direct) return direct;
     for (let i = 0; i < node.getChildCount(); i++) {
-      const found = this.outputOf(node.getChild(i) as ParseTree);
-      if (found.size > 0) return found;
+      const found = this.outputColumns(node.getChild(i) as ParseTree);
+      if (found.length > 0) return found;
     }
-    return new Map();
+    return [];
+  }
+
+  /** The columns a query yields, by name. */
+  public outputOf(node: ParseTree): Map<string, SqlType> {
+    return new Map(this.outputColumns(node));
   }
 
   // --- calls ---------------------------------------------------------------
@@ -292,6 +332,15 @@ class Translator {
     }
     const args = expressions.map((e) => this.emit(e));
     const types = expressions.map((e) => this.typeOf(e));
+    // A zoned value's fields are its wall clock in its zone.
+    const zones = types.map(zoneOf);
+    if (WALL_CLOCK.has(name)) {
+      zones.forEach((zone, i) => {
+        if (zone === null || zone === 'UTC') return;
+        args[i] = `(CAST(${args[i]} AS TIMESTAMPTZ) AT TIME ZONE ${quoteString(zone)})`;
+        types[i] = TIMESTAMP;
+      });
+    }
     const literals = expressions.map((e) => (isText(this.typeOf(e)) ? stringValue(e) : null));
     const distinct = node.setQuantifier()?.KW_DISTINCT() != null;
     const order = node.sortItem().length > 0 ? ` ORDER BY ${node.sortItem().map((s) => this.emit(s)).join(', ')}` : '';
@@ -299,15 +348,33 @@ class Translator {
     const over = node.over() ? ` ${this.emit(node.over() as ParseTree)}` : '';
     const nulls = node.nullTreatment() ? ` ${this.emit(node.nullTreatment() as ParseTree)}` : '';
     const after = `${nulls}${filter}${over}`;
-    const c: Call = { name, args, types, literals, tail: order, distinct, after };
+    const c: Call = { name, args, types, literals, tail: order, distinct, after, zones };
     const star = node.ASTERISK() ? '*' : '';
-    const returns = typeof rule.returns === 'function' ? rule.returns(types) : (rule.returns ?? UNKNOWN);
+    const returns = typeof rule.returns === 'function' ? rule.returns(types, c) : (rule.returns ?? UNKNOWN);
     if (typeof rule.to === 'function') {
       // An aggregate written as a whole places its FILTER and OVER itself.
       return this.typed(node, rule.aggregate ? rule.to(c) : `${rule.to(c)}${after}`, returns);
     }
     return this.typed(node, `${duckName(name, rule)}(${distinct ? 'DISTINCT ' : ''}${star}${args.join(', ')}${order})${after}`, returns);
   }
+}
+
+/** The names of the double-quoted identifiers under a node. */
+function quotedNames(node: ParseTree): string[] {
+  if (node instanceof T.QuotedIdentifierContext) return [identifierName(node)];
+  const out: string[] = [];
+  for (let i = 0; i < node.getChildCount(); i++) out.push(...quotedNames(node.getChild(i) as ParseTree));
+  return out;
+}
+
+/** The first node of a kind under `node`, depth first. */
+function findFirst<N>(node: ParseTree, type: abstract new (...args: never[]) => N): N | null {
+  if (node instanceof type) return node;
+  for (let i = 0; i < node.getChildCount(); i++) {
+    const found = findFirst(node.getChild(i) as ParseTree, type);
+    if (found) return found;
+  }
+  return null;
 }
 
 /** Field access into a row-typed value. */

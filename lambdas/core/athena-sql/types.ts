@@ -23,6 +23,13 @@ export const TIMESTAMP = scalar('timestamp');
 export const TIMESTAMP_TZ = scalar('timestamp with time zone');
 export const JSON_TYPE = scalar('json');
 export const arrayOf = (element: SqlType): SqlType => ({ kind: 'array', element });
+/** A timestamp with time zone whose values are read in `zone` (the value itself is an instant). */
+export const zoned = (zone: string): SqlType => (/^(UTC|Z|GMT|Etc\/UTC|[+-]00:?00)$/i.test(zone) ? TIMESTAMP_TZ : scalar(`timestamp with time zone(${zone})`));
+/** The zone a timestamp with time zone is read in (UTC unless one was named); null for other types. */
+export function zoneOf(t: SqlType): string | null {
+  if (t.kind !== 'scalar' || !t.name.startsWith('timestamp with time zone')) return null;
+  return /\((.+)\)$/.exec(t.name)?.[1] ?? 'UTC';
+}
 export const mapOf = (key: SqlType, value: SqlType): SqlType => ({ kind: 'map', key, value });
 
 const INTEGERS = new Set(['tinyint', 'smallint', 'integer', 'bigint']);
@@ -115,7 +122,7 @@ export function trinoTypeName(t: SqlType): string {
     case 'row':
       return `row(${t.fields.map(([n, f]) => (n ? `${n} ${trinoTypeName(f)}` : trinoTypeName(f))).join(', ')})`;
     default:
-      return t.name === 'timestamp' ? 'timestamp(3)' : t.name === 'timestamp with time zone' ? 'timestamp(3) with time zone' : t.name === 'decimal' ? 'decimal(38,18)' : t.name;
+      return t.name === 'timestamp' ? 'timestamp(3)' : t.name.startsWith('timestamp with time zone') ? 'timestamp(3) with time zone' : t.name === 'decimal' ? 'decimal(38,18)' : t.name;
   }
 }
 

@@ -8,8 +8,9 @@ import { cases as json } from './json.cases.js';
 import { cases as metadata } from './metadata.cases.js';
 import { cases as metrics } from './metrics.cases.js';
 import { cases as payload } from './payload.cases.js';
+import { cases as semantics } from './semantics.cases.js';
 import { cases as strings } from './strings.cases.js';
 import { cases as tables } from './tables.cases.js';
 import { cases as unnest } from './unnest.cases.js';
 
-export const ALL_CASES: readonly Case[] = [...payload, ...json, ...unnest, ...dates, ...arithmetic, ...strings, ...aggregates, ...metadata, ...errors, ...tables, ...metrics];
+export const ALL_CASES: readonly Case[] = [...payload, ...json, ...unnest, ...dates, ...arithmetic, ...strings, ...aggregates, ...metadata, ...errors, ...tables, ...metrics, ...semantics];
