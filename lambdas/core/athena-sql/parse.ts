@@ -29,7 +29,9 @@ function trino(): TrinoSQL {
 
 /** Pays the parser's warm-up now (a server or console calls this at start). */
 export function warmUpParser(): void {
-  parseStatement('SELECT a, count(*) FROM t CROSS JOIN UNNEST(x) AS u(v) WHERE b = 1 GROUP BY 1');
+  // The forms users type most, so their prediction paths are built before the first query.
+  parseStatement(`WITH w AS (SELECT a, b['k'] AS c FROM t WHERE "date" = '2026-01-01' AND s >= 400) SELECT c, count(*) AS n, avg(CASE WHEN s >= 400 THEN 1e0 ELSE 0e0 END), approx_percentile(e, 0.99)
+    FROM w CROSS JOIN UNNEST(CAST(json_extract(r, '$.x') AS ARRAY(ROW(y DOUBLE)))) WITH ORDINALITY AS u(y, i) WHERE date_format(ts, '%H') > '1' GROUP BY 1 ORDER BY 2 DESC LIMIT 10`);
 }
 
 /** A statement Athena runs as Hive DDL, read before the Trino grammar (which has no such form). */
