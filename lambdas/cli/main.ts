@@ -70,7 +70,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
         token: env.INFERENCE_TABLES_TOKEN || undefined,
         managementToken: env.INFERENCE_TABLES_MANAGEMENT_TOKEN || undefined,
         bufferIntervalSeconds: opts.bufferInterval,
-        refreshDefinition: world.refreshDefinition,
+        refreshDefinition: await world.refreshDefinition(),
       });
       const url = stack.server.url;
       out(
@@ -149,7 +149,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
     .option('-c, --config <env|file>', 'environment configuration', 'local')
     .action(async (opts: { endpoint?: string[]; dataDir: string; config: string }) => {
       const config = loadConfig(opts.config);
-      const result = await runLocalRefresh({ config, dataDir: resolve(opts.dataDir), definition: world.refreshDefinition, endpoints: opts.endpoint, onProgress: progressLine });
+      const result = await runLocalRefresh({ config, dataDir: resolve(opts.dataDir), definition: await world.refreshDefinition(), endpoints: opts.endpoint, onProgress: progressLine });
       out(describeRefresh(result.run_id, result.reports));
     });
 
@@ -189,7 +189,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
           (error: unknown) => out(`  ${(error as Error).message}\n`),
         );
       }
-      const result = await runLocalRefresh({ config, dataDir, definition: world.refreshDefinition, endpoints, onProgress: progressLine });
+      const result = await runLocalRefresh({ config, dataDir, definition: await world.refreshDefinition(), endpoints, onProgress: progressLine });
       out(describeRefresh(result.run_id, result.reports));
       const health = (await withDataFolder(config, dataDir, (deps) => examine(config, deps.store, { engine: deps.engine }))).filter((h) => endpoints.includes(h.endpoint));
       out(formatHealth(health));
@@ -378,7 +378,8 @@ async function queryDeployed(sql: string, envName: string, format: OutputFormat,
 /** What the command gets from its entry point: the parts of the infrastructure it runs locally. */
 export interface CliWorld {
   /** The synthesized refresh definition (`localRefreshDefinition` of `lib/refresh-definition.ts`). */
-  readonly refreshDefinition: RefreshDefinitionSource;
+  /** Loads the refresh definition (the CDK app's), only for the commands that run a refresh. */
+  readonly refreshDefinition: () => Promise<RefreshDefinitionSource>;
 }
 
 /**

@@ -8,7 +8,7 @@ export async function cli(...args: string[]): Promise<{ code: number; out: strin
   const write = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
   try {
-    const code = await runCli(['node', 'inference-tables', ...args], { refreshDefinition: localRefreshDefinition }, (t) => (out += t));
+    const code = await runCli(['node', 'inference-tables', ...args], { refreshDefinition: async () => localRefreshDefinition }, (t) => (out += t));
     return { code, out, err };
   } finally {
     process.stderr.write = write;
