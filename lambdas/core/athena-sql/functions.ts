@@ -3,9 +3,10 @@
  * in this registry is refused by name: `ATHENA_ONLY` says which of those Athena has, so the
  * error can tell the user the query will run there. The README's list is derived from here.
  */
+import { fromWallClock, wallClock } from './sql-text.js';
 import {
   BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, JSON_TYPE, type SqlType, TIMESTAMP, TIMESTAMP_TZ, UNKNOWN, VARCHAR, arrayOf, decimal, decimalOf, isInteger, isNamed, isUnknown, mapOf,
-  trinoTypeName, unify, zoneOf, zoned,
+  OFFSET_UNKNOWN, trinoTypeName, unify, zoneOf, zoned,
 } from './types.js';
 
 /** A call as the registry sees it: its arguments in DuckDB text, their types, and string literals' values. */
@@ -66,7 +67,7 @@ function dateAdd(c: Call): string {
   const sum = `(${a(c, 2)} + ${interval(a(c, 1))})`;
   const zone = c.zones[2];
   // A zoned value moves on its wall clock (a day is a day across a DST change), then is an instant again.
-  if (zone && zone !== 'UTC') return `(${sum} AT TIME ZONE ${quote(zone)})`;
+  if (zone && zone !== 'UTC') return fromWallClock(sum, zone);
   if (isNamed(c.types[2] ?? UNKNOWN, 'date')) {
     if (!DAY_UNITS.has(unit)) throw new TranslationError(`date_add: '${unit}' is not a valid DATE field (Athena refuses it too)`);
     return `CAST(${sum} AS DATE)`;
@@ -78,7 +79,7 @@ function dateAdd(c: Call): string {
 function zonedWall(c: Call): string {
   const zone = zoneOf(c.types[0] ?? UNKNOWN);
   if (zone === null) throw new TranslationError(`${c.name} takes a timestamp with time zone`);
-  return `(CAST(${a(c, 0)} AS TIMESTAMPTZ) AT TIME ZONE ${quote(zone)})`;
+  return wallClock(a(c, 0), zone);
 }
 
 /** Units Trino's date_trunc, date_diff and extract accept. */
@@ -142,6 +143,10 @@ function formatArg(c: Call, i: number, convert: (s: string) => string): string {
   if (literal === null || literal === undefined) throw new TranslationError(`${c.name}: the format must be a string literal locally`);
   return quote(convert(literal));
 }
+
+/** Why a field of a value that keeps its own offset is refused. */
+export const unknownOffset = (what: string): string =>
+  `${what} of a from_iso8601_timestamp value reads it in the offset of its own text in Athena, which the local engine does not keep (it keeps the instant): convert it AT TIME ZONE 'UTC' (or another zone) first`;
 
 /** A translation the local engine cannot make; the message names the form. */
 export class TranslationError extends Error {
@@ -237,7 +242,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   date_trunc: {
     to: (c) => {
       const zone = c.zones[1];
-      if (zone && zone !== 'UTC') return `(${unitCall('date_trunc', c)} AT TIME ZONE ${quote(zone)})`;
+      if (zone && zone !== 'UTC') return fromWallClock(unitCall('date_trunc', c), zone);
       return isNamed(c.types[1] ?? UNKNOWN, 'date') ? `CAST(${unitCall('date_trunc', c)} AS DATE)` : unitCall('date_trunc', c);
     },
     returns: (t, c) => (c.zones[1] ? zoned(c.zones[1]) : (t[1] ?? UNKNOWN)),
@@ -248,13 +253,23 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   with_timezone: {
     to: (c) => {
       if (c.literals[1] === null || c.literals[1] === undefined) throw new TranslationError('with_timezone: the zone must be a literal here');
-      return `(CAST(${a(c, 0)} AS TIMESTAMP) AT TIME ZONE ${a(c, 1)})`;
+      return fromWallClock(`CAST(${a(c, 0)} AS TIMESTAMP)`, c.literals[1]);
     },
     returns: (_t, c) => zoned(c.literals[1] ?? 'UTC'),
     arity: [2],
   },
   from_unixtime: { to: 'from_unixtime', returns: TIMESTAMP_TZ, arity: [1] }, to_unixtime: same(DOUBLE),
-  from_iso8601_timestamp: { to: (c) => `CAST(${a(c, 0)} AS TIMESTAMPTZ)`, returns: TIMESTAMP_TZ, arity: [1] },
+  // Each value keeps the offset its text names; a literal's is known here, a column's is not (OFFSET_UNKNOWN).
+  from_iso8601_timestamp: {
+    to: (c) => `CAST(${a(c, 0)} AS TIMESTAMPTZ)`,
+    returns: (_t, c) => {
+      const text = c.literals[0];
+      if (text === null || text === undefined) return zoned(OFFSET_UNKNOWN);
+      const offset = /(Z|[+-]\d\d(?::?\d\d)?)$/.exec(text.trim())?.[1];
+      return zoned(offset === undefined || offset === 'Z' ? 'UTC' : offset.length === 3 ? `${offset}:00` : offset.includes(':') ? offset : `${offset.slice(0, 3)}:${offset.slice(3)}`);
+    },
+    arity: [1],
+  },
   from_iso8601_date: { to: (c) => `CAST(${a(c, 0)} AS DATE)`, returns: DATE, arity: [1] },
   to_iso8601: {
     to: (c) => {

@@ -4,12 +4,12 @@
  */
 import type { ParseTree } from 'antlr4ng';
 import * as T from 'dt-sql-parser/dist/lib/trino/TrinoSqlParser.js';
-import { TranslationError } from './functions.js';
-import { identifierName, quoteIdent, quoteString, stringValue } from './sql-text.js';
+import { TranslationError, unknownOffset } from './functions.js';
+import { identifierName, quoteIdent, quoteString, stringValue, wallClock } from './sql-text.js';
 import type { Handler, Translator } from './translate.js';
 import { duckTypeOfSyntax, hasRow, jsonStructure, timestampFormat, typeOfSyntax } from './type-syntax.js';
 import {
-  BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, JSON_TYPE, type SqlType, TIMESTAMP, TIMESTAMP_TZ, UNKNOWN, VARCHAR, arithmeticType, arrayOf, decimalLiteral, decimalOf, duckType,
+  BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, JSON_TYPE, OFFSET_UNKNOWN, type SqlType, TIMESTAMP, TIMESTAMP_TZ, UNKNOWN, VARCHAR, arithmeticType, arrayOf, decimalLiteral, decimalOf, duckType,
   isInteger, isNamed, isTemporal, isText, isUnknown, scalar, trinoTypeName, unify, unnestColumns, zoneOf, zoned,
 } from './types.js';
 
@@ -173,8 +173,9 @@ function cast(t: Translator, node: T.CastContext): string {
   // Trino writes a timestamp with its precision's digits, and a zoned one with its zone (UTC here).
   if (isText(to) && isNamed(from, 'timestamp')) return t.typed(node, `strftime(${sql}, ${timestampFormat(from)})`, VARCHAR);
   const zone = zoneOf(from);
+  if (zone === OFFSET_UNKNOWN && (isText(to) || isNamed(to, 'timestamp', 'date'))) throw new TranslationError(unknownOffset(`CAST(… AS ${trinoTypeName(to).toUpperCase()})`));
   if (zone !== null) {
-    const wall = `(CAST(${sql} AS TIMESTAMPTZ) AT TIME ZONE ${quoteString(zone)})`;
+    const wall = wallClock(sql, zone);
     if (isText(to)) return t.typed(node, `(strftime(${wall}, '%Y-%m-%d %H:%M:%S.%g') || ${quoteString(` ${zone}`)})`, VARCHAR);
     // A zoned value cast to a TIMESTAMP or a DATE keeps its wall clock in its zone.
     if (isNamed(to, 'timestamp')) return t.typed(node, wall, to);

@@ -29,3 +29,23 @@ export function terminal(node: TerminalNode): string {
   if (text.startsWith('`')) return quoteIdent(text.slice(1, -1));
   return text;
 }
+
+/** A fixed offset (`-05:00`) in minutes, or null for a zone name. */
+function offsetMinutes(zone: string): number | null {
+  const m = /^([+-])(\d\d):?(\d\d)?$/.exec(zone);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : null;
+}
+
+/** The wall clock (a TIMESTAMP) of an instant in a zone: a zone name, or a fixed offset DuckDB's zones do not name. */
+export function wallClock(instant: string, zone: string): string {
+  const minutes = offsetMinutes(zone);
+  if (minutes === null) return `(CAST(${instant} AS TIMESTAMPTZ) AT TIME ZONE ${quoteString(zone)})`;
+  return `((CAST(${instant} AS TIMESTAMPTZ) AT TIME ZONE 'UTC') + to_minutes(${minutes}))`;
+}
+
+/** The instant of a wall clock (a TIMESTAMP) read in a zone. */
+export function fromWallClock(wall: string, zone: string): string {
+  const minutes = offsetMinutes(zone);
+  if (minutes === null) return `(${wall} AT TIME ZONE ${quoteString(zone)})`;
+  return `((${wall} - to_minutes(${minutes})) AT TIME ZONE 'UTC')`;
+}

@@ -6,12 +6,12 @@
  */
 import { type ParseTree, ParserRuleContext, TerminalNode } from 'antlr4ng';
 import * as T from 'dt-sql-parser/dist/lib/trino/TrinoSqlParser.js';
-import { ATHENA_ONLY, type Call, FUNCTIONS, TranslationError, duckName } from './functions.js';
+import { ATHENA_ONLY, type Call, FUNCTIONS, TranslationError, duckName, unknownOffset } from './functions.js';
 import { parseHiveStatement, parseStatement } from './parse.js';
-import { BIGINT, type SqlType, TIMESTAMP, UNKNOWN, VARCHAR, isText, scalar, trinoTypeName, zoneOf } from './types.js';
+import { BIGINT, OFFSET_UNKNOWN, type SqlType, TIMESTAMP, UNKNOWN, VARCHAR, isText, scalar, trinoTypeName, zoneOf } from './types.js';
 import { LAMBDA_FUNCTIONS, lambdaCall } from './lambdas.js';
 import { HANDLERS } from './handlers.js';
-import { identifierName, quoteIdent, quoteString, stringValue, terminal } from './sql-text.js';
+import { identifierName, quoteIdent, quoteString, stringValue, terminal, wallClock } from './sql-text.js';
 
 /** The tables a statement may name, with their columns' types. */
 export interface Catalog {
@@ -337,7 +337,8 @@ class Translator {
     if (WALL_CLOCK.has(name)) {
       zones.forEach((zone, i) => {
         if (zone === null || zone === 'UTC') return;
-        args[i] = `(CAST(${args[i]} AS TIMESTAMPTZ) AT TIME ZONE ${quoteString(zone)})`;
+        if (zone === OFFSET_UNKNOWN) throw new TranslationError(unknownOffset(name));
+        args[i] = wallClock(args[i] as string, zone);
         types[i] = TIMESTAMP;
       });
     }

@@ -23,6 +23,8 @@ export const TIMESTAMP = scalar('timestamp');
 export const TIMESTAMP_TZ = scalar('timestamp with time zone');
 export const JSON_TYPE = scalar('json');
 export const arrayOf = (element: SqlType): SqlType => ({ kind: 'array', element });
+/** The zone of values that each keep their own (from_iso8601_timestamp of a column): their fields cannot be read here. */
+export const OFFSET_UNKNOWN = 'each value\'s own offset';
 /** A timestamp with time zone whose values are read in `zone` (the value itself is an instant). */
 export const zoned = (zone: string): SqlType => (/^(UTC|Z|GMT|Etc\/UTC|[+-]00:?00)$/i.test(zone) ? TIMESTAMP_TZ : scalar(`timestamp with time zone(${zone})`));
 /** The zone a timestamp with time zone is read in (UTC unless one was named); null for other types. */

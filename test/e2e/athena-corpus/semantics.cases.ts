@@ -109,6 +109,18 @@ export const cases: readonly Case[] = [
     expected: { error: /%u not supported in date format string/ },
   },
   {
+    name: 'semantics: from_iso8601_timestamp keeps the offset its text names',
+    sql: `SELECT hour(from_iso8601_timestamp('2026-11-22T12:00:00-05:00')) AS h, to_unixtime(from_iso8601_timestamp('2026-11-22T12:00:00-05:00')) AS epoch, CAST(from_iso8601_timestamp('2026-11-22T12:00:00+05:30') AS VARCHAR) AS v, hour(TIMESTAMP '2026-11-22 12:00:00' AT TIME ZONE '-05:00') AS at_offset`,
+    rule: 'a timestamp with time zone parsed from ISO 8601 keeps its offset: hour 12 there, the instant 17:00 UTC; a fixed offset is a zone',
+    expected: [{ h: 12, epoch: 1795366800, v: '2026-11-22 12:00:00.000 +05:30', at_offset: 7 }],
+  },
+  {
+    name: 'semantics: fields of ISO 8601 values from a column, whose offsets vary, are refused locally',
+    sql: `SELECT hour(from_iso8601_timestamp(json_extract_scalar(request, '$.sent_at'))) AS h FROM iris_payload`,
+    rule: 'Athena reads each value in its own offset; the local engine keeps instants, so it refuses rather than read them in UTC (AT TIME ZONE first works)',
+    expected: { error: /hour of a from_iso8601_timestamp value reads it in the offset of its own text/ },
+  },
+  {
     name: 'semantics: a quoted "$path" inside a string is text',
     sql: `SELECT count(*) AS n FROM iris_unpacked WHERE model_id LIKE '%$path%'`,
     rule: 'a string literal is not a column',
