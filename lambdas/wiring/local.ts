@@ -1,5 +1,6 @@
 import type { Config } from '../core/config/index.js';
-import { dashboardRoutes } from '../adapters/local/dashboard.js';
+import { type RouteResult, dashboardRoutes } from '../adapters/local/dashboard.js';
+import { consoleRoutes } from '../adapters/local/console.js';
 import { CaptureCounters } from '../adapters/local/capture-counters.js';
 import { DataFolderBusyError, LocalDeliveryStream } from '../adapters/local/delivery-stream.js';
 import { LocalQueryEngine } from '../adapters/local/query-engine.js';
@@ -114,7 +115,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       maxBodyBytes: Math.max(...limits),
       maxInFlight: config.local.max_in_flight,
       bodyPace: bodyPace(config.local),
-      routes: dashboardRoutes({ config, dataDir: options.dataDir, counters }),
+      routes: localRoutes(dashboardRoutes({ config, dataDir: options.dataDir, counters }), consoleRoutes({ config, dataDir: options.dataDir })),
     });
   } catch (error) {
     clearInterval(redriveTimer);
@@ -167,6 +168,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await stream.close();
       await running;
     },
+  };
+}
+
+/** The local pages' routes, the first that answers a path. */
+function localRoutes(...routes: ((method: string, url: URL) => Promise<RouteResult> | undefined)[]): (method: string, url: URL) => Promise<RouteResult> | undefined {
+  return (method, url) => {
+    for (const route of routes) {
+      const answer = route(method, url);
+      if (answer) return answer;
+    }
+    return undefined;
   };
 }
 

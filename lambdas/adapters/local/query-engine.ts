@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBArrayType, type DuckDBConnection, type DuckDBInstance, DuckDBListType, DuckDBMapType, DuckDBStructType, type DuckDBType, DuckDBTypeId, JSDuckDBValueConverter } from '@duckdb/node-api';
+import { DuckDBArrayType, type DuckDBConnection, type DuckDBInstance, DuckDBListType, type DuckDBResultReader, DuckDBMapType, DuckDBStructType, type DuckDBType, DuckDBTypeId, JSDuckDBValueConverter } from '@duckdb/node-api';
 import { UNROUTED_ENDPOINT, tableName } from '../../core/names.js';
 import { type ColumnarResult, type QueryEngine, QueryError, type QueryResult, toColumns } from '../../core/ports.js';
 import type { Config } from '../../core/config/index.js';
@@ -59,7 +59,12 @@ export class LocalQueryEngine implements QueryEngine {
     private readonly dataDir: string,
   ) {}
 
-  public static async open(dataDir: string, config?: Config): Promise<LocalQueryEngine> {
+  /**
+   * @param options.confined for SQL from a browser: DuckDB may then read files in the data
+   *   folder only, write none, attach, install or load nothing, and its settings are locked,
+   *   behind the translator's own refusals
+   */
+  public static async open(dataDir: string, config?: Config, options: { confined?: boolean } = {}): Promise<LocalQueryEngine> {
     const { instance, connection } = await openDuckDb();
     // Athena's session: UTC, and integers divide to an integer.
     await connection.run(`SET TimeZone = 'UTC'`);
@@ -97,6 +102,11 @@ export class LocalQueryEngine implements QueryEngine {
         iceberg.add(table);
       }
     }
+    if (options.confined) {
+      await connection.run(`SET allowed_directories = [${sqlString(dataDir)}]`);
+      await connection.run('SET enable_external_access = false');
+      await connection.run('SET lock_configuration = true');
+    }
     const tables = [...names].sort();
     const database = config ? environmentNames(config.environment, config.database).database : LOCAL_DATABASE;
     return new LocalQueryEngine(instance, connection, tables, await readCatalog(connection, database, tables, { iceberg }), dataDir);
@@ -130,6 +140,31 @@ export class LocalQueryEngine implements QueryEngine {
     return 'answer' in t ? t.answer : queryConnection(this.db, t.sql);
   }
 
+  /**
+   * Runs one Athena statement for a reader who looks at its first rows (the SQL console): at
+   * most `maxRows` rows, `truncated` when there were more, stopped after `timeoutMs`.
+   * @throws QueryError naming the problem, or the time limit
+   */
+  public async preview(sql: string, limits: { readonly maxRows: number; readonly timeoutMs: number }): Promise<QueryResult & { readonly truncated: boolean }> {
+    const t = await this.translate(sql);
+    if ('answer' in t) return { ...t.answer, rows: t.answer.rows.slice(0, limits.maxRows), truncated: t.answer.rows.length > limits.maxRows };
+    let stopped = false;
+    const timer = setTimeout(() => {
+      stopped = true;
+      this.db.interrupt();
+    }, limits.timeoutMs);
+    try {
+      const reader = await this.db.streamAndReadUntil(t.sql, limits.maxRows + 1);
+      const result = rowsOf(reader);
+      return { columns: result.columns, rows: result.rows.slice(0, limits.maxRows), truncated: result.rows.length > limits.maxRows || !reader.done };
+    } catch (error) {
+      if (stopped) throw new QueryError(`the query ran past ${limits.timeoutMs / 1000} s, the limit here; narrow it (a WHERE on "date", a LIMIT), or run it with --env on Athena`, { cause: error });
+      throw new QueryError((error as Error).message, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   public async queryColumns(sql: string): Promise<ColumnarResult> {
     const t = await this.translate(sql);
     return 'answer' in t ? toColumns(t.answer) : queryConnectionColumns(this.db, t.sql);
@@ -144,18 +179,22 @@ export class LocalQueryEngine implements QueryEngine {
 /** Runs one DuckDB statement and reads all rows as JSON values. */
 async function queryConnection(db: DuckDBConnection, sql: string): Promise<QueryResult> {
   try {
-    const reader = await db.runAndReadAll(sql);
-    const columns = reader.columnNames();
-    const convert = reader.columnTypes().map((t) => converterFor(t));
-    const rows = reader.getRowObjectsJson().map((row) => {
-      const out: Record<string, unknown> = {};
-      columns.forEach((c, i) => (out[c] = (convert[i] as (v: unknown) => unknown)(row[c])));
-      return out;
-    });
-    return { columns, rows };
+    return rowsOf(await db.runAndReadAll(sql));
   } catch (error) {
     throw new QueryError((error as Error).message, { cause: error });
   }
+}
+
+/** The rows a reader holds, as JSON values. */
+function rowsOf(reader: DuckDBResultReader): QueryResult {
+  const columns = reader.columnNames();
+  const convert = reader.columnTypes().map((t) => converterFor(t));
+  const rows = reader.getRowObjectsJson().map((row) => {
+    const out: Record<string, unknown> = {};
+    columns.forEach((c, i) => (out[c] = (convert[i] as (v: unknown) => unknown)(row[c])));
+    return out;
+  });
+  return { columns, rows };
 }
 
 /** A value as the ports give it: 64-bit integers as numbers when exact, lists element by element. */

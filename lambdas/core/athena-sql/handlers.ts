@@ -357,6 +357,16 @@ export const HANDLERS: readonly Handler[] = [
     t.recordOutput(node, (row.length > 0 ? row.map((v) => t.typeOf(v)) : [t.typeOf(first)]).map((type, i) => [`_col${i}`, type] as [string, SqlType]));
     return `VALUES ${rows.join(', ')}`;
   }),
+  h(T.TableFunctionInvocationContext, () => {
+    throw new TranslationError('table functions (TABLE(…)) run only on Athena; the local engine reads the environment\'s tables');
+  }),
+  h(T.JsonTableContext, () => {
+    throw new TranslationError('JSON_TABLE runs on Athena but not in the local engine; unpack with CAST(json_parse(…) AS ARRAY(ROW(…))) and UNNEST');
+  }),
+  h(T.PatternRecognitionContext, (t, node) => {
+    if (node.KW_MATCH_RECOGNIZE()) throw new TranslationError('MATCH_RECOGNIZE runs on Athena but not in the local engine');
+    return t.children(node);
+  }),
   h(T.IdentifierContext, (_t, node) => quoteIdent(identifierName(node))),
 ];
 
