@@ -1,6 +1,6 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ATHENA_MACROS, TRANSLATED_MACROS, registerAthenaFunctions } from '../../lambdas/adapters/local/athena-functions.js';
+import { ATHENA_MACROS, registerAthenaFunctions } from '../../lambdas/adapters/local/athena-functions.js';
 import { connectionEngine } from '../../lambdas/adapters/local/query-engine.js';
 import { monitoringSchema } from '../../lambdas/core/config/index.js';
 import { type CountBatch, type PredictionRow, batchOf, computeMetrics, countsOf } from '../../lambdas/core/monitoring/index.js';
@@ -54,7 +54,7 @@ beforeAll(async () => {
   db = await instance.connect();
   await db.run('SET integer_division = true');
   registerAthenaFunctions(db);
-  for (const macro of [...ATHENA_MACROS, ...TRANSLATED_MACROS]) await db.run(macro);
+  for (const macro of ATHENA_MACROS) await db.run(macro);
   const inner = connectionEngine(db);
   engine = { ...inner, queryColumns: (sql) => (statements.push(sql), inner.queryColumns(sql)) };
 });

@@ -14,12 +14,13 @@ const PAYLOAD = /_payload$/;
 /** The view of a payload table that adds Athena's `"$path"`. */
 export const pathViewName = (table: string): string => `${table}$path`;
 
-/** Reads the tables' columns (views and the warehouse's tables alike) from the engine. */
-export async function readCatalog(db: DuckDBConnection, database: string, tables: readonly string[], options: { pathColumns?: boolean; iceberg?: ReadonlySet<string> } = {}): Promise<Catalog> {
+/** Reads the columns of `tables` (default: all; views and the warehouse's tables alike) from the engine. */
+export async function readCatalog(db: DuckDBConnection, database: string, tables?: readonly string[], options: { pathColumns?: boolean; iceberg?: ReadonlySet<string> } = {}): Promise<Catalog> {
   const { pathColumns = true, iceberg = new Set<string>() } = options;
   const rows = (await db.runAndReadAll(`SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' ORDER BY table_name, ordinal_position`)).getRows() as [string, string, string][];
-  const wanted = new Set(tables);
-  const byTable = new Map<string, Map<string, SqlType>>(tables.map((t) => [t, new Map()]));
+  // Every table the engine has, unless named.
+  const wanted = new Set(tables ?? rows.map(([t]) => t));
+  const byTable = new Map<string, Map<string, SqlType>>([...wanted].map((t) => [t, new Map()]));
   for (const [table, column, type] of rows) {
     if (!wanted.has(table)) continue;
     const t = fromDuckType(type);

@@ -1,7 +1,7 @@
 /**
- * Athena (Trino) functions as DuckDB macros. `TRANSLATED_MACROS` are what the translator of
- * `core/athena-sql` writes calls to (prefixed `athena_`, so no DuckDB name is shadowed);
- * `ATHENA_MACROS` add the same-named functions the refresh's own statements call.
+ * Athena (Trino) functions as DuckDB macros: what the translator of `core/athena-sql` writes
+ * calls to, the JSON and epoch functions by their Athena names, the rest prefixed `athena_`
+ * so no DuckDB name is shadowed. The user's engine and the refresh's warehouse define them.
  */
 
 import { type DuckDBConnection, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
@@ -83,7 +83,7 @@ const FAILING: readonly [name: string, params: string, guard: string, message: s
 ];
 
 /** The macros the translated SQL calls. */
-export const TRANSLATED_MACROS: readonly string[] = [
+export const ATHENA_MACROS: readonly string[] = [
   ...JSON_MACROS,
   ...FAILING.flatMap(([name, params, guard, message, value]) => [
     `CREATE OR REPLACE MACRO ${name}(${params}) AS CASE WHEN ${guard} THEN error(${message}) ELSE ${value} END`,
@@ -131,18 +131,4 @@ export const TRANSLATED_MACROS: readonly string[] = [
   `CREATE OR REPLACE MACRO athena_width_bucket(x, lo, hi, n) AS
      CASE WHEN n <= 0 OR lo = hi THEN error('width_bucket: the bucket count must be positive and the bounds differ') WHEN x < lo THEN 0 WHEN x >= hi THEN n + 1
           ELSE CAST(floor((CAST(x AS DOUBLE) - lo) / (hi - lo) * n) AS BIGINT) + 1 END`,
-];
-
-/** The refresh's statements, which call Athena's names directly. */
-export const ATHENA_MACROS: readonly string[] = [
-  ...JSON_MACROS,
-  `CREATE OR REPLACE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMP)`,
-  `CREATE OR REPLACE MACRO date_format(t, f) AS strftime(CAST(t AS TIMESTAMP), f)`,
-  `CREATE OR REPLACE MACRO date_parse(s, f) AS strptime(s, f)`,
-  `CREATE OR REPLACE MACRO approx_percentile(x, p) AS approx_quantile(x, p)`,
-  `CREATE OR REPLACE MACRO approx_distinct(x) AS approx_count_distinct(x)`,
-  `CREATE OR REPLACE MACRO element_at(c, k) AS c[k]`,
-  `CREATE OR REPLACE MACRO cardinality(c) AS
-     CASE WHEN json_type(to_json(c)) = 'ARRAY' THEN json_array_length(to_json(c)) ELSE len(json_keys(to_json(c))) END`,
-  `CREATE OR REPLACE MACRO regexp_like(s, p) AS regexp_matches(s, p)`,
 ];

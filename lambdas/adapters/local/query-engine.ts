@@ -4,7 +4,7 @@ import { DuckDBArrayType, type DuckDBConnection, type DuckDBInstance, DuckDBList
 import { UNROUTED_ENDPOINT, tableName } from '../../core/names.js';
 import { type ColumnarResult, type QueryEngine, QueryError, type QueryResult, toColumns } from '../../core/ports.js';
 import type { Config } from '../../core/config/index.js';
-import { TRANSLATED_MACROS, registerAthenaFunctions } from './athena-functions.js';
+import { ATHENA_MACROS, registerAthenaFunctions } from './athena-functions.js';
 import { describeCatalog, pathViewName, readCatalog } from './athena-catalog.js';
 import { openDuckDb, sqlIdent, sqlString } from './duckdb.js';
 import { WAREHOUSE_FILE, labelsViewSql, payloadViewSql, readablePayloadViewSql, servedEntitiesViewsSql } from './warehouse.js';
@@ -70,7 +70,7 @@ export class LocalQueryEngine implements QueryEngine {
     await connection.run(`SET TimeZone = 'UTC'`);
     await connection.run('SET integer_division = true');
     registerAthenaFunctions(connection);
-    for (const macro of TRANSLATED_MACROS) await connection.run(macro);
+    for (const macro of ATHENA_MACROS) await connection.run(macro);
     const names = new Set<string>([tableName(UNROUTED_ENDPOINT, 'payload')]);
     for (const e of config?.endpoints ?? []) names.add(tableName(e.name, 'payload'));
     for (const m of config?.models ?? []) names.add(tableName(m.name, 'payload'));
@@ -249,9 +249,8 @@ export function connectionEngine(db: DuckDBConnection, database = LOCAL_DATABASE
   // last read missed (the refresh creates tables and adds columns as it goes).
   let catalog: Catalog | null = null;
   const read = async (): Promise<Catalog> => {
-    const names = (await db.runAndReadAll(`SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'main'`)).getRows().map(([t]) => String(t));
     const base = (await db.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'`)).getRows().map(([t]) => String(t));
-    return readCatalog(db, database, names, { pathColumns: false, iceberg: new Set(base) });
+    return readCatalog(db, database, undefined, { pathColumns: false, iceberg: new Set(base) });
   };
   const translated = async (sql: string): Promise<string> => {
     catalog ??= await read();

@@ -5,7 +5,7 @@ import { parquetColumns, payloadColumns } from '../../core/capture-record.js';
 import { LABEL_COLUMNS } from '../../core/refresh-sql.js';
 import { tableName } from '../../core/names.js';
 import { HISTORY_COLUMNS, SERVED_ENTITIES_HISTORY, SERVED_ENTITIES_VIEW, servedEntitiesViewQuery } from '../../core/served-entities.js';
-import { ATHENA_MACROS, TRANSLATED_MACROS, registerAthenaFunctions } from './athena-functions.js';
+import { ATHENA_MACROS, registerAthenaFunctions } from './athena-functions.js';
 import { sqlIdent, sqlString } from './duckdb.js';
 import { CompactionManifestError, visiblePayloadPaths } from './payload-files.js';
 
@@ -114,7 +114,7 @@ export async function openWarehouse(dataDir: string, endpoints: readonly string[
   await connection.run(`SET TimeZone = 'UTC'`);
   await connection.run('SET integer_division = true');
   registerAthenaFunctions(connection);
-  for (const macro of [...ATHENA_MACROS, ...TRANSLATED_MACROS]) await connection.run(macro.replace('CREATE OR REPLACE MACRO', 'CREATE OR REPLACE TEMP MACRO'));
+  for (const macro of ATHENA_MACROS) await connection.run(macro.replace('CREATE OR REPLACE MACRO', 'CREATE OR REPLACE TEMP MACRO'));
   for (const e of endpoints) {
     await connection.run(labelsViewSql(dataDir, e, true));
     await payloadView(connection, dataDir, tableName(e, 'payload'));

@@ -6,7 +6,7 @@
 import { fromWallClock, wallClock } from './sql-text.js';
 import {
   BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, JSON_TYPE, type SqlType, TIMESTAMP, TIMESTAMP_TZ, UNKNOWN, VARCHAR, arrayOf, decimal, decimalOf, isInteger, isNamed, isUnknown, mapOf,
-  OFFSET_UNKNOWN, trinoTypeName, unify, zoneOf, zoned,
+  OFFSET_UNKNOWN, scalar, trinoTypeName, unify, zoneOf, zoned,
 } from './types.js';
 
 /** A call as the registry sees it: its arguments in DuckDB text, their types, and string literals' values. */
@@ -211,8 +211,8 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
     returns: VARCHAR,
     arity: [2, 3],
   },
-  to_utf8: { to: 'encode', returns: scalarOf('varbinary'), arity: [1] }, from_utf8: { to: 'decode', returns: VARCHAR, arity: [1] },
-  to_hex: same(VARCHAR), md5: { to: (c) => `unhex(md5(${a(c, 0)}))`, returns: scalarOf('varbinary'), arity: [1] },
+  to_utf8: { to: 'encode', returns: scalar('varbinary'), arity: [1] }, from_utf8: { to: 'decode', returns: VARCHAR, arity: [1] },
+  to_hex: same(VARCHAR), md5: { to: (c) => `unhex(md5(${a(c, 0)}))`, returns: scalar('varbinary'), arity: [1] },
   url_extract_host: { to: (c) => `regexp_extract(${a(c, 0)}, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#]+)', 1)`, returns: VARCHAR, arity: [1] },
   // Math.
   abs: same(first), ceil: same(first), ceiling: { to: 'ceil', returns: first }, floor: same(first), round: same(first), truncate: { to: 'trunc', returns: first },
@@ -363,9 +363,6 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   first_value: agg('first_value', first), last_value: agg('last_value', first), nth_value: agg('nth_value', first),
 };
 
-function scalarOf(name: string): SqlType {
-  return { kind: 'scalar', name };
-}
 
 /** DuckDB's name for a registry entry whose `to` is empty (the same name). */
 export const duckName = (name: string, rule: FunctionRule): string => (typeof rule.to === 'string' && rule.to !== '' ? rule.to : name);

@@ -5,7 +5,7 @@
 import type { ParseTree } from 'antlr4ng';
 import * as T from 'dt-sql-parser/dist/lib/trino/TrinoSqlParser.js';
 import { TranslationError, unknownOffset } from './functions.js';
-import { identifierName, quoteIdent, quoteString, stringValue, wallClock } from './sql-text.js';
+import { identifierName, identifierParts, quoteIdent, quoteString, stringValue, unwrap, wallClock } from './sql-text.js';
 import type { Handler, Translator } from './translate.js';
 import { duckTypeOfSyntax, hasRow, jsonStructure, timestampFormat, typeOfSyntax } from './type-syntax.js';
 import {
@@ -57,15 +57,9 @@ function aliasedRelation(t: Translator, node: T.AliasedRelationContext): string 
   let hidden: readonly string[] = [];
   const source = primary instanceof T.ExpressionSourceTableContext ? primary.getChild(0) : null;
   if (primary instanceof T.TableNameContext) {
-    const parts: string[] = [];
-    const walk = (n: ParseTree): void => {
-      if (n instanceof T.IdentifierContext) parts.push(identifierName(n));
-      else for (let i = 0; i < n.getChildCount(); i++) walk(n.getChild(i) as ParseTree);
-    };
-    walk(primary.tableOrViewName());
-    sql = t.tableRelation(primary, parts);
-    const table = t.lastTable as NonNullable<Translator['lastTable']>;
-    hidden = table.hidden ?? [];
+    const table = t.tableRelation(primary, identifierParts(primary.tableOrViewName()));
+    sql = table.sql;
+    hidden = table.hidden;
     if (!alias) {
       names = [table.name];
       if (sql !== quoteIdent(table.name)) sql += ` AS ${quoteIdent(table.name)}`;
@@ -270,8 +264,8 @@ export const HANDLERS: readonly Handler[] = [
     const method = node.sampleType()?.KW_SYSTEM() ? 'system' : 'bernoulli';
     return `${relation} TABLESAMPLE ${t.emit(node.expression() as ParseTree)}% (${method})`;
   }),
-  h(T.ColumnReferenceContext, (t, node) => t.column(node, partsOf(node))),
-  h(T.ColumnRefContext, (t, node) => t.column(node, partsOf(node))),
+  h(T.ColumnReferenceContext, (t, node) => t.column(node, identifierParts(node))),
+  h(T.ColumnRefContext, (t, node) => t.column(node, identifierParts(node))),
   h(T.DereferenceContext, (t, node) => {
     const base = t.emit(node.primaryExpression());
     const field = identifierName(node.identifier());
@@ -370,20 +364,7 @@ export const HANDLERS: readonly Handler[] = [
   h(T.IdentifierContext, (_t, node) => quoteIdent(identifierName(node))),
 ];
 
-/** The values of a ROW constructor (`ROW(a, b)` or `(a, b)`) under single-child nodes; empty for a single value. */
-function rowValues(node: ParseTree): ParseTree[] {
-  let at: ParseTree | null = node;
-  while (at && !(at instanceof T.RowConstructorContext) && at.getChildCount() === 1) at = at.getChild(0);
-  return at instanceof T.RowConstructorContext ? at.expression() : [];
-}
+/** The values of a ROW constructor (`ROW(a, b)` or `(a, b)`); empty for a single value. */
+const rowValues = (node: ParseTree): ParseTree[] => unwrap(node, T.RowConstructorContext)?.expression() ?? [];
 
-function partsOf(node: ParseTree): string[] {
-  const out: string[] = [];
-  const walk = (n: ParseTree): void => {
-    if (n instanceof T.IdentifierContext) out.push(identifierName(n));
-    else for (let i = 0; i < n.getChildCount(); i++) walk(n.getChild(i) as ParseTree);
-  };
-  walk(node);
-  return out;
-}
 

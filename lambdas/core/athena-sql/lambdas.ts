@@ -6,7 +6,7 @@
 import type { ParseTree } from 'antlr4ng';
 import * as T from 'dt-sql-parser/dist/lib/trino/TrinoSqlParser.js';
 import { TranslationError } from './functions.js';
-import { identifierName } from './sql-text.js';
+import { identifierName, unwrap } from './sql-text.js';
 import type { Translator } from './translate.js';
 import { BOOLEAN, type SqlType, UNKNOWN, arrayOf, mapOf } from './types.js';
 
@@ -16,9 +16,8 @@ export const LAMBDA_FUNCTIONS: ReadonlySet<string> = new Set(['transform', 'filt
 /** A lambda argument's body, its parameters bound to `bindings` (DuckDB text and type each). */
 function body(t: Translator, arg: ParseTree | null, bindings: readonly { sql: string; type: SqlType }[], name: string, index: number): { sql: string; type: SqlType } {
   // An argument is an expression node wrapping the lambda in single-child nodes.
-  let node = arg;
-  while (node && !(node instanceof T.LambdaContext) && node.getChildCount() === 1) node = node.getChild(0);
-  if (!(node instanceof T.LambdaContext)) throw new TranslationError(`${name}: argument ${index + 1} must be a lambda (x -> …)`);
+  const node = unwrap(arg, T.LambdaContext);
+  if (!node) throw new TranslationError(`${name}: argument ${index + 1} must be a lambda (x -> …)`);
   const params = node.identifier().map((i) => identifierName(i));
   if (params.length !== bindings.length) throw new TranslationError(`${name}: the lambda takes ${bindings.length} parameter${bindings.length === 1 ? '' : 's'}, not ${params.length}`);
   t.lambdas.push(new Map(params.map((p, i) => [p, bindings[i] as { sql: string; type: SqlType }])));

@@ -22,6 +22,21 @@ export function stringValue(ctx: ParseTree): string | null {
   return /^'.*'$/s.test(text) ? text.slice(1, -1).replaceAll("''", "'") : null;
 }
 
+/** The names of the identifiers under a node, in order (`db.table`, `t.col.field`, a function's name). */
+export function identifierParts(node: ParseTree): string[] {
+  if (node instanceof T.IdentifierContext) return [identifierName(node)];
+  const out: string[] = [];
+  for (let i = 0; i < node.getChildCount(); i++) out.push(...identifierParts(node.getChild(i) as ParseTree));
+  return out;
+}
+
+/** The node of a kind under `node` through single-child nodes (an expression wrapping a lambda or a ROW), or null. */
+export function unwrap<N>(node: ParseTree | null | undefined, type: abstract new (...args: never[]) => N): N | null {
+  let at: ParseTree | null = node ?? null;
+  while (at && !(at instanceof type) && at.getChildCount() === 1) at = at.getChild(0);
+  return at instanceof type ? at : null;
+}
+
 /** A token as DuckDB reads it: back-quoted names become double-quoted. */
 export function terminal(node: TerminalNode): string {
   const text = node.getText();

@@ -4,14 +4,14 @@
  * UNNEST, subscripts, time zones, sampling, names), and what has no faithful DuckDB form is
  * refused by name. Types are followed where they decide the form (a map or an array, a DATE).
  */
-import { type ParseTree, ParserRuleContext, TerminalNode } from 'antlr4ng';
+import { type ParseTree, TerminalNode } from 'antlr4ng';
 import * as T from 'dt-sql-parser/dist/lib/trino/TrinoSqlParser.js';
 import { ATHENA_ONLY, type Call, FUNCTIONS, TranslationError, duckName, unknownOffset } from './functions.js';
 import { parseHiveStatement, parseStatement } from './parse.js';
 import { BIGINT, OFFSET_UNKNOWN, type SqlType, TIMESTAMP, UNKNOWN, VARCHAR, isText, scalar, trinoTypeName, zoneOf } from './types.js';
 import { LAMBDA_FUNCTIONS, lambdaCall } from './lambdas.js';
 import { HANDLERS } from './handlers.js';
-import { identifierName, quoteIdent, quoteString, stringValue, terminal, wallClock } from './sql-text.js';
+import { identifierName, identifierParts, quoteIdent, quoteString, stringValue, terminal, wallClock } from './sql-text.js';
 
 /** The tables a statement may name, with their columns' types. */
 export interface Catalog {
@@ -36,6 +36,13 @@ interface Relation {
   readonly columns: ReadonlyMap<string, SqlType>;
   /** Columns a `*` leaves out (the pseudo-column `"$path"`, as Athena's `*` does). */
   readonly hidden?: readonly string[];
+}
+/** A table as a FROM clause reads it. */
+export interface TableRelation {
+  readonly sql: string;
+  readonly name: string;
+  readonly columns: ReadonlyMap<string, SqlType>;
+  readonly hidden: readonly string[];
 }
 interface Scope {
   relations: Relation[];
@@ -114,22 +121,12 @@ class Translator {
       return { kind: 'show-tables', like };
     }
     if (ctx instanceof T.ShowColumnsContext) {
-      return { kind: 'show-columns', table: this.tableName(this.parts(ctx.tableOrViewName())), describe: ctx.KW_DESCRIBE() !== null || ctx.KW_DESC() !== null };
+      return { kind: 'show-columns', table: this.tableName(identifierParts(ctx.tableOrViewName())), describe: ctx.KW_DESCRIBE() !== null || ctx.KW_DESC() !== null };
     }
-    if (ctx instanceof T.ShowCreateTableContext) return { kind: 'show-create-table', table: this.tableName(this.parts(ctx.tableRef())) };
+    if (ctx instanceof T.ShowCreateTableContext) return { kind: 'show-create-table', table: this.tableName(identifierParts(ctx.tableRef())) };
     if (ctx instanceof T.ShowSchemasContext) return { kind: 'show-databases', like: ctx._pattern ? stringValue(ctx._pattern) : null };
     const verb = ctx.start?.text?.toUpperCase() ?? 'this statement';
     throw new TranslationError(`${verb} statements run only on Athena; the local engine answers queries (SELECT, WITH, VALUES) and SHOW/DESCRIBE`);
-  }
-
-  private parts(ctx: ParserRuleContext): string[] {
-    const out: string[] = [];
-    const walk = (n: ParseTree): void => {
-      if (n instanceof T.IdentifierContext) out.push(identifierName(n));
-      else for (let i = 0; i < n.getChildCount(); i++) walk(n.getChild(i) as ParseTree);
-    };
-    walk(ctx);
-    return out;
   }
 
   public checkDatabase(qualifier: readonly string[]): void {
@@ -255,13 +252,14 @@ class Translator {
     return [...new Set(relations.filter((r) => qualifier === null || r.names.includes(qualifier)).flatMap((r) => r.hidden ?? []))];
   }
 
-  public tableRelation(node: ParseTree, parts: readonly string[]): string {
+  /** A table of the FROM clause: its DuckDB text, its name and columns, and the columns `*` leaves out. */
+  public tableRelation(node: ParseTree, parts: readonly string[]): TableRelation {
     const name = this.tableName(parts);
+    this.types.set(node, UNKNOWN);
     if (name.startsWith('information_schema.')) {
       const table = name.slice('information_schema.'.length);
       const view = informationSchema(this.catalog, table);
-      this.lastTable = { name: table, columns: new Map(view.columns.map((c) => [c, c === 'ordinal_position' ? BIGINT : VARCHAR])) };
-      return `(${view.sql})`;
+      return { sql: `(${view.sql})`, name: table, columns: new Map(view.columns.map((c) => [c, c === 'ordinal_position' ? BIGINT : VARCHAR])), hidden: [] };
     }
     const columns = this.ctes.get(name) ?? this.catalog.tables.get(name) ?? new Map();
     const stored = !this.ctes.has(name);
@@ -269,12 +267,9 @@ class Translator {
     if (this.readsPseudo && stored && !pseudo) {
       throw new TranslationError(`the table ${name} has no "$path" locally: only the payload tables are read from their files`);
     }
-    this.types.set(node, UNKNOWN);
-    this.lastTable = { name, columns: new Map([...columns, ...(pseudo ? PSEUDO_COLUMNS : [])]), hidden: pseudo ? PSEUDO_COLUMNS.map(([c]) => c) : [] };
-    return pseudo ? quoteIdent(pseudo) : quoteIdent(name);
+    if (!pseudo) return { sql: quoteIdent(name), name, columns, hidden: [] };
+    return { sql: quoteIdent(pseudo), name, columns: new Map([...columns, ...PSEUDO_COLUMNS]), hidden: PSEUDO_COLUMNS.map(([c]) => c) };
   }
-
-  public lastTable: { name: string; columns: ReadonlyMap<string, SqlType>; hidden?: readonly string[] } | null = null;
 
   public defineCte(name: string, columns: ReadonlyMap<string, SqlType>): void {
     this.ctes.set(name, columns);
@@ -303,7 +298,7 @@ class Translator {
   // --- calls ---------------------------------------------------------------
 
   public call(node: T.FunctionCallContext): string {
-    const name = this.parts(node.functionName()).join('.');
+    const name = identifierParts(node.functionName()).join('.');
     if (LAMBDA_FUNCTIONS.has(name)) return lambdaCall(this, node, name);
     if (name === 'try') {
       this.inTry++;
