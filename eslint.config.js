@@ -41,7 +41,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lambdas/scoring/**/*.ts', 'lambdas/workflow/**/*.ts', 'lambdas/redrive/**/*.ts', 'lambdas/deploy/**/*.ts'],
+    files: ['lambdas/scoring/**/*.ts', 'lambdas/workflow/**/*.ts', 'lambdas/redrive/**/*.ts', 'lambdas/deploy/**/*.ts', 'lambdas/ui/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -73,6 +73,11 @@ export default tseslint.config(
         ...['describe', 'it', 'test'].flatMap((object) => ['only', 'skip', 'todo'].map((property) => ({ object, property, message: 'No focused, skipped or empty tests: every test runs in CI.' }))),
       ],
     },
+  },
+  {
+    // The endpoint page's scripts run in the browser, as ES modules.
+    files: ['lambdas/ui/assets/*.js'],
+    languageOptions: { sourceType: 'module', globals: Object.fromEntries(['document', 'window', 'location', 'fetch', 'URL', 'URLSearchParams', 'FormData', 'Blob', 'Node', 'HashChangeEvent'].map((g) => [g, 'readonly'])) },
   },
   {
     files: ['**/*.mjs', '**/*.js'],

@@ -21,6 +21,7 @@ import { OUTPUT_FORMATS, type OutputFormat, formatDrift, formatHealth, formatRes
 import { DoctorFindings, examine } from './doctor.js';
 import { RepairIncomplete, describeRepair, repairEndpoints, startRefreshCommand, unfinished } from './repair.js';
 import { addServingCommands } from './serving.js';
+import { addUiCommand } from './ui.js';
 
 /** Default folder of the local tables. */
 export const DEFAULT_DATA_DIR = '.inference-tables';
@@ -81,7 +82,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
           ...config.models.map((m) => `  model ${m.name}: POST ${url}/model/${m.name}/<version|stage|@alias>/invocations`),
           `OpenAI clients: base URL ${url}/serving-endpoints, model = the endpoint's name (chat, completions, embeddings; "stream": true)`,
           `Management (registry stages and aliases, endpoint traffic and capture): ${url}/api/2.0/mlflow/… and PUT ${url}/api/2.0/serving-endpoints/<name>/config|ai-gateway${env.INFERENCE_TABLES_MANAGEMENT_TOKEN ? ' with the management token' : ', on loopback only'}`,
-          `Dashboard: ${url}/dashboard`,
+          `Endpoint page (endpoints, requests, SQL, monitoring): ${url}/ · dashboard: ${url}/dashboard`,
           `Query: npx inference-tables query "SELECT * FROM ${config.endpoints[0]?.name.replaceAll('-', '_') ?? 'unrouted'}_payload"`,
           config.refresh.enabled
             ? `Refresh (unpack, labels, metrics, alerts) every ${config.refresh.schedule_minutes} min; now: npx inference-tables refresh`
@@ -246,6 +247,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
     });
 
   addServingCommands(cli, out, { dataDir: env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR });
+  addUiCommand(cli, out, { dataDir: env.INFERENCE_TABLES_DATA_DIR ?? DEFAULT_DATA_DIR });
 
   const labels = cli.command('labels').description('Ground-truth labels, joined to predictions by client_request_id (and row_index).');
   labels

@@ -196,3 +196,15 @@ export interface DeliveryStreams {
   /** One entry per stream of the endpoint. */
   conversions(endpoint: string): Promise<StreamConversion[]>;
 }
+
+/** An answer of a page route of the local server (the endpoint page, its API, the dashboard). */
+export interface RouteResult {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+  /** Extra response headers (e.g. a download's file name). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Page routes: an answer for the paths they serve, undefined for the others. */
+export type PageRoutes = (method: string, url: URL) => Promise<RouteResult> | undefined;

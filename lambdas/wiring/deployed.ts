@@ -30,7 +30,7 @@ export class DeployedEnvironmentError extends UserFacingError {
 }
 
 /** The SDK client options of an environment: its configured region, else the credentials' own. */
-function clientOptions(config: Config): { region?: string } {
+export function clientOptions(config: Config): { region?: string } {
   return config.deployment.region ? { region: config.deployment.region } : {};
 }
 

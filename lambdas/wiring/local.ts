@@ -1,6 +1,11 @@
 import type { Config } from '../core/config/index.js';
-import { type RouteResult, dashboardRoutes } from '../adapters/local/dashboard.js';
-import { consoleRoutes } from '../adapters/local/console.js';
+import type { PageRoutes } from '../core/ports.js';
+import { dashboardRoutes } from '../ui/dashboard.js';
+import { consoleRoutes } from '../ui/console.js';
+import { uiApiRoutes } from '../ui/api.js';
+import { pageRoutes } from '../ui/page.js';
+import { localUiSource } from './local-ui.js';
+import type { UiSource } from '../ui/source.js';
 import { CaptureCounters } from '../adapters/local/capture-counters.js';
 import { DataFolderBusyError, LocalDeliveryStream } from '../adapters/local/delivery-stream.js';
 import { LocalQueryEngine } from '../adapters/local/query-engine.js';
@@ -115,7 +120,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       maxBodyBytes: Math.max(...limits),
       maxInFlight: config.local.max_in_flight,
       bodyPace: bodyPace(config.local),
-      routes: localRoutes(dashboardRoutes({ config, dataDir: options.dataDir, counters }), consoleRoutes({ config, dataDir: options.dataDir })),
+      routes: uiRoutes(localUiSource({ config, dataDir: options.dataDir, serving, counters })),
     });
   } catch (error) {
     clearInterval(redriveTimer);
@@ -171,8 +176,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 }
 
-/** The local pages' routes, the first that answers a path. */
-function localRoutes(...routes: ((method: string, url: URL) => Promise<RouteResult> | undefined)[]): (method: string, url: URL) => Promise<RouteResult> | undefined {
+/** The routes of the endpoint page, its API, the SQL console and the dashboard over one source. */
+export function uiRoutes(source: UiSource): PageRoutes {
+  return firstRoute(pageRoutes(), uiApiRoutes(source), consoleRoutes(source), dashboardRoutes(source));
+}
+
+/** The first of `routes` that answers a path. */
+function firstRoute(...routes: PageRoutes[]): PageRoutes {
   return (method, url) => {
     for (const route of routes) {
       const answer = route(method, url);

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleRoutes } from '../../lambdas/adapters/local/console.js';
+import { consoleRoutes } from '../../lambdas/ui/console.js';
+import { localUiSource } from '../../lambdas/wiring/local-ui.js';
 import type { LocalStack } from '../../lambdas/wiring/local.js';
 import { ROOT, demoConfig } from '../helpers/config.js';
 import { runLocalRefresh, startLocalStack } from '../helpers/local.js';
@@ -91,7 +92,7 @@ describe('the SQL console', () => {
   });
 
   it('answers at most its row limit, saying the rest was left, and stops a query past its time', async () => {
-    const route = consoleRoutes({ config, dataDir: dir, limits: { maxRows: 3, timeoutMs: 200 } });
+    const route = consoleRoutes(localUiSource({ config, dataDir: dir }), { maxRows: 3, timeoutMs: 200 });
     const many = await route('GET', new URL(`http://x/api/sql?q=${encodeURIComponent('SELECT x FROM UNNEST(sequence(1, 10)) AS t(x)')}`));
     expect(JSON.parse(many?.body ?? '{}')).toMatchObject({ rows: [{ x: 1 }, { x: 2 }, { x: 3 }], truncated: true, max_rows: 3 });
     const slow = `SELECT count(*) AS n FROM UNNEST(sequence(1, 100000)) AS a(x) CROSS JOIN UNNEST(sequence(1, 100000)) AS b(y) WHERE x * y % 7 = 3`;

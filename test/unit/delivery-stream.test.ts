@@ -7,7 +7,7 @@ import { DataFolderBusyError, LocalDeliveryStream, STAGING_DIR } from '../../lam
 import { ERROR_OUTPUT_DIR } from '../../lambdas/adapters/local/parquet-delivery.js';
 import { recoverSegmentText } from '../../lambdas/adapters/local/staging-log.js';
 import { LocalQueryEngine } from '../../lambdas/adapters/local/query-engine.js';
-import { captureHealth } from '../../lambdas/adapters/local/dashboard.js';
+import { captureHealth } from '../../lambdas/adapters/local/capture-health.js';
 import type { CaptureRecord } from '../../lambdas/core/capture-record.js';
 import { sample } from '../helpers/records.js';
 

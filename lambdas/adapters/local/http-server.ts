@@ -13,7 +13,7 @@ import { log } from '../../core/log.js';
 import { OPEN_PATHS, isManagementCall } from '../../core/routes.js';
 import { eventIdentity } from '../../shared/proxy-event.js';
 import type { GatewayContext } from '../../shared/gateway-fault.js';
-import type { RouteResult } from './dashboard.js';
+import type { PageRoutes } from '../../core/ports.js';
 import { MANAGEMENT_REQUESTER, authenticate, managementRefusal } from './local-auth.js';
 import { type BodyPace, BodyReaders, DEFAULT_BODY_PACE, type SlowBody, announcesBody } from './request-body.js';
 import { UserFacingError } from '../../shared/errors.js';
@@ -71,7 +71,7 @@ export interface LocalServerOptions {
   /** How slowly a body may arrive before it is cut with 408. */
   readonly bodyPace?: BodyPace;
   /** Local-only pages (the dashboard): an answer for the paths they serve, undefined for others. */
-  readonly routes?: (method: string, url: URL) => Promise<RouteResult> | undefined;
+  readonly routes?: PageRoutes;
 }
 
 /** Raised when the server is asked to do something unsafe or impossible. */
@@ -366,6 +366,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
             'x-content-type-options': 'nosniff',
             // The page loads its script and styles from this server only.
             'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
+            ...r.headers,
           });
           res.end(r.body);
         })
