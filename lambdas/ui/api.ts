@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readHealth } from '../core/health.js';
 import { tableName } from '../core/names.js';
-import { type PageRoutes, QueryError, type RouteResult } from '../core/ports.js';
+import { type PageRoutes, type QueryEngine, QueryError, type RouteResult } from '../core/ports.js';
 import { servedEntities } from '../core/served-entities.js';
 import { capturedEndpoints } from '../workflow/steps.js';
 import { lastRefresh } from './dashboard.js';
@@ -62,42 +62,63 @@ async function overview(source: UiSource): Promise<unknown> {
   });
 }
 
-/** One page of an endpoint's requests. */
+/** The endpoints and models with their served entities: the configuration alone, no table read (what every view's menus need). */
+async function endpointList(source: UiSource): Promise<unknown> {
+  const { config, version } = await source.config();
+  const entities = servedEntities(config);
+  return {
+    where: source.where,
+    config_version: version,
+    endpoints: capturedEndpoints(config).map((name) => ({ name, served_entities: entities.filter((e) => e.endpoint === name).map((e) => e.served_entity_name) })),
+  };
+}
+
+/** One page of an endpoint's requests, and with `id` that request whole (one read for the page with its inspector open). */
 async function requests(source: UiSource, url: URL): Promise<unknown> {
-  const filter = paramsOf(url, requestFilterSchema);
+  const { id, ...filter } = paramsOf(url, requestFilterSchema.extend({ id: requestId.optional() }));
   knownEndpoint((await source.config()).config, filter.endpoint);
   return withEngine(source, async (engine, tables) => {
     const sql = requestListSql(filter);
-    if (!tables.includes(tableName(filter.endpoint, 'payload'))) return { rows: [], page: filter.page, page_size: filter.page_size, has_more: false, columns: REQUEST_LIST_COLUMNS, sql };
+    const page = { page: filter.page, page_size: filter.page_size, columns: REQUEST_LIST_COLUMNS, sql };
+    if (!tables.includes(tableName(filter.endpoint, 'payload'))) return { ...page, rows: [], has_more: false, detail: null };
     const rows = (await engine.query(sql)).rows;
-    return { rows: rows.slice(0, filter.page_size), page: filter.page, page_size: filter.page_size, has_more: rows.length > filter.page_size, columns: REQUEST_LIST_COLUMNS, sql };
+    // A request that is not there leaves the list shown, with the reason where the request would be.
+    const detail = id === undefined ? null : await requestDetail(engine, tables, filter.endpoint, id).catch((error: unknown) => {
+      if (error instanceof NotFound) return { error: error.message };
+      throw error;
+    });
+    return { ...page, rows: rows.slice(0, filter.page_size), has_more: rows.length > filter.page_size, detail };
   });
 }
 
-const requestParams = z.strictObject({ endpoint: z.string().min(1), id: z.string().min(1).max(200) });
+const requestId = z.string().min(1).max(200);
+const requestParams = z.strictObject({ endpoint: z.string().min(1), id: requestId });
 
 /** One request whole: the captured row, its unpacked rows with their labels, its usage and, for LLM calls, the conversation. */
 async function request(source: UiSource, url: URL): Promise<unknown> {
   const { endpoint, id } = paramsOf(url, requestParams);
   knownEndpoint((await source.config()).config, endpoint);
-  return withEngine(source, async (engine, tables) => {
-    if (!tables.includes(tableName(endpoint, 'payload'))) throw new NotFound(`${endpoint} has captured no request yet.`);
-    const row = (await engine.query(requestSql(endpoint, id))).rows[0];
-    if (!row) throw new NotFound(`No request ${id.slice(0, 64)} in ${tableName(endpoint, 'payload')}.`);
-    const unpacked = tables.includes(tableName(endpoint, 'unpacked')) ? await engine.query(unpackedRowsSql(endpoint, id)) : null;
-    const usage = tables.includes(USAGE_VIEW) ? ((await engine.query(usageSql(id))).rows[0] ?? null) : null;
-    return {
-      request: row,
-      unpacked: unpacked ? { columns: unpacked.columns, rows: unpacked.rows } : null,
-      usage,
-      conversation: conversationOf(row.request as string | null, row.response as string | null),
-    };
-  });
+  return withEngine(source, (engine, tables) => requestDetail(engine, tables, endpoint, id));
+}
+
+async function requestDetail(engine: QueryEngine, tables: readonly string[], endpoint: string, id: string): Promise<unknown> {
+  if (!tables.includes(tableName(endpoint, 'payload'))) throw new NotFound(`${endpoint} has captured no request yet.`);
+  const row = (await engine.query(requestSql(endpoint, id))).rows[0];
+  if (!row) throw new NotFound(`No request ${id.slice(0, 64)} in ${tableName(endpoint, 'payload')}.`);
+  const unpacked = tables.includes(tableName(endpoint, 'unpacked')) ? await engine.query(unpackedRowsSql(endpoint, id)) : null;
+  const usage = tables.includes(USAGE_VIEW) ? ((await engine.query(usageSql(id))).rows[0] ?? null) : null;
+  return {
+    request: row,
+    unpacked: unpacked ? { columns: unpacked.columns, rows: unpacked.rows } : null,
+    usage,
+    conversation: conversationOf(row.request as string | null, row.response as string | null),
+  };
 }
 
 /** Serves the endpoint page's API; undefined for other paths. */
 export function uiApiRoutes(source: UiSource): PageRoutes {
   const routes: Readonly<Record<string, (url: URL) => Promise<unknown>>> = {
+    '/api/ui/endpoints': () => endpointList(source),
     '/api/ui/overview': () => overview(source),
     '/api/ui/requests': (url) => requests(source, url),
     '/api/ui/request': (url) => request(source, url),

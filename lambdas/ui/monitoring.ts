@@ -37,6 +37,8 @@ const scopeShape = {
   slice_value: z.string().max(500).optional(),
 };
 
+type Scope = z.output<z.ZodObject<typeof scopeShape>>;
+
 const epoch = (start: string) => Date.parse(`${start.replace(' ', 'T').slice(0, 23)}Z`);
 
 /** The rows of a metrics table for one scope and window. */
@@ -55,12 +57,12 @@ const parsed = (row: Record<string, unknown>, columns: readonly string[]): Recor
 
 /** The windows, models, slices and columns of an endpoint's metrics, with its series and alerts. */
 export async function monitoringChoices(source: UiSource, url: URL): Promise<unknown> {
-  const p = paramsOf(url, z.strictObject({ endpoint: z.string().min(1), granularity }));
+  const p = paramsOf(url, z.strictObject({ ...scopeShape, window: windowStart.optional(), column: columnNameSchema.optional() }));
   knownEndpoint((await source.config()).config, p.endpoint);
   return withEngine(source, async (engine, tables) => {
     const profile = tableName(p.endpoint, 'profile_metrics');
     const series = await dashboardSeries(engine, tables, p.endpoint, p.granularity);
-    if (!tables.includes(profile)) return { windows: [], models: [], slices: [], columns: [], series };
+    if (!tables.includes(profile)) return { windows: [], models: [], slices: [], columns: [], series, view: null };
     const g = `granularity = ${literal(p.granularity)}`;
     const rows = (
       await engine.query(
@@ -73,7 +75,7 @@ export async function monitoringChoices(source: UiSource, url: URL): Promise<unk
       )
     ).rows;
     const of = (kind: string) => rows.filter((r) => r.kind === kind);
-    return {
+    const choices = {
       windows: of('window')
         .map((r) => String(r.a))
         .sort()
@@ -87,6 +89,13 @@ export async function monitoringChoices(source: UiSource, url: URL): Promise<unk
       columns: [...new Map(of('column').map((r) => [String(r.a), { name: String(r.a), data_type: String(r.b) }])).values()].sort((a, b) => a.name.localeCompare(b.name)),
       series,
     };
+    // The view asked for, or the latest window and the first feature: in the same read, so the page needs one call.
+    const window = p.window !== undefined && choices.windows.includes(p.window) ? p.window : choices.windows[0];
+    const names = choices.columns.map((c) => c.name);
+    const column = p.column !== undefined && names.includes(p.column) ? p.column : (names.find((c) => c !== 'prediction' && c !== 'label') ?? names[0]);
+    if (window === undefined) return { ...choices, view: null };
+    const scope = { ...p, window };
+    return { ...choices, view: { window, column: column ?? null, window_view: await windowOf(engine, tables, scope), column_view: column ? await columnOf(source, engine, tables, { ...scope, column }) : null } };
   });
 }
 
@@ -94,20 +103,22 @@ export async function monitoringChoices(source: UiSource, url: URL): Promise<unk
 export async function windowView(source: UiSource, url: URL): Promise<unknown> {
   const p = paramsOf(url, z.strictObject(scopeShape));
   knownEndpoint((await source.config()).config, p.endpoint);
-  return withEngine(source, async (engine, tables) => {
-    const profile = tableName(p.endpoint, 'profile_metrics');
-    const drift = tableName(p.endpoint, 'drift_metrics');
-    const alerts = tableName(p.endpoint, 'alerts');
-    if (!tables.includes(profile)) throw new NotFound(`${p.endpoint} has no metrics yet: score, then refresh.`);
-    const keys = keyConditions(p);
-    const profiles = (await engine.query(windowProfileSql(profile, keys))).rows.map((r) => parsed(r, PROFILE_ROWS));
-    const table = profiles.find((r) => r.column_name === ':table') ?? null;
-    const driftRows = tables.includes(drift) ? (await engine.query(windowDriftSql(drift, keys))).rows.map((r) => parsed(r, DRIFT_ROWS)) : [];
-    const windowAlerts = tables.includes(alerts)
-      ? (await engine.query(`SELECT kind, message FROM ${alerts} WHERE granularity = ${literal(p.granularity)} AND window_start = ${timestampLiteral(new Date(epoch(p.window)))} ORDER BY kind`)).rows
-      : [];
-    return { table, columns: profiles.filter((r) => r.column_name !== ':table'), drift: driftRows, alerts: windowAlerts };
-  });
+  return withEngine(source, (engine, tables) => windowOf(engine, tables, p));
+}
+
+async function windowOf(engine: QueryEngine, tables: readonly string[], p: Scope): Promise<unknown> {
+  const profile = tableName(p.endpoint, 'profile_metrics');
+  const drift = tableName(p.endpoint, 'drift_metrics');
+  const alerts = tableName(p.endpoint, 'alerts');
+  if (!tables.includes(profile)) throw new NotFound(`${p.endpoint} has no metrics yet: score, then refresh.`);
+  const keys = keyConditions(p);
+  const profiles = (await engine.query(windowProfileSql(profile, keys))).rows.map((r) => parsed(r, PROFILE_ROWS));
+  const table = profiles.find((r) => r.column_name === ':table') ?? null;
+  const driftRows = tables.includes(drift) ? (await engine.query(windowDriftSql(drift, keys))).rows.map((r) => parsed(r, DRIFT_ROWS)) : [];
+  const windowAlerts = tables.includes(alerts)
+    ? (await engine.query(`SELECT kind, message FROM ${alerts} WHERE granularity = ${literal(p.granularity)} AND window_start = ${timestampLiteral(new Date(epoch(p.window)))} ORDER BY kind`)).rows
+    : [];
+  return { table, columns: profiles.filter((r) => r.column_name !== ':table'), drift: driftRows, alerts: windowAlerts };
 }
 
 /** A histogram or bar chart of the current window, the one before it and the baseline, as shares of each side. */
@@ -211,29 +222,31 @@ async function categoricalDistribution(engine: QueryEngine, scope: MonitoringSco
 export async function columnView(source: UiSource, url: URL): Promise<unknown> {
   const p = paramsOf(url, z.strictObject({ ...scopeShape, column: columnNameSchema }));
   knownEndpoint((await source.config()).config, p.endpoint);
-  return withEngine(source, async (engine, tables) => {
-    const profile = tableName(p.endpoint, 'profile_metrics');
-    const unpacked = tableName(p.endpoint, 'unpacked');
-    if (!tables.includes(profile) || !tables.includes(unpacked)) throw new NotFound(`${p.endpoint} has no metrics yet: score, then refresh.`);
-    const type = (await engine.query(`SELECT data_type FROM ${profile} WHERE column_name = ${literal(p.column)} AND granularity = ${literal(p.granularity)} LIMIT 1`)).rows[0]?.data_type;
-    if (type === undefined) throw new BadParameter(`column: ${p.endpoint}'s metrics have no column ${p.column}.`);
-    const start = epoch(p.window);
-    const length = windowLength(p.granularity);
-    const w = { previous: new Date(start - length), current: new Date(start), end: new Date(start + length) };
-    const scope: MonitoringScope = { endpoint: p.endpoint, model_id: p.model, slice_key: p.slice_key ?? null, slice_value: p.slice_value ?? null };
-    const base = await baselineValues(source, engine, p.endpoint, p.column);
-    // As the drift statistics do: DOUBLE columns are numeric, every other type categorical.
-    const distribution = type === 'DOUBLE' ? await numericDistribution(engine, scope, w, p.column, base) : await categoricalDistribution(engine, scope, w, p.column, base);
-    const drift = tableName(p.endpoint, 'drift_metrics');
-    const slice = p.slice_key ? `slice_key = ${literal(p.slice_key)} AND slice_value = ${literal(p.slice_value ?? '')}` : 'slice_key IS NULL';
-    const history = tables.includes(drift)
-      ? (
-          await engine.query(
-            `SELECT CAST(window_start AS VARCHAR) AS window_start, drift_type, js_distance, population_stability_index, pvalue_adjusted, verdict FROM ${drift}
-             WHERE column_name = ${literal(p.column)} AND granularity = ${literal(p.granularity)} AND model_id = ${literal(p.model)} AND ${slice} ORDER BY window_start, drift_type`,
-          )
-        ).rows
-      : [];
-    return { column: p.column, data_type: type, window: { start: p.window, previous_start: w.previous.toISOString(), end: w.end.toISOString() }, distribution, drift: history };
-  });
+  return withEngine(source, (engine, tables) => columnOf(source, engine, tables, p));
+}
+
+async function columnOf(source: UiSource, engine: QueryEngine, tables: readonly string[], p: Scope & { column: string }): Promise<unknown> {
+  const profile = tableName(p.endpoint, 'profile_metrics');
+  const unpacked = tableName(p.endpoint, 'unpacked');
+  if (!tables.includes(profile) || !tables.includes(unpacked)) throw new NotFound(`${p.endpoint} has no metrics yet: score, then refresh.`);
+  const type = (await engine.query(`SELECT data_type FROM ${profile} WHERE column_name = ${literal(p.column)} AND granularity = ${literal(p.granularity)} LIMIT 1`)).rows[0]?.data_type;
+  if (type === undefined) throw new BadParameter(`column: ${p.endpoint}'s metrics have no column ${p.column}.`);
+  const start = epoch(p.window);
+  const length = windowLength(p.granularity);
+  const w = { previous: new Date(start - length), current: new Date(start), end: new Date(start + length) };
+  const scope: MonitoringScope = { endpoint: p.endpoint, model_id: p.model, slice_key: p.slice_key ?? null, slice_value: p.slice_value ?? null };
+  const base = await baselineValues(source, engine, p.endpoint, p.column);
+  // As the drift statistics do: DOUBLE columns are numeric, every other type categorical.
+  const distribution = type === 'DOUBLE' ? await numericDistribution(engine, scope, w, p.column, base) : await categoricalDistribution(engine, scope, w, p.column, base);
+  const drift = tableName(p.endpoint, 'drift_metrics');
+  const slice = p.slice_key ? `slice_key = ${literal(p.slice_key)} AND slice_value = ${literal(p.slice_value ?? '')}` : 'slice_key IS NULL';
+  const history = tables.includes(drift)
+    ? (
+        await engine.query(
+          `SELECT CAST(window_start AS VARCHAR) AS window_start, drift_type, js_distance, population_stability_index, pvalue_adjusted, verdict FROM ${drift}
+           WHERE column_name = ${literal(p.column)} AND granularity = ${literal(p.granularity)} AND model_id = ${literal(p.model)} AND ${slice} ORDER BY window_start, drift_type`,
+        )
+      ).rows
+    : [];
+  return { column: p.column, data_type: type, window: { start: p.window, previous_start: w.previous.toISOString(), end: w.end.toISOString() }, distribution, drift: history };
 }

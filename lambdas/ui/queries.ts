@@ -16,7 +16,9 @@ const moment = z
   .transform((s, ctx) => {
     const withTime = s.length === 10 ? `${s}T00:00` : s;
     const ms = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(withTime) ? withTime : `${withTime}Z`);
-    if (Number.isNaN(ms)) {
+    // Date.parse rolls 30 February over into March: the day must be one of its month's.
+    const [y, m, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
+    if (Number.isNaN(ms) || new Date(Date.UTC(y, m - 1, d)).getUTCDate() !== d) {
       ctx.addIssue({ code: 'custom', message: 'is not a valid date and time' });
       return z.NEVER;
     }

@@ -4,23 +4,25 @@ import { $, api, el, facts, fmt, go, options, route, status, table, text } from 
 import { renderMonitoring } from './monitor.js';
 
 const REDACTED = '"[REDACTED]"';
-let overview = null;
+// The endpoints' names and served entities (every view's menus); the endpoints view reads the rest.
+let endpoints = null;
 
-async function loadOverview() {
-  overview = await api('/api/ui/overview');
-  const w = overview.where;
+function showWhere(answer) {
+  const w = answer.where;
   $('where').textContent = w.kind === 'local' ? `local data folder ${w.dataDir}` : `environment ${w.environment} · Athena workgroup ${w.workgroup} · database ${w.database}`;
-  $('where').append(` · configuration version ${overview.config_version}`);
-  return overview;
+  $('where').append(` · configuration version ${answer.config_version}`);
 }
 
-const endpointNames = () => overview.endpoints.map((e) => e.name);
+const endpointNames = () => endpoints.endpoints.map((e) => e.name);
 
 function healthBadge(h) {
   return h ? el('span', { class: 'badge ' + h.status }, h.status) : el('span', { class: 'badge' }, 'NOT CHECKED');
 }
 
-function renderEndpoints() {
+async function renderEndpoints() {
+  const overview = await api('/api/ui/overview');
+  showWhere(overview);
+  endpoints = { endpoints: overview.endpoints.map((e) => ({ name: e.name, served_entities: e.entities.map((x) => x.served_entity_name) })) };
   $('endpoints').replaceChildren(...overview.endpoints.map((e) => {
     const entities = e.entities.map((x) => ({ served_entity: x.served_entity_name, model: x.entity_name, version: x.entity_version, stage: x.stage, aliases: x.aliases, backend: `${x.backend_type} ${x.backend_target}`, traffic: x.traffic_percentage === null ? '' : x.traffic_percentage + '%' }));
     const capture = e.capture.enabled ? `on, sampling ${e.capture.sampling_fraction}` : 'off';
@@ -55,11 +57,12 @@ async function renderRequests(params) {
   const form = $('request-filter');
   const endpoint = params.endpoint || endpointNames()[0];
   options($('req-endpoint'), endpointNames(), endpoint);
-  const card = overview.endpoints.find((e) => e.name === endpoint);
-  options($('req-entity'), [{ value: '', label: 'any' }, ...(card ? card.entities.map((x) => x.served_entity_name) : [])], params.served_entity || '');
+  const card = endpoints.endpoints.find((e) => e.name === endpoint);
+  options($('req-entity'), [{ value: '', label: 'any' }, ...(card ? card.served_entities : [])], params.served_entity || '');
   for (const name of FILTERS.slice(1)) if (form.elements[name]) form.elements[name].value = params[name] || '';
   const page = Number(params.page || 0);
-  const answer = await api('/api/ui/requests', { ...Object.fromEntries(FILTERS.map((f) => [f, params[f]])), endpoint, page });
+  // The list and the request opened are read in one call.
+  const answer = await api('/api/ui/requests', { ...Object.fromEntries(FILTERS.map((f) => [f, params[f]])), endpoint, page, id: params.id });
   const link = (id) => '#/requests?' + new URLSearchParams({ ...params, endpoint, id });
   $('requests').replaceChildren(answer.rows.length === 0
     ? el('p', { class: 'empty' }, page > 0 ? 'No more requests.' : 'No captured request matches. Captured requests appear a few seconds after they are answered.')
@@ -72,7 +75,7 @@ async function renderRequests(params) {
   $('next').onclick = () => go('requests', { ...params, endpoint, page: page + 1, id: undefined });
   $('requests-sql').href = '#/sql?q=' + encodeURIComponent(answer.sql);
   status(`${answer.rows.length} requests on this page`);
-  if (params.id) await renderInspector(endpoint, params.id, params);
+  if (answer.detail) renderInspector(answer.detail, params);
   else closeInspector(false);
 }
 
@@ -95,8 +98,14 @@ function body(textValue, missing) {
   return el('pre', { class: 'body', tabindex: '0' }, parts.flatMap((p, i) => (i === 0 ? [p] : [el('mark', { class: 'redacted' }, REDACTED), p])));
 }
 
-async function renderInspector(endpoint, id, params) {
-  const { request: r, unpacked, usage, conversation } = await api('/api/ui/request', { endpoint, id });
+function renderInspector(detail, params) {
+  if (detail.error) {
+    $('inspector-body').replaceChildren(el('p', { class: 'error' }, detail.error));
+    $('inspector').hidden = false;
+    document.querySelector('#view-requests .split').classList.add('open');
+    return;
+  }
+  const { request: r, unpacked, usage, conversation } = detail;
   const codes = r.logging_error_codes ? r.logging_error_codes.split(', ') : [];
   const tokens = usage ?? r;
   $('inspector-body').replaceChildren(...[
@@ -187,7 +196,7 @@ async function renderSql(params) {
 
 // ---- router
 
-const VIEWS = { endpoints: async () => { await loadOverview(); renderEndpoints(); status(''); }, requests: renderRequests, sql: renderSql, monitoring: (p) => renderMonitoring(p, overview) };
+const VIEWS = { endpoints: async () => { await renderEndpoints(); status(''); }, requests: renderRequests, sql: renderSql, monitoring: (p) => renderMonitoring(p, endpoints) };
 
 async function render() {
   const { view, params } = route();
@@ -199,7 +208,11 @@ async function render() {
   }
   document.body.dataset.loaded = 'false';
   try {
-    if (!overview) await loadOverview();
+    // The endpoints view reads them with the rest; the others need only the menus.
+    if (!endpoints && name !== 'endpoints') {
+      endpoints = await api('/api/ui/endpoints');
+      showWhere(endpoints);
+    }
     await VIEWS[name](params);
   } catch (e) {
     status(e.message, true);

@@ -93,34 +93,31 @@ function columnPanel(c, granularity) {
   ];
 }
 
-export async function renderMonitoring(params, overview) {
-  const names = overview.endpoints.map((e) => e.name);
+export async function renderMonitoring(params, endpoints) {
+  const names = endpoints.endpoints.map((e) => e.name);
   const endpoint = params.endpoint || names[0];
   const granularity = params.granularity || '1 hour';
   options($('mon-endpoint'), names, endpoint);
   options($('mon-granularity'), GRANULARITIES, granularity);
-  const m = await api('/api/ui/monitoring', { endpoint, granularity });
+  const [sliceKey, ...rest] = (params.slice || '').split('=');
+  // One call: the choices, the series, and the window and column asked for (or the latest and the first feature).
+  const m = await api('/api/ui/monitoring', { endpoint, granularity, window: params.window, model: params.model, column: params.column, ...(sliceKey ? { slice_key: sliceKey, slice_value: rest.join('=') } : {}) });
   seriesCharts(m.series, granularity);
   $('mon-alerts').replaceChildren(m.series.alerts.length > 0
     ? table(['window_start', 'kind', 'message'], m.series.alerts, (c, v) => (c === 'window_start' ? el('a', { href: '#/monitoring?' + new URLSearchParams({ endpoint, granularity, window: v }) }, v) : text(v)))
     : el('p', { class: 'empty' }, 'No alerts.'));
-  const win = m.windows.includes(params.window) ? params.window : m.windows[0];
-  const model = params.model || '*';
-  const columns = m.columns.map((c) => c.name);
-  const column = columns.includes(params.column) ? params.column : columns.find((c) => c !== 'prediction' && c !== 'label') || columns[0];
-  options($('mon-window'), m.windows, win);
-  options($('mon-model'), m.models.map((x) => ({ value: x, label: x === '*' ? 'all models' : x })), model);
+  const view = m.view;
+  options($('mon-window'), m.windows, view ? view.window : undefined);
+  options($('mon-model'), m.models.map((x) => ({ value: x, label: x === '*' ? 'all models' : x })), params.model || '*');
   options($('mon-slice'), [{ value: '', label: 'whole window' }, ...m.slices.map((s) => ({ value: `${s.key}=${s.value}`, label: `${s.key} = ${s.value}` }))], params.slice || '');
-  options($('mon-column'), columns, column);
-  if (!win) {
+  options($('mon-column'), m.columns.map((c) => c.name), view ? view.column : undefined);
+  if (!view) {
     $('mon-window-body').replaceChildren(el('p', { class: 'empty' }, 'No metrics yet: score, then refresh.'));
     $('mon-column-body').replaceChildren();
     status('');
     return;
   }
-  const [sliceKey, ...rest] = (params.slice || '').split('=');
-  const scope = { endpoint, granularity, window: win, model, ...(sliceKey ? { slice_key: sliceKey, slice_value: rest.join('=') } : {}) };
-  const [w, c] = await Promise.all([api('/api/ui/window', scope), column ? api('/api/ui/column', { ...scope, column }) : null]);
+  const [w, c] = [view.window_view, view.column_view];
   $('mon-window-body').replaceChildren(...windowPanel(w));
   $('mon-column-body').replaceChildren(...(c ? columnPanel(c, granularity) : [el('p', { class: 'empty' }, 'No columns profiled.')]));
   status('');
