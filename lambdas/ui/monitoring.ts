@@ -41,6 +41,16 @@ type Scope = z.output<z.ZodObject<typeof scopeShape>>;
 
 const epoch = (start: string) => Date.parse(`${start.replace(' ', 'T').slice(0, 23)}Z`);
 
+/** The endpoint, known, and the slice asked for, one the endpoint is monitored by. */
+async function checkScope(source: UiSource, p: { endpoint: string; slice_key?: string | undefined }): Promise<void> {
+  const { config } = await source.config();
+  knownEndpoint(config, p.endpoint);
+  const slices = monitoringSettings(config, p.endpoint).slices;
+  if (p.slice_key !== undefined && !slices.includes(p.slice_key)) {
+    throw new BadParameter(`slice_key: ${p.endpoint} is sliced by ${slices.length > 0 ? slices.join(', ') : 'no column'} (monitoring.slices), not ${p.slice_key}`);
+  }
+}
+
 /** The rows of a metrics table for one scope and window. */
 function keyConditions(p: { granularity: Granularity; window: string; model: string; slice_key?: string | undefined; slice_value?: string | undefined }): string {
   return [
@@ -58,7 +68,7 @@ const parsed = (row: Record<string, unknown>, columns: readonly string[]): Recor
 /** The windows, models, slices and columns of an endpoint's metrics, with its series and alerts. */
 export async function monitoringChoices(source: UiSource, url: URL): Promise<unknown> {
   const p = paramsOf(url, z.strictObject({ ...scopeShape, window: windowStart.optional(), column: columnNameSchema.optional() }));
-  knownEndpoint((await source.config()).config, p.endpoint);
+  await checkScope(source, p);
   return withEngine(source, async (engine, tables) => {
     const profile = tableName(p.endpoint, 'profile_metrics');
     const series = await dashboardSeries(engine, tables, p.endpoint, p.granularity);
@@ -102,7 +112,7 @@ export async function monitoringChoices(source: UiSource, url: URL): Promise<unk
 /** One window of a scope: its `:table` row (quality, confusion matrix), its columns' profiles, their drift and the window's alerts. */
 export async function windowView(source: UiSource, url: URL): Promise<unknown> {
   const p = paramsOf(url, z.strictObject(scopeShape));
-  knownEndpoint((await source.config()).config, p.endpoint);
+  await checkScope(source, p);
   return withEngine(source, (engine, tables) => windowOf(engine, tables, p));
 }
 
@@ -221,7 +231,7 @@ async function categoricalDistribution(engine: QueryEngine, scope: MonitoringSco
 /** One column of a scope: its distribution in the window against the previous one and the baseline, and its drift over every window. */
 export async function columnView(source: UiSource, url: URL): Promise<unknown> {
   const p = paramsOf(url, z.strictObject({ ...scopeShape, column: columnNameSchema }));
-  knownEndpoint((await source.config()).config, p.endpoint);
+  await checkScope(source, p);
   return withEngine(source, (engine, tables) => columnOf(source, engine, tables, p));
 }
 

@@ -26,11 +26,11 @@ const cache = new Map<string, string>();
 /** Serves the page's files; undefined for other paths. */
 export function pageRoutes(): PageRoutes {
   return (method, url) => {
-    // Browsers ask for an icon; the page has none to give.
-    if (url.pathname === '/favicon.ico') return Promise.resolve({ status: 204, contentType: 'image/x-icon', body: '' });
     const file = FILES[url.pathname === '/index.html' ? '/' : url.pathname];
-    if (!file) return undefined;
+    if (!file && url.pathname !== '/favicon.ico') return undefined;
     if (method !== 'GET' && method !== 'HEAD') return Promise.resolve({ status: 405, contentType: 'application/json', body: JSON.stringify({ error_code: 'METHOD_NOT_ALLOWED', message: 'The page answers GET only.' }) });
+    // Browsers ask for an icon; the page has none to give.
+    if (!file) return Promise.resolve({ status: 204, contentType: 'image/x-icon', body: '' });
     const [where, contentType] = file;
     const key = String(where);
     let body = cache.get(key);

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -233,8 +235,38 @@ describe('the endpoint page in Chromium', () => {
     expect(await ask('/api/ui/requests?endpoint=iris&page_size=5000')).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^page_size: /) } });
     expect(await ask('/api/ui/request?endpoint=iris&id=missing')).toMatchObject({ status: 404, body: { message: 'No request missing in iris_payload.' } });
     expect(await ask('/api/ui/column?endpoint=iris&window=2026-01-01%2000:00:00&column=x;drop')).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^column: /) } });
+    expect(await ask('/api/ui/column?endpoint=iris&window=2026-01-01%2000:00:00&column=sepal_length&slice_key=nosuch&slice_value=1')).toMatchObject({
+      status: 400,
+      body: { message: 'slice_key: iris is sliced by model_version (monitoring.slices), not nosuch' },
+    });
     expect(await ask('/api/ui/nothing')).toMatchObject({ status: 404, body: { error_code: 'ENDPOINT_NOT_FOUND' } });
     const post = await fetch(`${stack.server.url}/api/ui/overview`, { method: 'POST' });
     expect(post.status).toBe(405);
   });
+
+  it('is served alone by `inference-tables ui` over a data folder, on loopback, until Ctrl-C', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'inference-tables.mjs'), 'ui', '--data-dir', dir, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no address in: ${out}`)), 30_000);
+      child.stdout.on('data', () => {
+        const found = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+        if (found) {
+          clearTimeout(timer);
+          resolve(found[1] as string);
+        }
+      });
+    });
+    expect(out).toContain(`endpoint page for data folder ${dir}`);
+    const endpoints = (await (await fetch(`${url}/api/ui/endpoints`)).json()) as { endpoints: { name: string }[] };
+    expect(endpoints.endpoints.map((e) => e.name)).toEqual(['iris', 'chat', 'iris-classifier', 'echo']);
+    const found = (await (await fetch(`${url}/api/ui/requests?endpoint=iris&client_request_id=order-42`)).json()) as { rows: unknown[] };
+    expect(found.rows).toHaveLength(1);
+    // It scores nothing: the page only.
+    expect((await fetch(`${url}/serving-endpoints/iris/invocations`, { method: 'POST', body: '{}' })).status).toBe(404);
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  }, 60_000);
 });

@@ -41,6 +41,22 @@ export const path: fc.Arbitrary<string> = fc
       { weight: 3, arbitrary: fc.constantFrom('iris-classifier/2', 'iris-classifier/3', 'iris-classifier/Production', 'iris-classifier/@champion', 'echo/1', 'echo/Production').map((r) => `/model/${r}/invocations`) },
       { weight: 2, arbitrary: fc.tuple(segment(MODELS), segment(REFS)).map(([m, r]) => `/model/${m}/${r}/invocations`) },
       { weight: 2, arbitrary: fc.constantFrom('/ping', '/health', '/version', '/api/2.0/serving-endpoints', '/api/2.0/serving-endpoints/iris', '/invocations', '/dashboard', '/dashboard/uplot.css') },
+      // The page's API, with its parameters mixed and mistyped.
+      {
+        weight: 2,
+        arbitrary: fc
+          .tuple(
+            fc.constantFrom('/', '/api/ui/overview', '/api/ui/endpoints', '/api/ui/requests', '/api/ui/request', '/api/ui/monitoring', '/api/ui/window', '/api/ui/column', '/api/ui/queries', '/api/sql', '/ui/app.js', '/favicon.ico', '/dashboard/api/series'),
+            fc.array(
+              fc.tuple(
+                fc.constantFrom('endpoint', 'from', 'to', 'status', 'page', 'page_size', 'id', 'client_request_id', 'requester', 'served_entity', 'window', 'column', 'granularity', 'model', 'slice_key', 'slice_value', 'q'),
+                fc.oneof(fc.constantFrom('iris', 'chat', 'nope', '2026-11-30T21:00', '2026-11-30 21:00:00', '5xx', '0', '-1', '1e9', 'prediction', 'sepal_length', '*', '1 hour', 'SELECT 1', "x'"), fc.string({ maxLength: 12 })),
+              ),
+              { maxLength: 5 },
+            ),
+          )
+          .map(([p, params]) => `${p}?${params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`),
+      },
       { weight: 1, arbitrary: fc.constantFrom('/', '//', '///', '//?x', '//:/invocations', 'http://', 'http://127.0.0.1/ping', '*', '/serving-endpoints//invocations', '/serving-endpoints/iris/invocations/') },
       { weight: 1, arbitrary: fc.array(segment({ served: ['serving-endpoints', 'model', 'invocations', 'iris', 'api', '2.0'], near: ['served-models'] }), { maxLength: 6 }).map((s) => `/${s.join('/')}`) },
     ),

@@ -364,6 +364,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
             'content-type': r.contentType,
             'content-length': String(Buffer.byteLength(r.body)),
             'x-content-type-options': 'nosniff',
+            // Every answer of this server carries one, the pages' included.
+            'x-request-id': randomUUID(),
             // The page loads its script and styles from this server only.
             'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
             ...r.headers,

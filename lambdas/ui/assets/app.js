@@ -66,16 +66,16 @@ async function renderRequests(params) {
   const link = (id) => '#/requests?' + new URLSearchParams({ ...params, endpoint, id });
   $('requests').replaceChildren(answer.rows.length === 0
     ? el('p', { class: 'empty' }, page > 0 ? 'No more requests.' : 'No captured request matches. Captured requests appear a few seconds after they are answered.')
-    : table(['request_time', 'status_code', 'execution_time_ms', 'served_entity_name', 'client_request_id', 'requester', 'request_id'], answer.rows,
-      (c, v) => c === 'request_id' ? el('a', { href: link(v), 'aria-label': `Open request ${v}` }, v) : c === 'status_code' ? el('span', { class: 'badge ' + (v >= 500 ? 'bad' : v >= 400 ? 'warn' : 'ok') }, v) : text(v)));
-  $('page').textContent = `page ${page + 1}`;
+    : table(['request_time', 'status_code', 'execution_time_ms', 'client_request_id', 'served_entity_name', 'requester', 'request_id'], answer.rows,
+      (c, v, r) => c === 'request_time' ? el('a', { href: link(r.request_id), 'aria-label': `Open request ${r.client_request_id ?? r.request_id} of ${v}` }, v) : c === 'status_code' ? el('span', { class: 'badge ' + (v >= 500 ? 'bad' : v >= 400 ? 'warn' : 'ok') }, v) : text(v)));
+  $('page').textContent = `page ${page + 1} · ${answer.rows.length} requests`;
   $('prev').disabled = page === 0;
   $('next').disabled = !answer.has_more;
   $('prev').onclick = () => go('requests', { ...params, endpoint, page: page - 1, id: undefined });
   $('next').onclick = () => go('requests', { ...params, endpoint, page: page + 1, id: undefined });
   $('requests-sql').href = '#/sql?q=' + encodeURIComponent(answer.sql);
-  status(`${answer.rows.length} requests on this page`);
-  if (answer.detail) renderInspector(answer.detail, params);
+  status('');
+  if (answer.detail) renderInspector(answer.detail);
   else closeInspector(false);
 }
 
@@ -89,16 +89,39 @@ function closeInspector(navigate = true) {
   }
 }
 
+/** The unpacked rows' columns as the inspector shows them: the answer and its label first, then the features; what the facts above already say is left out. */
+function unpackedColumns(columns) {
+  const first = ['row_index', 'prediction', 'label'].filter((c) => columns.includes(c));
+  const shown = new Set(['request_id', 'client_request_id', 'date', 'unpacked_at', 'timestamp', 'model_name', 'model_version', 'model_id', ...first]);
+  return [...first, ...columns.filter((c) => !shown.has(c))];
+}
+
+/** JSON indented, with arrays and objects of plain values kept on one line (rows of features read as rows). */
+function pretty(value, indent = '') {
+  const flat = (v) => v === null || typeof v !== 'object';
+  if (flat(value)) return JSON.stringify(value);
+  const entries = Array.isArray(value) ? value.map((v) => [null, v]) : Object.entries(value);
+  if (entries.length === 0) return Array.isArray(value) ? '[]' : '{}';
+  const item = ([k, v], inner) => (k === null ? '' : JSON.stringify(k) + ': ') + pretty(v, inner);
+  if (entries.every(([, v]) => flat(v))) {
+    const line = entries.map((e) => item(e, '')).join(', ');
+    if (line.length <= 100) return Array.isArray(value) ? `[${line}]` : `{${line}}`;
+  }
+  const inner = indent + '  ';
+  const body = entries.map((e) => inner + item(e, inner)).join(',\n');
+  return Array.isArray(value) ? `[\n${body}\n${indent}]` : `{\n${body}\n${indent}}`;
+}
+
 /** A body pretty-printed, redacted values marked as such. */
 function body(textValue, missing) {
   if (textValue === null || textValue === undefined) return el('p', { class: 'empty' }, missing);
-  let pretty = textValue;
-  try { pretty = JSON.stringify(JSON.parse(textValue), null, 2); } catch { /* not JSON: shown as received */ }
-  const parts = pretty.split(REDACTED);
+  let shown = textValue;
+  try { shown = pretty(JSON.parse(textValue)); } catch { /* not JSON: shown as received */ }
+  const parts = shown.split(REDACTED);
   return el('pre', { class: 'body', tabindex: '0' }, parts.flatMap((p, i) => (i === 0 ? [p] : [el('mark', { class: 'redacted' }, REDACTED), p])));
 }
 
-function renderInspector(detail, params) {
+function renderInspector(detail) {
   if (detail.error) {
     $('inspector-body').replaceChildren(el('p', { class: 'error' }, detail.error));
     $('inspector').hidden = false;
@@ -127,12 +150,12 @@ function renderInspector(detail, params) {
     el('h4', {}, `Unpacked rows${unpacked ? ` (${unpacked.rows.length})` : ''}`),
     !unpacked ? el('p', { class: 'empty' }, 'Not unpacked yet: the next refresh unpacks it.')
       : unpacked.rows.length === 0 ? el('p', { class: 'empty' }, r.status_code >= 300 ? 'None: only answered requests are unpacked.' : 'None yet, or the body could not be unpacked (see the unpack_errors table).')
-        : table(unpacked.columns.filter((c) => !['request_id', 'client_request_id', 'date', 'unpacked_at', 'timestamp', 'model_name', 'model_version'].includes(c)), unpacked.rows),
+        : table(unpackedColumns(unpacked.columns), unpacked.rows),
   ].filter(Boolean));
   $('inspector').hidden = false;
   document.querySelector('#view-requests .split').classList.add('open');
   $('h-inspector').textContent = `Request ${r.client_request_id ?? r.request_id}`;
-  if (params.focus !== 'no') $('inspector').focus();
+  $('inspector').focus({ preventScroll: true });
 }
 
 // ---- SQL console
