@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseUntrusted } from './untrusted.js';
 import { InvalidRequestError } from './errors.js';
 import { fieldPath } from './field-path.js';
 import { isObject } from './json-value.js';
@@ -101,7 +102,7 @@ function refuse(result: z.ZodSafeParseResult<unknown>, under: readonly PropertyK
  * @example llmFieldCheck('messages', chatMessagesSchema)([{ role: 1 }]) // throws "Invalid input. 'messages[0].role' must be a string; got int."
  */
 export function llmFieldCheck(field: string, schema: z.ZodType): (value: unknown) => void {
-  return (value) => refuse(schema.safeParse(value), [field]);
+  return (value) => refuse(parseUntrusted(schema, value), [field]);
 }
 
 /**
@@ -109,7 +110,7 @@ export function llmFieldCheck(field: string, schema: z.ZodType): (value: unknown
  * @throws InvalidRequestError naming the field, e.g. `'temperature' must be at most 2`
  */
 export function checkLlmParameters(json: Record<string, unknown>): void {
-  refuse(llmParametersSchema.safeParse(json), []);
+  refuse(parseUntrusted(llmParametersSchema, json), []);
 }
 
 /** The text of a chat message's `content`: the string, or the text of its parts joined. */

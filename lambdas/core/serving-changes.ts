@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseUntrusted } from './untrusted.js';
 import { type Backend, type Endpoint, type RegisteredModel, backendSchema, servedName, stageSchema } from './config/index.js';
 import { InvalidRequestError, NotFoundError } from './errors.js';
 import { fieldPath } from './field-path.js';
@@ -18,7 +19,7 @@ type Version = RegisteredModel['versions'][number];
 
 /** Reads a request body with a schema; a refusal names the field, as MLflow's do. */
 export function readRequest<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const result = schema.safeParse(body);
+  const result = parseUntrusted(schema, body);
   if (result.success) return result.data;
   const issue = result.error.issues[0] as z.core.$ZodIssue;
   throw new InvalidRequestError(`Invalid value for parameter '${fieldPath(issue.path) || 'body'}': ${issue.message}.`, 'INVALID_PARAMETER_VALUE');
