@@ -2,7 +2,7 @@
  * `npm run bench`, the endpoint page: how long each view takes to show its data in Chromium
  * over 10,000 captured requests (refreshed, so the unpacked and metrics tables exist), from
  * navigation to the page saying it has loaded; medians of `BENCH_ROUNDS` (5) loads each.
- *   baseline  the dashboard at /dashboard (five series from the metrics tables);
+ *   baseline  the SQL view with no query: the page, its scripts and its menus, no table read;
  *   peer      DuckDB alone running the requests view's query over the same Parquet files, in
  *             process: what reading the data costs with no server, translation or browser.
  */
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       ['request inspector', ''],
       ['SQL console (GROUP BY over the payload)', `/#/sql?q=${encodeURIComponent('SELECT status_code, count(*) FROM iris_payload GROUP BY 1')}`],
       ['monitoring (series, window, column)', '/#/monitoring?endpoint=iris&granularity=1%20hour'],
-      ['baseline: /dashboard', '/dashboard?endpoint=iris&granularity=1%20hour'],
+      ['baseline: the page with no table read (SQL view, empty)', '/#/sql'],
     ];
     const list = (await (await fetch(`${stack.server.url}/api/ui/requests?endpoint=iris&page_size=1`)).json()) as { rows: { request_id: string }[] };
     (views[3] as [string, string])[1] = `/#/requests?endpoint=iris&id=${list.rows[0]?.request_id}`;

@@ -10,6 +10,8 @@ import { featureColumnName } from '../core/unpacked-schema.js';
 import { BadParameter, NotFound, knownEndpoint, paramsOf, withEngine } from './read.js';
 import { DRIFT_ROWS, type MonitoringScope, PROFILE_ROWS, categoryCountsSql, columnNameSchema, numericBinsSql, numericRangeSql, windowDriftSql, windowProfileSql } from './queries.js';
 import { dashboardSeries } from './series.js';
+import { lastRefresh } from './dashboard.js';
+import { readHealth } from '../core/health.js';
 import type { UiSource } from './source.js';
 
 /**
@@ -71,8 +73,10 @@ export async function monitoringChoices(source: UiSource, url: URL): Promise<unk
   await checkScope(source, p);
   return withEngine(source, async (engine, tables) => {
     const profile = tableName(p.endpoint, 'profile_metrics');
-    const series = await dashboardSeries(engine, tables, p.endpoint, p.granularity);
-    if (!tables.includes(profile)) return { windows: [], models: [], slices: [], columns: [], series, view: null };
+    // The endpoint's state beside its series: table health, last refresh, the capture path.
+    const [series, health, refreshed, capture] = await Promise.all([dashboardSeries(engine, tables, p.endpoint, p.granularity), readHealth(source.store, p.endpoint), lastRefresh(source.store, p.endpoint), source.captureHealth?.(p.endpoint)]);
+    const state = { health: health ?? null, last_refresh: refreshed, capture: capture ?? null };
+    if (!tables.includes(profile)) return { ...state, windows: [], models: [], slices: [], columns: [], series, view: null };
     const g = `granularity = ${literal(p.granularity)}`;
     const rows = (
       await engine.query(
@@ -86,6 +90,7 @@ export async function monitoringChoices(source: UiSource, url: URL): Promise<unk
     ).rows;
     const of = (kind: string) => rows.filter((r) => r.kind === kind);
     const choices = {
+      ...state,
       windows: of('window')
         .map((r) => String(r.a))
         .sort()

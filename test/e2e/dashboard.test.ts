@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../lambdas/adapters/local/file-object-store.js';
 import { normalizeLabelsFile } from '../../lambdas/adapters/local/labels-file.js';
@@ -53,42 +53,49 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('local dashboard in Chromium', () => {
+/** The monitoring view of the endpoint page, loaded. */
+async function monitoring(query: string) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${stack.server.url}/#/monitoring?${query}`);
+  await page.waitForSelector('body[data-loaded="true"][data-view="monitoring"]', { timeout: 20_000 });
+  return { page, errors };
+}
+
+/** The chart of a title in the monitoring view. */
+const chartOf = (page: Page, title: string) => page.locator('#mon-charts figure', { has: page.locator('h4', { hasText: title }) });
+
+describe("the monitoring view's series in Chromium (what /dashboard showed)", () => {
   it('draws volume, latency, errors, drift and quality with data, and lists the alerts', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${stack.server.url}/dashboard?endpoint=iris&granularity=1%20day`);
-    await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });
-    for (const chart of ['volume', 'latency', 'errors', 'drift', 'quality']) {
-      const box = page.locator(`#chart-${chart}`);
-      expect(Number(await box.getAttribute('data-points')), chart).toBeGreaterThan(0);
-      expect(await box.locator('canvas').count(), chart).toBe(1);
+    const { page, errors } = await monitoring('endpoint=iris&granularity=1%20day');
+    for (const title of ['Volume', 'Model latency', 'Error rate', 'Drift', 'Quality']) {
+      const figure = chartOf(page, title);
+      expect(Number(await figure.getAttribute('data-points')), title).toBeGreaterThan(0);
+      expect(await figure.locator('canvas').count(), title).toBe(1);
     }
-    const alerts = await page.locator('#alerts tbody tr').allTextContents();
+    const alerts = await page.locator('#mon-alerts tbody tr').allTextContents();
     expect(alerts.some((t) => /quality.*accuracy_score/.test(t))).toBe(true);
     // The health the refresh recorded.
-    expect(await page.locator('#tables').textContent()).toMatch(/^Tables: ACTIVE \(checked [^)]+\)\. Every check passed at .* Last successful refresh: \d{4}-\d\d-\d\dT[\d:.]+Z\.$/);
+    expect(await page.locator('#mon-tables').textContent()).toMatch(/^Tables: ACTIVE \(checked [^)]+\)\. Every check passed at .* Last successful refresh: \d{4}-\d\d-\d\dT[\d:.]+Z\.$/);
     expect(errors).toEqual([]);
     await page.close();
   });
 
   it('draws the text metrics of an LLM endpoint, and none for a classic model', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${stack.server.url}/dashboard?endpoint=chat&granularity=1%20day`);
-    await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });
-    expect(await page.locator('#llm').isVisible()).toBe(true);
-    for (const chart of ['tokens', 'speed', 'answers']) {
-      const box = page.locator(`#chart-${chart}`);
-      expect(Number(await box.getAttribute('data-points')), chart).toBeGreaterThan(0);
-      expect(await box.locator('canvas').count(), chart).toBe(1);
+    const { page } = await monitoring('endpoint=chat&granularity=1%20day');
+    for (const title of ['Tokens', 'Speed', 'Answers']) {
+      const figure = chartOf(page, title);
+      expect(Number(await figure.getAttribute('data-points')), title).toBeGreaterThan(0);
+      expect(await figure.locator('canvas').count(), title).toBe(1);
     }
     const series = (await (await fetch(`${stack.server.url}/dashboard/api/series?endpoint=chat&granularity=1%20day`)).json()) as { llm: Record<string, number[]> };
     // Echo answers with the prompt: 4 words each way, nothing empty, refused or cut.
     expect(series.llm).toMatchObject({ prompt_tokens: [4], completion_tokens: [4], empty_answer_rate: [0], refusal_rate: [0], truncated_rate: [0] });
-    await page.goto(`${stack.server.url}/dashboard?endpoint=iris&granularity=1%20day`);
+    await page.goto(`${stack.server.url}/#/monitoring?endpoint=iris&granularity=1%20day`);
     await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });
-    expect(await page.locator('#llm').isVisible()).toBe(false);
+    await page.waitForSelector('#mon-charts figure');
+    expect(await chartOf(page, 'Tokens').count()).toBe(0);
     await page.close();
   });
 
@@ -98,12 +105,14 @@ describe('local dashboard in Chromium', () => {
     const record = { request_id: 'spilled-1', endpoint: 'iris' };
     await store.put(key, `${JSON.stringify({ spilled_at_ms: 1, reason: 'test', record })}\n${JSON.stringify({ spilled_at_ms: 1, reason: 'test', record: { ...record, request_id: 'spilled-2' } })}\n`);
     try {
-      const page = await browser.newPage();
-      await page.goto(`${stack.server.url}/dashboard?endpoint=iris`);
-      await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });
-      const line = page.locator('#capture');
+      const { page } = await monitoring('endpoint=iris');
+      const line = page.locator('#mon-capture');
       expect(await line.textContent()).toBe('Capture: 2 records spilled and waiting for redrive, 0 set aside under errors/ with their reason; since start: 0 spilled, 0 redriven, 0 lost.');
-      expect(await line.getAttribute('class')).toBe('warn');
+      expect(await line.getAttribute('class')).toBe('alert-line');
+      // The endpoints view says it too.
+      await page.goto(`${stack.server.url}/#/endpoints`);
+      await page.waitForSelector('body[data-loaded="true"][data-view="endpoints"]');
+      expect(await page.locator('article[data-endpoint="iris"]').textContent()).toContain('Capture path2 spilled and waiting');
       await page.close();
     } finally {
       await store.delete([key]);
@@ -111,23 +120,32 @@ describe('local dashboard in Chromium', () => {
   });
 
   it('says there is no data yet for an endpoint never refreshed, and switches endpoints', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${stack.server.url}/dashboard?endpoint=echo`);
-    await page.waitForSelector('body[data-loaded="true"]');
-    expect(await page.locator('#chart-quality .empty').textContent()).toMatch(/No data yet/);
-    await page.selectOption('#endpoint', 'iris');
+    const { page } = await monitoring('endpoint=echo');
+    expect(await chartOf(page, 'Quality').locator('.empty').textContent()).toMatch(/No data yet/);
+    expect(await page.locator('#mon-window-body').textContent()).toMatch(/No metrics yet/);
+    await page.selectOption('#mon-endpoint', 'iris');
     // The page's CSP forbids eval, so wait on what it draws rather than on a script.
-    await page.locator('#chart-volume canvas').waitFor({ timeout: 10_000 });
-    expect(Number(await page.locator('#chart-volume').getAttribute('data-points'))).toBeGreaterThan(0);
+    await chartOf(page, 'Volume').locator('canvas').waitFor({ timeout: 10_000 });
+    expect(Number(await chartOf(page, 'Volume').getAttribute('data-points'))).toBeGreaterThan(0);
     await page.close();
   });
 
-  it('answers an unknown endpoint or granularity with a clear JSON error', async () => {
+  it('sends /dashboard to the monitoring view, and answers its series API with clear JSON errors', async () => {
+    const moved = await fetch(`${stack.server.url}/dashboard?endpoint=chat&granularity=1%20day&x=1`, { redirect: 'manual' });
+    expect(moved.status).toBe(302);
+    expect(moved.headers.get('location')).toBe('/#/monitoring?endpoint=chat&granularity=1+day');
+    const { page } = await monitoring('');
+    await page.goto(`${stack.server.url}/dashboard?endpoint=chat`);
+    await page.waitForSelector('body[data-loaded="true"][data-view="monitoring"]', { timeout: 20_000 });
+    expect(await page.locator('#mon-endpoint').inputValue()).toBe('chat');
+    await page.close();
     let res = await fetch(`${stack.server.url}/dashboard/api/series?endpoint=nope`);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST' });
     res = await fetch(`${stack.server.url}/dashboard/api/series?endpoint=iris&granularity=2%20days`);
     expect(res.status).toBe(400);
+    res = await fetch(`${stack.server.url}/dashboard/uplot.js`);
+    expect(res.status).toBe(404);
     res = await fetch(`${stack.server.url}/dashboard`, { method: 'POST' });
     expect(res.status).toBe(405);
   });

@@ -31,7 +31,8 @@ function seriesCharts(s, granularity) {
     chart(`Quality (${s.quality_metric}, label coverage)`, x, [{ label: s.quality_metric, values: s.quality }, { label: 'labelled', values: s.label_coverage }], { pad }),
   ];
   if (s.llm) charts.push(chart('Tokens (means)', x, [{ label: 'prompt', values: s.llm.prompt_tokens }, { label: 'completion', values: s.llm.completion_tokens }], { pad }),
-    chart('Speed', x, [{ label: 'TTFT ms', values: s.llm.time_to_first_token_ms }, { label: 'tokens/s', values: s.llm.output_tokens_per_second }], { pad }));
+    chart('Speed', x, [{ label: 'TTFT ms', values: s.llm.time_to_first_token_ms }, { label: 'tokens/s', values: s.llm.output_tokens_per_second }], { pad }),
+    chart('Answers (shares)', x, [{ label: 'empty', values: s.llm.empty_answer_rate }, { label: 'refused', values: s.llm.refusal_rate }, { label: 'cut (length)', values: s.llm.truncated_rate }], { pad }));
   $('mon-charts').replaceChildren(...charts);
 }
 
@@ -93,6 +94,18 @@ function columnPanel(c, granularity) {
   ];
 }
 
+/** The endpoint's table health and last refresh, and where its captured records stand outside the tables. */
+function stateLines(m) {
+  const t = m.health;
+  $('mon-tables').textContent = (t ? `Tables: ${t.status} (checked ${t.checked_at}). ${t.message}` : 'Tables: not checked yet; the first refresh checks them.') + ` Last successful refresh: ${m.last_refresh ?? 'none yet'}.`;
+  $('mon-tables').className = t && t.status !== 'ACTIVE' ? 'alert-line' : '';
+  const c = m.capture;
+  $('mon-capture').hidden = !c;
+  if (!c) return;
+  $('mon-capture').textContent = `Capture: ${c.spilled_waiting} records spilled and waiting for redrive, ${c.set_aside} set aside under errors/ with their reason; since start: ${c.since_start.spilled} spilled, ${c.since_start.redriven} redriven, ${c.since_start.lost} lost.`;
+  $('mon-capture').className = c.spilled_waiting + c.since_start.lost > 0 ? 'alert-line' : '';
+}
+
 export async function renderMonitoring(params, endpoints) {
   const names = endpoints.endpoints.map((e) => e.name);
   const endpoint = params.endpoint || names[0];
@@ -103,6 +116,7 @@ export async function renderMonitoring(params, endpoints) {
   // One call: the choices, the series, and the window and column asked for (or the latest and the first feature).
   const m = await api('/api/ui/monitoring', { endpoint, granularity, window: params.window, model: params.model, column: params.column, ...(sliceKey ? { slice_key: sliceKey, slice_value: rest.join('=') } : {}) });
   seriesCharts(m.series, granularity);
+  stateLines(m);
   $('mon-alerts').replaceChildren(m.series.alerts.length > 0
     ? table(['window_start', 'kind', 'message'], m.series.alerts, (c, v) => (c === 'window_start' ? el('a', { href: '#/monitoring?' + new URLSearchParams({ endpoint, granularity, window: v }) }, v) : text(v)))
     : el('p', { class: 'empty' }, 'No alerts.'));
