@@ -8,11 +8,14 @@ const SECONDS = { '5 minutes': 300, '1 hour': 3600, '1 day': 86400, '1 week': 60
 // Series differ by dash as well as colour, so a chart reads without colour.
 const STYLES = [{ stroke: '#0b57d0' }, { stroke: '#5f6368', dash: [6, 4] }, { stroke: '#e37400', dash: [2, 3] }];
 
+// Measured once per render: reading the layout while charts are added would force one layout per chart.
+let chartWidth = 520;
+
 function chart(title, x, series, opts = {}) {
   const box = el('figure', { class: 'chart', 'data-points': String(series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0)) }, el('h4', {}, title));
   const points = Number(box.dataset.points);
   if (points === 0) { box.append(el('p', { class: 'empty' }, 'No data yet: score, then refresh.')); return box; }
-  const width = Math.max(280, Math.min(520, (document.getElementById('main').clientWidth || 560) - 40));
+  const width = chartWidth;
   const scales = opts.time === false ? { x: { time: false } } : { x: { time: true, auto: false, range: [Math.min(...x) - opts.pad, Math.max(...x) + opts.pad] } };
   // uPlot draws into the figure; the legend under it lists each series with its value.
   new window.uPlot({ width, height: 200, scales, series: [{ label: opts.xLabel }, ...series.map((s, i) => ({ label: s.label, ...STYLES[i % STYLES.length], width: 2, points: { show: true }, ...(s.paths ? { paths: s.paths } : {}) }))],
@@ -107,6 +110,7 @@ function stateLines(m) {
 }
 
 export async function renderMonitoring(params, endpoints) {
+  chartWidth = Math.max(280, Math.min(520, ($('main').clientWidth || 560) - 40));
   const names = endpoints.endpoints.map((e) => e.name);
   const endpoint = params.endpoint || names[0];
   const granularity = params.granularity || '1 hour';
