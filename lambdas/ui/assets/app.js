@@ -221,7 +221,7 @@ async function renderSql(params) {
 
 const VIEWS = { endpoints: async () => { await renderEndpoints(); status(''); }, requests: renderRequests, sql: renderSql, monitoring: (p) => renderMonitoring(p, endpoints) };
 
-async function render() {
+async function renderOnce() {
   const { view, params } = route();
   const name = VIEWS[view] ? view : 'endpoints';
   for (const v of Object.keys(VIEWS)) $('view-' + v).hidden = v !== name;
@@ -229,7 +229,6 @@ async function render() {
     if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  document.body.dataset.loaded = 'false';
   try {
     // The endpoints view reads them with the rest; the others need only the menus.
     if (!endpoints && name !== 'endpoints') {
@@ -241,7 +240,22 @@ async function render() {
     status(e.message, true);
   }
   document.body.dataset.view = name;
-  document.body.dataset.loaded = 'true';
+}
+
+// Renders run one at a time, the latest address last: a slow one never paints over a newer one.
+let pending = false;
+let running = null;
+function render() {
+  pending = true;
+  document.body.dataset.loaded = 'false';
+  running ??= (async () => {
+    while (pending) {
+      pending = false;
+      await renderOnce();
+    }
+    running = null;
+    document.body.dataset.loaded = 'true';
+  })();
 }
 
 $('request-filter').addEventListener('submit', (ev) => {
