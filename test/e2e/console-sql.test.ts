@@ -82,6 +82,8 @@ describe('the SQL console', () => {
     ['another database read', 'SELECT * FROM warehouse.main.iris_unpacked', /database main does not exist|catalog warehouse does not exist/],
     ['the engine’s catalog read', 'SELECT * FROM duckdb_settings()', /not valid at this position|duckdb_settings is not an Athena function/],
     ['an environment variable read', `SELECT getenv('HOME')`, /getenv is not an Athena function/],
+    ["the engine's catalog through TABLE", 'TABLE pragma_database_list', /table inference_tables_local\.pragma_database_list does not exist/],
+    ["the engine's databases through TABLE, in a subquery", 'SELECT * FROM (TABLE duckdb_databases)', /duckdb_databases does not exist/],
     ['a file listing', `SELECT * FROM glob('/etc/*')`, /not valid at this position|glob is not an Athena function/],
   ])('refuses %s, saying why', async (_name, sql, message) => {
     const { status, body } = await ask(sql);

@@ -88,8 +88,9 @@ describe("the console's guard on Athena", () => {
       'SHOW CREATE TABLE iris_payload',
       'SHOW CREATE VIEW endpoint_usage',
       'SHOW PARTITIONS iris_payload',
-      'SHOW DATABASES',
       'SELECT x FROM UNNEST(ARRAY[1, 2]) AS t(x)',
+      'TABLE iris_payload',
+      'WITH x AS (TABLE inference_tables_dev.iris_payload) SELECT count(*) FROM x',
     ])
       expect(() => checkReadOnly(sql, db), sql).not.toThrow();
   });
@@ -109,6 +110,11 @@ describe("the console's guard on Athena", () => {
       ['SHOW CREATE VIEW other.v', /other is another database/],
       ['SELECT * FROM hive.inference_tables_dev.t', /catalog hive is not one of them/],
       ['SELECT (SELECT max(x) FROM other.t) FROM iris_payload', /other is another database/],
+      ['TABLE other.t', /other is another database/],
+      ['SELECT * FROM (TABLE information_schema.tables)', /information_schema is another database/],
+      ['SELECT 1 UNION ALL TABLE "lambda:ddb".default.users', /catalog lambda:ddb is not one of them/],
+      ['SHOW SCHEMAS', /lists only this environment's tables/],
+      ['SHOW DATABASES', /lists only this environment's tables/],
     ] as const) {
       expect(() => checkReadOnly(sql, db), sql).toThrow(TranslationError);
       expect(() => checkReadOnly(sql, db), sql).toThrow(message);

@@ -351,6 +351,12 @@ export const HANDLERS: readonly Handler[] = [
     t.recordOutput(node, (row.length > 0 ? row.map((v) => t.typeOf(v)) : [t.typeOf(first)]).map((type, i) => [`_col${i}`, type] as [string, SqlType]));
     return `VALUES ${rows.join(', ')}`;
   }),
+  // `TABLE name` is SELECT * FROM name: the name is one of the catalog's, like any table's.
+  h(T.TableContext, (t, node) => {
+    const table = t.tableRelation(node, identifierParts(node.tableRef()));
+    t.recordOutput(node, [...table.columns]);
+    return `SELECT * FROM ${table.sql}`;
+  }),
   h(T.TableFunctionInvocationContext, () => {
     throw new TranslationError('table functions (TABLE(…)) run only on Athena; the local engine reads the environment\'s tables');
   }),

@@ -12,7 +12,7 @@ import { identifierParts } from './sql-text.js';
  */
 
 /** The statements the console runs. */
-const READ_ONLY: readonly (abstract new (...args: never[]) => T.StatementContext)[] = [T.StatementDefaultContext, T.ShowTablesContext, T.ShowColumnsContext, T.ShowCreateTableContext, T.ShowCreateViewContext, T.ShowSchemasContext];
+const READ_ONLY: readonly (abstract new (...args: never[]) => T.StatementContext)[] = [T.StatementDefaultContext, T.ShowTablesContext, T.ShowColumnsContext, T.ShowCreateTableContext, T.ShowCreateViewContext];
 
 function checkName(parts: readonly string[], database: string): void {
   const lower = parts.map((p) => p.toLowerCase());
@@ -26,6 +26,8 @@ function checkName(parts: readonly string[], database: string): void {
 function walk(node: ParseTree, database: string): void {
   if (node instanceof T.TableFunctionInvocationContext) throw new TranslationError('the console runs no table function (TABLE(…)); query the tables');
   if (node instanceof T.TableNameContext) checkName(identifierParts(node.tableOrViewName()), database);
+  // `TABLE name`, Trino's short form of SELECT * FROM name.
+  if (node instanceof T.TableContext) checkName(identifierParts(node.tableRef()), database);
   for (let i = 0; i < node.getChildCount(); i++) walk(node.getChild(i) as ParseTree, database);
 }
 
@@ -35,12 +37,14 @@ function walk(node: ParseTree, database: string): void {
  */
 export function checkReadOnly(sql: string, database: string): void {
   const hive = parseHiveStatement(sql);
+  if (hive?.kind === 'show-databases') throw new TranslationError(`the console lists only this environment's tables (SHOW TABLES); the other databases of the account are not its to show`);
   if (hive) {
     if (hive.kind === 'show-partitions') checkName(hive.table, database);
     if (hive.kind === 'show-tables' && hive.database !== null) checkName([hive.database, ''], database);
     return;
   }
   const statement = parseStatement(sql);
+  if (statement instanceof T.ShowSchemasContext) throw new TranslationError(`the console lists only this environment's tables (SHOW TABLES); the other databases of the account are not its to show`);
   if (!READ_ONLY.some((kind) => statement instanceof kind)) {
     throw new TranslationError(`the console runs only queries (SELECT, WITH, VALUES), SHOW and DESCRIBE; ${statement.start?.text?.toUpperCase() ?? 'this statement'} is not one`);
   }

@@ -14,7 +14,7 @@ let chartWidth = 520;
 function chart(title, x, series, opts = {}) {
   const box = el('figure', { class: 'chart', 'data-points': String(series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0)) }, el('h4', {}, title));
   const points = Number(box.dataset.points);
-  if (points === 0) { box.append(el('p', { class: 'empty' }, 'No data yet: score, then refresh.')); return box; }
+  if (points === 0) { box.append(el('p', { class: 'empty' }, opts.empty || 'No data yet: score, then refresh.')); return box; }
   const width = chartWidth;
   const scales = opts.time === false ? { x: { time: false } } : { x: { time: true, auto: false, range: [Math.min(...x) - opts.pad, Math.max(...x) + opts.pad] } };
   // uPlot draws into the figure; the legend under it lists each series with its value.
@@ -91,7 +91,8 @@ function columnPanel(c, granularity) {
   return [
     el('p', {}, `${c.column} (${c.data_type}), window from ${c.window.start} UTC against the previous window and the baseline.`),
     ...distributionChart(c.distribution),
-    chart('Drift over time (JS distance)', x, [{ label: 'vs baseline', values: at('BASELINE') }, { label: 'vs previous', values: at('CONSECUTIVE') }], { pad: SECONDS[granularity] }),
+    chart('Drift over time (JS distance)', x, [{ label: 'vs baseline', values: at('BASELINE') }, { label: 'vs previous', values: at('CONSECUTIVE') }],
+      { pad: SECONDS[granularity], empty: c.drift.length > 0 ? 'No distance yet: a side had no values to compare (see the verdicts).' : undefined }),
     el('details', {}, el('summary', {}, 'Verdicts per window'), table(['window_start', 'drift_type', 'verdict', 'js_distance', 'population_stability_index', 'pvalue_adjusted'], [...c.drift].reverse(),
       (k, v) => (k === 'verdict' ? el('span', { class: 'badge ' + (v === 'DRIFT' ? 'bad' : v === 'NO_DRIFT' ? 'ok' : 'warn') }, v) : typeof v === 'number' ? fmt(v, 4) : text(v)))),
   ];
