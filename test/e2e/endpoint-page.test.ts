@@ -11,6 +11,8 @@ import { normalizeLabelsFile } from '../../lambdas/adapters/local/labels-file.js
 import type { LocalStack } from '../../lambdas/wiring/local.js';
 import { ROOT, configWith } from '../helpers/config.js';
 import { runLocalRefresh, startLocalStack } from '../helpers/local.js';
+import { rawRequest } from '../helpers/raw-http.js';
+import { browserRefusal } from '../../lambdas/adapters/local/http-server.js';
 
 /**
  * The endpoint page at `/` in Debian's Chromium, as a new user meets it after `npm start` and
@@ -269,4 +271,22 @@ describe('the endpoint page in Chromium', () => {
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
   }, 60_000);
+
+  it("refuses another site's page: a rebound DNS name as Host, or a browser's cross-site request", async () => {
+    const sql = `/api/sql?q=${encodeURIComponent('SELECT request FROM iris_payload')}`;
+    const rebound = await rawRequest(stack.server.url, { method: 'GET', path: sql, headers: { host: `attacker.example:${new URL(stack.server.url).port}` } });
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body)).toEqual({ error_code: 'PERMISSION_DENIED', message: 'This server answers requests addressed to its loopback address, not to attacker.example.' });
+    const crossSite = await rawRequest(stack.server.url, { method: 'GET', path: sql, headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(crossSite.status).toBe(403);
+    // The page's own calls, and a client that is no browser, are answered.
+    expect((await rawRequest(stack.server.url, { method: 'GET', path: sql, headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(200);
+    expect((await rawRequest(stack.server.url, { method: 'GET', path: sql, headers: { host: `localhost:${new URL(stack.server.url).port}` } })).status).toBe(200);
+    // Beyond loopback the token guards the server, whatever name it is reached by.
+    expect(browserRefusal({ headers: { host: 'inference.internal:8080' } }, false)).toBeNull();
+    expect(browserRefusal({ headers: { host: '[::1]:8080' } }, true)).toBeNull();
+    expect(browserRefusal({ headers: { host: '127.0.0.2' } }, true)).toBeNull();
+    expect(browserRefusal({ headers: { host: '[fe80::1]:80' } }, true)).toMatch(/not to \[fe80::1\]/);
+    expect(browserRefusal({ headers: { 'sec-fetch-site': 'same-site' } }, false)).toMatch(/another site/);
+  });
 });
