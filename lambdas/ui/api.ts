@@ -7,7 +7,7 @@ import { capturedEndpoints } from '../workflow/steps.js';
 import { lastRefresh } from './dashboard.js';
 import { conversationOf } from './conversation.js';
 import { columnView, monitoringChoices, windowView } from './monitoring.js';
-import { REQUEST_LIST_COLUMNS, requestFilterSchema, requestListSql, requestSql, tableCountsSql, unpackedRowsSql, usageSql } from './queries.js';
+import { REQUEST_LIST_COLUMNS, requestDateSchema, requestFilterSchema, requestListSql, requestSql, tableCountsSql, unpackedRowsSql } from './queries.js';
 import type { UiSource } from './source.js';
 import { BadParameter, NotFound, knownEndpoint, paramsOf, withEngine } from './read.js';
 import { USAGE_VIEW } from '../core/usage-view.js';
@@ -75,7 +75,7 @@ async function endpointList(source: UiSource): Promise<unknown> {
 
 /** One page of an endpoint's requests, and with `id` that request whole (one read for the page with its inspector open). */
 async function requests(source: UiSource, url: URL): Promise<unknown> {
-  const { id, ...filter } = paramsOf(url, requestFilterSchema.extend({ id: requestId.optional() }));
+  const { id, date, ...filter } = paramsOf(url, requestFilterSchema.extend({ id: requestId.optional(), date: requestDateSchema.optional() }));
   knownEndpoint((await source.config()).config, filter.endpoint);
   return withEngine(source, async (engine, tables) => {
     const sql = requestListSql(filter);
@@ -83,7 +83,7 @@ async function requests(source: UiSource, url: URL): Promise<unknown> {
     if (!tables.includes(tableName(filter.endpoint, 'payload'))) return { ...page, rows: [], has_more: false, detail: null };
     const rows = (await engine.query(sql)).rows;
     // A request that is not there leaves the list shown, with the reason where the request would be.
-    const detail = id === undefined ? null : await requestDetail(engine, tables, filter.endpoint, id).catch((error: unknown) => {
+    const detail = id === undefined ? null : await requestDetail(engine, tables, filter.endpoint, id, date).catch((error: unknown) => {
       if (error instanceof NotFound) return { error: error.message };
       throw error;
     });
@@ -92,25 +92,24 @@ async function requests(source: UiSource, url: URL): Promise<unknown> {
 }
 
 const requestId = z.string().min(1).max(200);
-const requestParams = z.strictObject({ endpoint: z.string().min(1), id: requestId });
+const requestParams = z.strictObject({ endpoint: z.string().min(1), id: requestId, date: requestDateSchema.optional() });
 
 /** One request whole: the captured row, its unpacked rows with their labels, its usage and, for LLM calls, the conversation. */
 async function request(source: UiSource, url: URL): Promise<unknown> {
-  const { endpoint, id } = paramsOf(url, requestParams);
+  const { endpoint, id, date } = paramsOf(url, requestParams);
   knownEndpoint((await source.config()).config, endpoint);
-  return withEngine(source, (engine, tables) => requestDetail(engine, tables, endpoint, id));
+  return withEngine(source, (engine, tables) => requestDetail(engine, tables, endpoint, id, date));
 }
 
-async function requestDetail(engine: QueryEngine, tables: readonly string[], endpoint: string, id: string): Promise<unknown> {
+/** One request whole; with its date (from the list), the reads are of that day's files only. Tokens and streaming are the payload row's own columns. */
+async function requestDetail(engine: QueryEngine, tables: readonly string[], endpoint: string, id: string, date?: string): Promise<unknown> {
   if (!tables.includes(tableName(endpoint, 'payload'))) throw new NotFound(`${endpoint} has captured no request yet.`);
-  const row = (await engine.query(requestSql(endpoint, id))).rows[0];
-  if (!row) throw new NotFound(`No request ${id.slice(0, 64)} in ${tableName(endpoint, 'payload')}.`);
-  const unpacked = tables.includes(tableName(endpoint, 'unpacked')) ? await engine.query(unpackedRowsSql(endpoint, id)) : null;
-  const usage = tables.includes(USAGE_VIEW) ? ((await engine.query(usageSql(id))).rows[0] ?? null) : null;
+  const row = (await engine.query(requestSql(endpoint, id, date))).rows[0];
+  if (!row) throw new NotFound(`No request ${id.slice(0, 64)} in ${tableName(endpoint, 'payload')}${date ? ` on ${date}` : ''}.`);
+  const unpacked = tables.includes(tableName(endpoint, 'unpacked')) ? await engine.query(unpackedRowsSql(endpoint, id, date)) : null;
   return {
     request: row,
     unpacked: unpacked ? { columns: unpacked.columns, rows: unpacked.rows } : null,
-    usage,
     conversation: conversationOf(row.request as string | null, row.response as string | null),
   };
 }

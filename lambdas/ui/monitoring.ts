@@ -8,7 +8,7 @@ import { literal, timestampLiteral } from '../core/refresh-sql.js';
 import { readSampleFile } from '../core/sample-file.js';
 import { featureColumnName } from '../core/unpacked-schema.js';
 import { BadParameter, NotFound, knownEndpoint, paramsOf, withEngine } from './read.js';
-import { DRIFT_ROWS, type MonitoringScope, PROFILE_ROWS, categoryCountsSql, columnNameSchema, numericBinsSql, numericRangeSql, windowDriftSql, windowProfileSql } from './queries.js';
+import { DRIFT_ROWS, type MonitoringScope, PROFILE_ROWS, binWidth, categoryCountsSql, columnNameSchema, numericBinsSql, numericRangeSql, windowDriftSql, windowProfileSql } from './queries.js';
 import { dashboardSeries } from './series.js';
 import { lastRefresh } from './dashboard.js';
 import { readHealth } from '../core/health.js';
@@ -28,8 +28,17 @@ const TOP_CATEGORIES = 20;
 /** Values read at most from a baseline table or time range. */
 const BASELINE_ROWS = 100_000;
 
+const epoch = (start: string) => Date.parse(`${start.replace(' ', 'T').slice(0, 23)}Z`);
+
 const granularity = z.enum(GRANULARITIES).default('1 hour');
-const windowStart = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/, 'must be a window start as the tables write it, e.g. 2026-11-30 21:00:00');
+const windowStart = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/, 'must be a window start as the tables write it, e.g. 2026-11-30 21:00:00')
+  // A date that does not exist (2026-02-30, 99:99) is refused, not rolled over into another window.
+  .refine((s) => {
+    const at = epoch(s);
+    return Number.isFinite(at) && new Date(at).toISOString().slice(0, 19) === s.slice(0, 19).replace(' ', 'T');
+  }, 'is not a date and time that exists');
 const scopeShape = {
   endpoint: z.string().min(1),
   granularity,
@@ -41,7 +50,6 @@ const scopeShape = {
 
 type Scope = z.output<z.ZodObject<typeof scopeShape>>;
 
-const epoch = (start: string) => Date.parse(`${start.replace(' ', 'T').slice(0, 23)}Z`);
 
 /** The endpoint, known, and the slice asked for, one the endpoint is monitored by. */
 async function checkScope(source: UiSource, p: { endpoint: string; slice_key?: string | undefined }): Promise<void> {
@@ -186,8 +194,8 @@ async function numericDistribution(engine: QueryEngine, scope: MonitoringScope, 
     if (v > hi) hi = v;
   }
   if (lo > hi) [lo, hi] = [0, 0];
-  const bins = hi > lo ? HISTOGRAM_BINS : 1;
-  const width = (hi - lo) / bins;
+  const bins = binWidth(lo, hi, HISTOGRAM_BINS) !== null ? HISTOGRAM_BINS : 1;
+  const width = binWidth(lo, hi, bins) ?? 0;
   const current = new Array<number>(bins).fill(0);
   const previous = new Array<number>(bins).fill(0);
   if (range.lo !== null && range.lo !== undefined) {
@@ -197,7 +205,7 @@ async function numericDistribution(engine: QueryEngine, scope: MonitoringScope, 
     }
   }
   const baseline = base === null ? null : new Array<number>(bins).fill(0);
-  if (baseline) for (const v of baseValues) baseline[width > 0 ? Math.min(bins - 1, Math.floor((v - lo) / width)) : 0]! += 1;
+  if (baseline) for (const v of baseValues) baseline[width > 0 ? Math.min(bins - 1, Math.max(0, Math.floor(v / width - lo / width))) : 0]! += 1;
   const fmt = (x: number) => Number(x.toPrecision(4)).toString();
   return {
     kind: 'numeric',
@@ -244,12 +252,19 @@ async function columnOf(source: UiSource, engine: QueryEngine, tables: readonly 
   const profile = tableName(p.endpoint, 'profile_metrics');
   const unpacked = tableName(p.endpoint, 'unpacked');
   if (!tables.includes(profile) || !tables.includes(unpacked)) throw new NotFound(`${p.endpoint} has no metrics yet: score, then refresh.`);
-  const type = (await engine.query(`SELECT data_type FROM ${profile} WHERE column_name = ${literal(p.column)} AND granularity = ${literal(p.granularity)} LIMIT 1`)).rows[0]?.data_type;
+  // The column's type, and the slice column's when it is profiled (to compare its values as the refresh named them).
+  const types = new Map(
+    (await engine.query(`SELECT column_name, max(data_type) AS data_type FROM ${profile} WHERE column_name IN (${[p.column, p.slice_key ?? p.column].map(literal).join(', ')}) AND granularity = ${literal(p.granularity)} GROUP BY 1`)).rows.map((r) => [
+      String(r.column_name),
+      String(r.data_type),
+    ]),
+  );
+  const type = types.get(p.column);
   if (type === undefined) throw new BadParameter(`column: ${p.endpoint}'s metrics have no column ${p.column}.`);
   const start = epoch(p.window);
   const length = windowLength(p.granularity);
   const w = { previous: new Date(start - length), current: new Date(start), end: new Date(start + length) };
-  const scope: MonitoringScope = { endpoint: p.endpoint, model_id: p.model, slice_key: p.slice_key ?? null, slice_value: p.slice_value ?? null };
+  const scope: MonitoringScope = { endpoint: p.endpoint, model_id: p.model, slice_key: p.slice_key ?? null, slice_value: p.slice_key ? (p.slice_value ?? '') : null, slice_type: p.slice_key ? (types.get(p.slice_key) ?? null) : null };
   const base = await baselineValues(source, engine, p.endpoint, p.column);
   // As the drift statistics do: DOUBLE columns are numeric, every other type categorical.
   const distribution = type === 'DOUBLE' ? await numericDistribution(engine, scope, w, p.column, base) : await categoricalDistribution(engine, scope, w, p.column, base);

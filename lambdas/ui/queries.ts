@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { tableName } from '../core/names.js';
 import { literal, timestampLiteral } from '../core/refresh-sql.js';
-import { USAGE_VIEW } from '../core/usage-view.js';
 
 /**
  * The endpoint page's reads, written once in Athena's SQL: Athena runs them as written with
@@ -43,9 +42,12 @@ export const requestFilterSchema = z.strictObject({
 export type RequestFilter = z.infer<typeof requestFilterSchema>;
 
 /** The columns of a requests list row. */
-export const REQUEST_LIST_COLUMNS = ['request_id', 'client_request_id', 'request_time', 'status_code', 'execution_time_ms', 'served_entity_name', 'requester', 'logging_error_codes'] as const;
+export const REQUEST_LIST_COLUMNS = ['request_id', 'client_request_id', 'request_time', 'date', 'status_code', 'execution_time_ms', 'served_entity_name', 'requester', 'logging_error_codes'] as const;
 
 const day = (at: Date) => at.toISOString().slice(0, 10);
+
+/** A DOUBLE literal (Athena reads a decimal point without an exponent as DECIMAL). */
+const double = (x: number) => x.toExponential();
 
 /** The WHERE clause of a filter; the date partition bounds the scan when a time range is given. */
 export function requestConditions(f: RequestFilter): string[] {
@@ -65,7 +67,7 @@ export function requestConditions(f: RequestFilter): string[] {
 export function requestListSql(f: RequestFilter): string {
   const where = requestConditions(f);
   return [
-    `SELECT request_id, client_request_id, CAST(request_time AS VARCHAR) AS request_time, status_code, execution_time_ms,`,
+    `SELECT request_id, client_request_id, CAST(request_time AS VARCHAR) AS request_time, "date", status_code, execution_time_ms,`,
     `       element_at(request_metadata, 'served_entity_name') AS served_entity_name, requester, array_join(logging_error_codes, ', ') AS logging_error_codes`,
     `FROM ${tableName(f.endpoint, 'payload')}`,
     where.length > 0 ? `WHERE ${where.join('\n  AND ')}` : '',
@@ -76,23 +78,21 @@ export function requestListSql(f: RequestFilter): string {
     .join('\n');
 }
 
+/** A request's date partition, when the page knows it (from the list): the read is then of one day's files. */
+export const requestDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, e.g. 2026-11-30');
+
 /** One captured request, whole. */
-export function requestSql(endpoint: string, requestId: string): string {
+export function requestSql(endpoint: string, requestId: string, date?: string): string {
   // Athena answers maps and arrays as text of its own: the page gets their parts as columns.
   return `SELECT request_id, client_request_id, CAST(request_time AS VARCHAR) AS request_time, status_code, sampling_fraction, execution_time_ms, request, response,
   element_at(request_metadata, 'served_entity_name') AS served_entity_name, element_at(request_metadata, 'model_name') AS model_name, element_at(request_metadata, 'model_version') AS model_version,
   served_entity_id, array_join(logging_error_codes, ', ') AS logging_error_codes, requester, request_format, streamed, time_to_first_token_ms, input_tokens, output_tokens, tokens_counted
-FROM ${tableName(endpoint, 'payload')} WHERE request_id = ${literal(requestId)}`;
+FROM ${tableName(endpoint, 'payload')} WHERE request_id = ${literal(requestId)}${date ? ` AND "date" = ${literal(date)}` : ''}`;
 }
 
-/** The unpacked rows of one request, with their labels. */
-export function unpackedRowsSql(endpoint: string, requestId: string): string {
-  return `SELECT * FROM ${tableName(endpoint, 'unpacked')} WHERE request_id = ${literal(requestId)} ORDER BY row_index`;
-}
-
-/** The usage row of one request (tokens, streaming, time to first token). */
-export function usageSql(requestId: string): string {
-  return `SELECT api, input_tokens, output_tokens, tokens_counted, streamed, time_to_first_token_ms, latency_ms FROM ${USAGE_VIEW} WHERE request_id = ${literal(requestId)}`;
+/** The unpacked rows of one request, with their labels (the unpacked table's date is a DATE). */
+export function unpackedRowsSql(endpoint: string, requestId: string, date?: string): string {
+  return `SELECT * FROM ${tableName(endpoint, 'unpacked')} WHERE request_id = ${literal(requestId)}${date ? ` AND "date" = DATE ${literal(date)}` : ''} ORDER BY row_index`;
 }
 
 /** Rows of each table, and for payload tables the time of the last request delivered. */
@@ -108,13 +108,28 @@ export interface MonitoringScope {
   readonly model_id: string;
   readonly slice_key: string | null;
   readonly slice_value: string | null;
+  /** The slice column's type in the metrics (`DOUBLE`, `BIGINT`, `BOOLEAN`, `VARCHAR`), null when not profiled. */
+  readonly slice_type: string | null;
+}
+
+/**
+ * Rows of a slice value. The refresh names a slice by its value as text (JavaScript's: 3, not
+ * Athena's 3.0E0), so a typed column is compared by value, not by its SQL text.
+ */
+function sliceCondition(key: string, value: string, type: string | null): string {
+  const column = quoted(key);
+  if (type === 'DOUBLE' && value.trim() !== '' && Number.isFinite(Number(value))) return `${column} = ${double(Number(value))}`;
+  if (type === 'BIGINT' && /^-?\d{1,18}$/.test(value)) return `${column} = ${value}`;
+  if (type === 'BOOLEAN' && (value === 'true' || value === 'false')) return `${column} = ${value}`;
+  return `CAST(${column} AS VARCHAR) = ${literal(value)}`;
 }
 
 /** The unpacked rows of a scope in [from, to). */
 export function scopeConditions(s: MonitoringScope, from: Date, to: Date, column: string): string[] {
-  const where = [`"timestamp" >= ${timestampLiteral(from)}`, `"timestamp" < ${timestampLiteral(to)}`, `${quoted(column)} IS NOT NULL`];
+  // The date bounds the days read (the unpacked table's date is the UTC date of its timestamp).
+  const where = [`"date" BETWEEN DATE ${literal(day(from))} AND DATE ${literal(day(new Date(to.getTime() - 1)))}`, `"timestamp" >= ${timestampLiteral(from)}`, `"timestamp" < ${timestampLiteral(to)}`, `${quoted(column)} IS NOT NULL`];
   if (s.model_id !== '*') where.push(`model_id = ${literal(s.model_id)}`);
-  if (s.slice_key && s.slice_value !== null) where.push(`CAST(${quoted(s.slice_key)} AS VARCHAR) = ${literal(s.slice_value)}`);
+  if (s.slice_key) where.push(sliceCondition(s.slice_key, s.slice_value ?? '', s.slice_type));
   return where;
 }
 
@@ -129,18 +144,26 @@ const side = (current: Date) => `CASE WHEN "timestamp" >= ${timestampLiteral(cur
 /** Bounds of a numeric column over the current and previous windows. */
 export function numericRangeSql(s: MonitoringScope, previous: Date, current: Date, end: Date, column: string): string {
   return `SELECT min(CAST(${quoted(column)} AS DOUBLE)) AS lo, max(CAST(${quoted(column)} AS DOUBLE)) AS hi
-FROM ${tableName(s.endpoint, 'unpacked')} WHERE ${scopeConditions(s, previous, end, column).join(' AND ')} AND NOT is_nan(CAST(${quoted(column)} AS DOUBLE))`;
+FROM ${tableName(s.endpoint, 'unpacked')} WHERE ${scopeConditions(s, previous, end, column).join(' AND ')} AND is_finite(CAST(${quoted(column)} AS DOUBLE))`;
 }
 
-/** A DOUBLE literal (Athena reads a decimal point without an exponent as DECIMAL). */
-const double = (x: number) => x.toExponential();
+/**
+ * The width of `bins` equal bins over [lo, hi], or null when there is no finite one (one value,
+ * or a range wider than a double: hi − lo would overflow, so it is taken as hi/bins − lo/bins).
+ */
+export function binWidth(lo: number, hi: number, bins: number): number | null {
+  const width = hi / bins - lo / bins;
+  return width > 0 && Number.isFinite(width) ? width : null;
+}
 
 /** Counts of a numeric column in `bins` equal bins over [lo, hi], per side; the top edge belongs to the last bin. */
 export function numericBinsSql(s: MonitoringScope, previous: Date, current: Date, end: Date, column: string, lo: number, hi: number, bins: number): string {
   const v = `CAST(${quoted(column)} AS DOUBLE)`;
-  const bin = hi > lo ? `least(${bins - 1}, CAST(floor((${v} - (${double(lo)})) / ${double((hi - lo) / bins)}) AS BIGINT))` : '0';
+  const width = binWidth(lo, hi, bins);
+  // v/w − lo/w rather than (v − lo)/w: each term is finite where the difference may not be.
+  const bin = width !== null ? `least(${bins - 1}, greatest(0, CAST(floor(${v} / ${double(width)} - (${double(lo)}) / ${double(width)}) AS BIGINT)))` : '0';
   return `SELECT ${side(current)} AS side, ${bin} AS bin, count(*) AS n
-FROM ${tableName(s.endpoint, 'unpacked')} WHERE ${scopeConditions(s, previous, end, column).join(' AND ')} AND NOT is_nan(${v})
+FROM ${tableName(s.endpoint, 'unpacked')} WHERE ${scopeConditions(s, previous, end, column).join(' AND ')} AND is_finite(${v})
 GROUP BY 1, 2`;
 }
 

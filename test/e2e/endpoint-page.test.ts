@@ -241,6 +241,11 @@ describe('the endpoint page in Chromium', () => {
       status: 400,
       body: { message: 'slice_key: iris is sliced by model_version (monitoring.slices), not nosuch' },
     });
+    for (const window of ['2026-13-45 99:99:99', '2026-02-30 00:00:00']) {
+      expect(await ask(`/api/ui/window?endpoint=iris&window=${encodeURIComponent(window)}`)).toMatchObject({ status: 400, body: { message: 'window: is not a date and time that exists' } });
+      expect((await ask(`/api/ui/column?endpoint=iris&column=prediction&window=${encodeURIComponent(window)}`)).status).toBe(400);
+    }
+    expect(await ask('/api/ui/request?endpoint=iris&id=x&date=30-11-2026')).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^date: must be a date/) } });
     expect(await ask('/api/ui/nothing')).toMatchObject({ status: 404, body: { error_code: 'ENDPOINT_NOT_FOUND' } });
     const post = await fetch(`${stack.server.url}/api/ui/overview`, { method: 'POST' });
     expect(post.status).toBe(405);
@@ -289,4 +294,18 @@ describe('the endpoint page in Chromium', () => {
     expect(browserRefusal({ headers: { host: '[fe80::1]:80' } }, true)).toMatch(/not to \[fe80::1\]/);
     expect(browserRefusal({ headers: { 'sec-fetch-site': 'same-site' } }, false)).toMatch(/another site/);
   });
+
+  it('draws a column whose values span more than a double can subtract (one request can send ±1.7e308)', async () => {
+    const res = await post('/serving-endpoints/iris/invocations', { client_request_id: 'huge', dataframe_split: { columns: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'], data: [[5, 3, 1.7e308, 1], [5, 3, -1.7e308, 1]] } });
+    expect(res.status).toBe(200);
+    await stack.stream.flush();
+    await runLocalRefresh({ config, dataDir: dir, projectRoot: ROOT });
+    const answer = await fetch(`${stack.server.url}/api/ui/monitoring?endpoint=iris&granularity=1%20day&column=petal_length`);
+    expect(answer.status).toBe(200);
+    const view = ((await answer.json()) as { view: { column_view: { distribution: { labels: string[]; current: number[] } } } }).view.column_view.distribution;
+    expect(view.labels).toHaveLength(20);
+    expect(view.labels[0]).toMatch(/^-1\.7e\+308 – /);
+    // Every value is in a bin: the shares add up to one.
+    expect(view.current.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
+  }, 60_000);
 });

@@ -4,7 +4,7 @@ import { SqlSyntaxError, parseStatement } from '../../lambdas/core/athena-sql/pa
 import { checkReadOnly } from '../../lambdas/core/athena-sql/read-only.js';
 import { conversationOf } from '../../lambdas/ui/conversation.js';
 import { pageRoutes } from '../../lambdas/ui/page.js';
-import { categoryCountsSql, numericBinsSql, requestFilterSchema, requestListSql, tableCountsSql } from '../../lambdas/ui/queries.js';
+import { binWidth, categoryCountsSql, numericBinsSql, requestFilterSchema, requestListSql, tableCountsSql } from '../../lambdas/ui/queries.js';
 
 const filter = (params: Record<string, string>) => requestFilterSchema.parse(params);
 
@@ -13,7 +13,7 @@ describe("the requests list's SQL", () => {
     const sql = requestListSql(filter({ endpoint: 'iris-classifier', from: '2026-11-30T20:00', to: '2026-12-01T01:30:00Z', status: '5xx', served_entity: 'iris-2', requester: 'arn:aws:iam::1:role/x', client_request_id: 'order-42', page: '2', page_size: '10' }));
     expect(sql).toBe(
       [
-        'SELECT request_id, client_request_id, CAST(request_time AS VARCHAR) AS request_time, status_code, execution_time_ms,',
+        'SELECT request_id, client_request_id, CAST(request_time AS VARCHAR) AS request_time, "date", status_code, execution_time_ms,',
         "       element_at(request_metadata, 'served_entity_name') AS served_entity_name, requester, array_join(logging_error_codes, ', ') AS logging_error_codes",
         'FROM iris_classifier_payload',
         `WHERE "date" >= '2026-11-30'`,
@@ -60,14 +60,24 @@ describe("the requests list's SQL", () => {
   });
 
   it('bins a column over the range given, as DOUBLE literals, in the scope asked, and only column names pass', () => {
-    const scope = { endpoint: 'iris', model_id: 'iris-classifier/2', slice_key: 'model_version', slice_value: "2'" };
+    const scope = { endpoint: 'iris', model_id: 'iris-classifier/2', slice_key: 'model_version', slice_value: "2'", slice_type: null };
     const sql = numericBinsSql(scope, new Date('2026-11-30T20:00:00Z'), new Date('2026-11-30T21:00:00Z'), new Date('2026-11-30T22:00:00Z'), 'sepal_length', -2, 8, 20);
-    expect(sql).toContain('least(19, CAST(floor((CAST("sepal_length" AS DOUBLE) - (-2e+0)) / 5e-1) AS BIGINT))');
+    expect(sql).toContain('least(19, greatest(0, CAST(floor(CAST("sepal_length" AS DOUBLE) / 5e-1 - (-2e+0) / 5e-1) AS BIGINT)))');
+    expect(sql).toContain(`"date" BETWEEN DATE '2026-11-30' AND DATE '2026-11-30'`);
+    // A range wider than a double still has finite bins; one value has one bin.
+    expect(binWidth(-1.7e308, 1.7e308, 20)).toBeCloseTo(1.7e307, -300);
+    expect(binWidth(3, 3, 20)).toBeNull();
+    // Slices are compared as the refresh named them: by value for typed columns.
+    const typed = (type: string, value: string) => numericBinsSql({ ...scope, slice_key: 'sepal_width', slice_value: value, slice_type: type }, new Date(0), new Date(1), new Date(2), 'x', 0, 1, 2);
+    expect(typed('DOUBLE', '3')).toContain('"sepal_width" = 3e+0');
+    expect(typed('BIGINT', '-4')).toContain('"sepal_width" = -4');
+    expect(typed('BOOLEAN', 'true')).toContain('"sepal_width" = true');
+    expect(typed('DOUBLE', 'abc')).toContain(`CAST("sepal_width" AS VARCHAR) = 'abc'`);
     expect(sql).toContain("model_id = 'iris-classifier/2'");
     expect(sql).toContain(`CAST("model_version" AS VARCHAR) = '2'''`);
     expect(sql).toContain(`CASE WHEN "timestamp" >= TIMESTAMP '2026-11-30 21:00:00.000' THEN 'current' ELSE 'previous' END`);
     // One value everywhere: one bin.
-    expect(numericBinsSql({ ...scope, model_id: '*', slice_key: null, slice_value: null }, new Date(0), new Date(1), new Date(2), 'x', 3, 3, 1)).toMatch(/SELECT .* AS side, 0 AS bin/);
+    expect(numericBinsSql({ ...scope, model_id: '*', slice_key: null, slice_value: null, slice_type: null }, new Date(0), new Date(1), new Date(2), 'x', 3, 3, 1)).toMatch(/SELECT .* AS side, 0 AS bin/);
     expect(() => categoryCountsSql(scope, new Date(0), new Date(1), new Date(2), 'x"; DROP')).toThrow(/must be an unpacked column name/);
   });
 });

@@ -62,12 +62,12 @@ async function renderRequests(params) {
   for (const name of FILTERS.slice(1)) if (form.elements[name]) form.elements[name].value = params[name] || '';
   const page = Number(params.page || 0);
   // The list and the request opened are read in one call.
-  const answer = await api('/api/ui/requests', { ...Object.fromEntries(FILTERS.map((f) => [f, params[f]])), endpoint, page, id: params.id });
-  const link = (id) => '#/requests?' + new URLSearchParams({ ...params, endpoint, id });
+  const answer = await api('/api/ui/requests', { ...Object.fromEntries(FILTERS.map((f) => [f, params[f]])), endpoint, page, id: params.id, date: params.date });
+  const link = (r) => '#/requests?' + new URLSearchParams({ ...params, endpoint, id: r.request_id, date: r.date });
   $('requests').replaceChildren(answer.rows.length === 0
     ? el('p', { class: 'empty' }, page > 0 ? 'No more requests.' : 'No captured request matches. Captured requests appear a few seconds after they are answered.')
     : table(['request_time', 'status_code', 'execution_time_ms', 'client_request_id', 'served_entity_name', 'requester', 'request_id'], answer.rows,
-      (c, v, r) => c === 'request_time' ? el('a', { href: link(r.request_id), 'aria-label': `Open request ${r.client_request_id ?? r.request_id} of ${v}` }, v) : c === 'status_code' ? el('span', { class: 'badge ' + (v >= 500 ? 'bad' : v >= 400 ? 'warn' : 'ok') }, v) : text(v)));
+      (c, v, r) => c === 'request_time' ? el('a', { href: link(r), 'data-id': r.request_id, 'aria-label': `Open request ${r.client_request_id ?? r.request_id} of ${v}` }, v) : c === 'status_code' ? el('span', { class: 'badge ' + (v >= 500 ? 'bad' : v >= 400 ? 'warn' : 'ok') }, v) : text(v)));
   $('page').textContent = `page ${page + 1} · ${answer.rows.length} requests`;
   $('prev').disabled = page === 0;
   $('next').disabled = !answer.has_more;
@@ -128,9 +128,9 @@ function renderInspector(detail) {
     document.querySelector('#view-requests .split').classList.add('open');
     return;
   }
-  const { request: r, unpacked, usage, conversation } = detail;
+  const { request: r, unpacked, conversation } = detail;
   const codes = r.logging_error_codes ? r.logging_error_codes.split(', ') : [];
-  const tokens = usage ?? r;
+  const tokens = r;
   $('inspector-body').replaceChildren(...[
     facts([
       ['request_id', r.request_id], ['client_request_id', r.client_request_id], ['Time (UTC)', r.request_time],
