@@ -77,7 +77,7 @@ export default tseslint.config(
   {
     // The endpoint page's scripts run in the browser, as ES modules.
     files: ['lambdas/ui/assets/*.js'],
-    languageOptions: { sourceType: 'module', globals: Object.fromEntries(['document', 'window', 'location', 'fetch', 'URL', 'URLSearchParams', 'FormData', 'Blob', 'Node', 'HashChangeEvent'].map((g) => [g, 'readonly'])) },
+    languageOptions: { sourceType: 'module', globals: Object.fromEntries(['document', 'window', 'location', 'fetch', 'URL', 'URLSearchParams', 'FormData', 'Blob', 'Node', 'HashChangeEvent', 'setTimeout', 'clearTimeout'].map((g) => [g, 'readonly'])) },
   },
   {
     files: ['**/*.mjs', '**/*.js'],

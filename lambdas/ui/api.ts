@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { type Config, monitoringSettings } from '../core/config/index.js';
+import { windowLength } from '../core/monitoring/index.js';
 import { readHealth } from '../core/health.js';
 import { tableName } from '../core/names.js';
 import { type PageRoutes, type QueryEngine, QueryError, type RouteResult } from '../core/ports.js';
@@ -53,6 +55,7 @@ async function overview(source: UiSource): Promise<unknown> {
           last_request: counts.get(tableName(name, 'payload'))?.last_request ?? null,
           tables: own.map((t) => ({ name: t, rows: counts.get(t)?.rows ?? null })),
           capture_health: captureHealth ?? null,
+          granularities: granularitiesOf(config, name),
         };
       }),
     );
@@ -62,6 +65,9 @@ async function overview(source: UiSource): Promise<unknown> {
   });
 }
 
+/** The window lengths an endpoint's metrics are computed for, with their seconds (the page's menus and chart margins). */
+const granularitiesOf = (config: Config, endpoint: string) => monitoringSettings(config, endpoint).granularities.map((name) => ({ name, seconds: windowLength(name) / 1000 }));
+
 /** The endpoints and models with their served entities: the configuration alone, no table read (what every view's menus need). */
 async function endpointList(source: UiSource): Promise<unknown> {
   const { config, version } = await source.config();
@@ -69,7 +75,7 @@ async function endpointList(source: UiSource): Promise<unknown> {
   return {
     where: source.where,
     config_version: version,
-    endpoints: capturedEndpoints(config).map((name) => ({ name, served_entities: entities.filter((e) => e.endpoint === name).map((e) => e.served_entity_name) })),
+    endpoints: capturedEndpoints(config).map((name) => ({ name, served_entities: entities.filter((e) => e.endpoint === name).map((e) => e.served_entity_name), granularities: granularitiesOf(config, name) })),
   };
 }
 

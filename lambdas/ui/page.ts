@@ -16,6 +16,7 @@ const FILES: Readonly<Record<string, [URL | string, string]>> = {
   '/ui/app.js': [own('app.js'), 'text/javascript; charset=utf-8'],
   '/ui/dom.js': [own('dom.js'), 'text/javascript; charset=utf-8'],
   '/ui/monitor.js': [own('monitor.js'), 'text/javascript; charset=utf-8'],
+  '/ui/json.js': [own('json.js'), 'text/javascript; charset=utf-8'],
   '/ui/app.css': [own('app.css'), 'text/css; charset=utf-8'],
   '/ui/uplot.js': ['uplot/dist/uPlot.iife.min.js', 'text/javascript; charset=utf-8'],
   '/ui/uplot.css': ['uplot/dist/uPlot.min.css', 'text/css; charset=utf-8'],

@@ -295,6 +295,32 @@ describe('the endpoint page in Chromium', () => {
     expect(browserRefusal({ headers: { 'sec-fetch-site': 'same-site' } }, false)).toMatch(/another site/);
   });
 
+  it('shows a body as it was sent: numbers keep their digits, a key sent twice is shown twice; Escape returns to the row', async () => {
+    const body = '{"client_request_id":"digits-1","inputs":[[5.1,3.5,1.4,0.2]],"params":{"order_id":9007199254740993,"ratio":1.10},"params":{"again":true}}';
+    const res = await fetch(`${stack.server.url}/serving-endpoints/iris/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(400);
+    await stack.stream.flush();
+    const { page, errors } = await open('#/requests?endpoint=iris&client_request_id=digits-1');
+    await page.locator('#requests tbody a').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#inspector:not([hidden])');
+    await settled(page, 'requests');
+    const shown = await page.locator('#inspector pre.body').first().textContent();
+    expect(shown).toContain('"order_id": 9007199254740993, "ratio": 1.10');
+    expect(shown?.match(/"params"/g)).toHaveLength(2);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#inspector[hidden]', { state: 'attached' });
+    await settled(page, 'requests');
+    expect(await page.locator('#requests a:focus').getAttribute('aria-label')).toMatch(/^Open request digits-1 of /);
+    // Escape elsewhere does nothing to the requests view.
+    await page.goto(`${stack.server.url}/#/sql`);
+    await settled(page, 'sql');
+    await page.locator('#sql-text').press('Escape');
+    expect(page.url()).toMatch(/#\/sql$/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('draws a column whose values span more than a double can subtract (one request can send ±1.7e308)', async () => {
     const res = await post('/serving-endpoints/iris/invocations', { client_request_id: 'huge', dataframe_split: { columns: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'], data: [[5, 3, 1.7e308, 1], [5, 3, -1.7e308, 1]] } });
     expect(res.status).toBe(200);

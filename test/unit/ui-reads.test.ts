@@ -165,7 +165,7 @@ describe("the page's files", () => {
     expect(page).toMatchObject({ status: 200, contentType: 'text/html; charset=utf-8' });
     // No CDN: every script and style the page loads is one of its own paths.
     const sources = [...(page?.body ?? '').matchAll(/(?:src|href)="([^"#]+)"/g)].map((m) => m[1]);
-    expect(sources.sort()).toEqual(['/ui/app.css', '/ui/app.js', '/ui/dom.js', '/ui/monitor.js', '/ui/uplot.css', '/ui/uplot.js']);
+    expect(sources.sort()).toEqual(['/ui/app.css', '/ui/app.js', '/ui/dom.js', '/ui/json.js', '/ui/monitor.js', '/ui/uplot.css', '/ui/uplot.js']);
     for (const path of sources) expect((await routes('GET', new URL(`http://x${path}`)))?.status, path).toBe(200);
     expect((await routes('GET', new URL('http://x/ui/uplot.js')))?.body).toContain('uPlot');
     expect(await routes('GET', new URL('http://x/favicon.ico'))).toMatchObject({ status: 204 });

@@ -2,6 +2,7 @@
 // monitoring view is in monitor.js. Every value from the server is set as text, never as HTML.
 import { $, api, el, facts, fmt, go, options, route, status, table, text } from './dom.js';
 import { renderMonitoring } from './monitor.js';
+import { printJson, readJson } from './json.js';
 
 const REDACTED = '"[REDACTED]"';
 // The endpoints' names and served entities (every view's menus); the endpoints view reads the rest.
@@ -22,7 +23,7 @@ function healthBadge(h) {
 async function renderEndpoints() {
   const overview = await api('/api/ui/overview');
   showWhere(overview);
-  endpoints = { endpoints: overview.endpoints.map((e) => ({ name: e.name, served_entities: e.entities.map((x) => x.served_entity_name) })) };
+  endpoints = { endpoints: overview.endpoints.map((e) => ({ name: e.name, served_entities: e.entities.map((x) => x.served_entity_name), granularities: e.granularities })) };
   $('endpoints').replaceChildren(...overview.endpoints.map((e) => {
     const entities = e.entities.map((x) => ({ served_entity: x.served_entity_name, model: x.entity_name, version: x.entity_version, stage: x.stage, aliases: x.aliases, backend: `${x.backend_type} ${x.backend_target}`, traffic: x.traffic_percentage === null ? '' : x.traffic_percentage + '%' }));
     const capture = e.capture.enabled ? `on, sampling ${e.capture.sampling_fraction}` : 'off';
@@ -77,14 +78,23 @@ async function renderRequests(params) {
   status('');
   if (answer.detail) renderInspector(answer.detail);
   else closeInspector(false);
+  if (returnFocusTo) {
+    [...document.querySelectorAll('#requests a[data-id]')].find((a) => a.dataset.id === returnFocusTo)?.focus();
+    returnFocusTo = null;
+  }
 }
+
+// The request whose link gets the focus back once its inspector is closed.
+let returnFocusTo = null;
 
 function closeInspector(navigate = true) {
   $('inspector').hidden = true;
   document.querySelector('#view-requests .split').classList.remove('open');
   if (navigate) {
     const { params } = route();
+    returnFocusTo = params.id ?? null;
     delete params.id;
+    delete params.date;
     go('requests', params);
   }
 }
@@ -96,27 +106,11 @@ function unpackedColumns(columns) {
   return [...first, ...columns.filter((c) => !shown.has(c))];
 }
 
-/** JSON indented, with arrays and objects of plain values kept on one line (rows of features read as rows). */
-function pretty(value, indent = '') {
-  const flat = (v) => v === null || typeof v !== 'object';
-  if (flat(value)) return JSON.stringify(value);
-  const entries = Array.isArray(value) ? value.map((v) => [null, v]) : Object.entries(value);
-  if (entries.length === 0) return Array.isArray(value) ? '[]' : '{}';
-  const item = ([k, v], inner) => (k === null ? '' : JSON.stringify(k) + ': ') + pretty(v, inner);
-  if (entries.every(([, v]) => flat(v))) {
-    const line = entries.map((e) => item(e, '')).join(', ');
-    if (line.length <= 100) return Array.isArray(value) ? `[${line}]` : `{${line}}`;
-  }
-  const inner = indent + '  ';
-  const body = entries.map((e) => inner + item(e, inner)).join(',\n');
-  return Array.isArray(value) ? `[\n${body}\n${indent}]` : `{\n${body}\n${indent}}`;
-}
-
 /** A body pretty-printed, redacted values marked as such. */
 function body(textValue, missing) {
   if (textValue === null || textValue === undefined) return el('p', { class: 'empty' }, missing);
   let shown = textValue;
-  try { shown = pretty(JSON.parse(textValue)); } catch { /* not JSON: shown as received */ }
+  try { shown = printJson(readJson(textValue)); } catch { /* not JSON: shown as received */ }
   const parts = shown.split(REDACTED);
   return el('pre', { class: 'body', tabindex: '0' }, parts.flatMap((p, i) => (i === 0 ? [p] : [el('mark', { class: 'redacted' }, REDACTED), p])));
 }
@@ -265,7 +259,8 @@ $('request-filter').addEventListener('submit', (ev) => {
 });
 $('req-endpoint').addEventListener('change', (ev) => go('requests', { endpoint: ev.target.value }));
 $('close-inspector').addEventListener('click', () => closeInspector());
-document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape' && !$('inspector').hidden) closeInspector(); });
+// Escape closes the inspector, in the requests view only.
+document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape' && route().view === 'requests' && !$('inspector').hidden) closeInspector(); });
 $('sql-form').addEventListener('submit', (ev) => { ev.preventDefault(); go('sql', { q: $('sql-text').value }); });
 $('sql-text').addEventListener('keydown', (ev) => { if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); $('sql-form').requestSubmit(); } });
 window.addEventListener('hashchange', render);

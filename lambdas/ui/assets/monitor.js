@@ -3,8 +3,8 @@
 // and the baseline, its drift over time). Charts are uPlot; every figure is also written out.
 import { $, api, el, fmt, go, options, status, table, text } from './dom.js';
 
-const GRANULARITIES = ['5 minutes', '1 hour', '1 day', '1 week'];
-const SECONDS = { '5 minutes': 300, '1 hour': 3600, '1 day': 86400, '1 week': 604800 };
+// The window lengths of the endpoint shown, with their seconds (from its monitoring settings).
+let SECONDS = {};
 // Series differ by dash as well as colour, so a chart reads without colour.
 const STYLES = [{ stroke: '#0b57d0' }, { stroke: '#5f6368', dash: [6, 4] }, { stroke: '#e37400', dash: [2, 3] }];
 
@@ -92,7 +92,7 @@ function columnPanel(c, granularity) {
     el('p', {}, `${c.column} (${c.data_type}), window from ${c.window.start} UTC against the previous window and the baseline.`),
     ...distributionChart(c.distribution),
     chart('Drift over time (JS distance)', x, [{ label: 'vs baseline', values: at('BASELINE') }, { label: 'vs previous', values: at('CONSECUTIVE') }],
-      { pad: SECONDS[granularity], empty: c.drift.length > 0 ? 'No distance yet: a side had no values to compare (see the verdicts).' : undefined }),
+      { pad: SECONDS[granularity] || 3600, empty: c.drift.length > 0 ? 'No distance yet: a side had no values to compare (see the verdicts).' : undefined }),
     el('details', {}, el('summary', {}, 'Verdicts per window'), table(['window_start', 'drift_type', 'verdict', 'js_distance', 'population_stability_index', 'pvalue_adjusted'], [...c.drift].reverse(),
       (k, v) => (k === 'verdict' ? el('span', { class: 'badge ' + (v === 'DRIFT' ? 'bad' : v === 'NO_DRIFT' ? 'ok' : 'warn') }, v) : typeof v === 'number' ? fmt(v, 4) : text(v)))),
   ];
@@ -114,9 +114,12 @@ export async function renderMonitoring(params, endpoints) {
   chartWidth = Math.max(280, Math.min(520, ($('main').clientWidth || 560) - 40));
   const names = endpoints.endpoints.map((e) => e.name);
   const endpoint = params.endpoint || names[0];
-  const granularity = params.granularity || '1 hour';
+  const configured = (endpoints.endpoints.find((e) => e.name === endpoint) || endpoints.endpoints[0]).granularities;
+  SECONDS = Object.fromEntries(configured.map((g) => [g.name, g.seconds]));
+  // The endpoint's own window lengths; an address naming another (an old link) is shown as asked.
+  const granularity = params.granularity || configured[0].name;
   options($('mon-endpoint'), names, endpoint);
-  options($('mon-granularity'), GRANULARITIES, granularity);
+  options($('mon-granularity'), [...new Set([...configured.map((g) => g.name), granularity])], granularity);
   const [sliceKey, ...rest] = (params.slice || '').split('=');
   // One call: the choices, the series, and the window and column asked for (or the latest and the first feature).
   const m = await api('/api/ui/monitoring', { endpoint, granularity, window: params.window, model: params.model, column: params.column, ...(sliceKey ? { slice_key: sliceKey, slice_value: rest.join('=') } : {}) });
@@ -142,9 +145,18 @@ export async function renderMonitoring(params, endpoints) {
   status('');
 }
 
+// A select changed from the keyboard fires on every arrow: the view is read once the choice rests.
+let settle = null;
 $('mon-form').addEventListener('change', (ev) => {
-  const data = Object.fromEntries(new FormData($('mon-form')));
-  // A new endpoint or granularity has windows and columns of its own.
-  if (ev.target.name === 'endpoint' || ev.target.name === 'granularity') go('monitoring', { endpoint: data.endpoint, granularity: data.granularity });
-  else go('monitoring', data);
+  const name = ev.target.name;
+  // Loading from now on, for whoever waits on the page (a script, a test).
+  document.body.dataset.loaded = 'false';
+  clearTimeout(settle);
+  settle = setTimeout(() => {
+    const data = Object.fromEntries(new FormData($('mon-form')));
+    // A new endpoint or granularity has windows and columns of its own.
+    if (name === 'endpoint') go('monitoring', { endpoint: data.endpoint });
+    else if (name === 'granularity') go('monitoring', { endpoint: data.endpoint, granularity: data.granularity });
+    else go('monitoring', data);
+  }, 400);
 });
