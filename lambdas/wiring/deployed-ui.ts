@@ -23,7 +23,8 @@ const NAMED_QUERY_BATCH = 50;
 export async function environmentUiSource(config: Config, projectRoot: string): Promise<UiSource> {
   const names = environmentNames(config.environment, config.database);
   const [store, serving] = await Promise.all([environmentStore(config), environmentServing(config)]);
-  const athena = (timeoutMs?: number) => new AthenaQueryEngine(new AthenaClient(clientOptions(config)), { workgroup: names.workgroup, database: names.database, ...(timeoutMs ? { timeoutMs } : {}) });
+  const athena = (limits?: { timeoutMs: number; maxRows: number }) =>
+    new AthenaQueryEngine(new AthenaClient(clientOptions(config)), { workgroup: names.workgroup, database: names.database, ...(limits ? { timeoutMs: limits.timeoutMs, maxRows: limits.maxRows } : {}) });
   return {
     where: { kind: 'aws', environment: config.environment, workgroup: names.workgroup, database: names.database },
     config: () => serving.current(),
@@ -35,7 +36,8 @@ export async function environmentUiSource(config: Config, projectRoot: string): 
         if (error instanceof SqlSyntaxError || error instanceof TranslationError) throw new QueryError(error.message, { cause: error });
         throw error;
       }
-      const engine = athena(limits.timeoutMs);
+      // The time limit covers reading the results, and no page past the row limit is read.
+      const engine = athena(limits);
       try {
         const result = await engine.query(sql);
         return { columns: result.columns, rows: result.rows.slice(0, limits.maxRows), truncated: result.rows.length > limits.maxRows, ...(result.stats ? { stats: result.stats } : {}) };

@@ -45,6 +45,24 @@ beforeEach(() => {
 });
 
 describe('Athena query engine', () => {
+  it('reads no page past its row limit, and stops reading at its time limit', async () => {
+    athena.on(GetQueryExecutionCommand).resolves(succeeded);
+    const header = row('request_id', 'status_code', 'n', 'error_rate', 'ok');
+    const r = (i: number) => row(`r${i}`, '200', '1', '0.5', 'true');
+    athena
+      .on(GetQueryResultsCommand)
+      .resolvesOnce(page([header, r(1), r(2)], 't2'))
+      .resolvesOnce(page([r(3), r(4)], 't3'))
+      .resolves(page([r(5)]));
+    const limited = new AthenaQueryEngine(new AthenaClient({ region: 'eu-west-1' }), { workgroup: 'w', database: 'd', maxRows: 2, sleep: async () => {} });
+    // Two rows asked: the first page's two, then one more page to tell there are more.
+    expect((await limited.query('SELECT 1')).rows.map((x) => x.request_id)).toEqual(['r1', 'r2', 'r3', 'r4']);
+    expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(2);
+    athena.on(GetQueryResultsCommand).resolves(page([header, r(1)], 'more'));
+    const slow = new AthenaQueryEngine(new AthenaClient({ region: 'eu-west-1' }), { workgroup: 'w', database: 'd', timeoutMs: 0, sleep: async () => {} });
+    await expect(slow.query('SELECT 1')).rejects.toThrow(/results took too long to read: 1 rows read, more left/);
+  });
+
   it('starts the query in the workgroup and database, polling with backoff until it succeeds', async () => {
     athena
       .on(GetQueryExecutionCommand)

@@ -29,8 +29,13 @@ export interface AthenaQueryEngineOptions {
   /** First wait between status checks; it grows by half each time up to `maxPollMs`. */
   readonly firstPollMs?: number;
   readonly maxPollMs?: number;
-  /** Give up (and stop the query) after this long. */
+  /** Give up (and stop the query) after this long; reading its results counts. */
   readonly timeoutMs?: number;
+  /**
+   * Rows `query` reads at most, plus one to tell there were more (the console's limit): the
+   * rest of the pages are not fetched.
+   */
+  readonly maxRows?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   /**
    * Where `queryColumns` unloads large results as Parquet (a prefix of the workgroup's
@@ -63,8 +68,9 @@ export class AthenaQueryEngine implements QueryEngine {
   ) {}
 
   public async query(sql: string): Promise<QueryResult> {
-    const { id, execution } = await this.execute(sql);
-    const result = await this.readResults(id, execution);
+    const deadline = Date.now() + (this.options.timeoutMs ?? 30 * 60_000);
+    const { id, execution } = await this.execute(sql, deadline);
+    const result = await this.readResults(id, execution, deadline);
     const bytes = execution.Statistics?.DataScannedInBytes ?? 0;
     return {
       ...result,
@@ -117,7 +123,7 @@ export class AthenaQueryEngine implements QueryEngine {
   }
 
   /** Starts a statement and waits for it to succeed. */
-  private async execute(sql: string): Promise<{ id: string; execution: QueryExecution }> {
+  private async execute(sql: string, deadline = Date.now() + (this.options.timeoutMs ?? 30 * 60_000)): Promise<{ id: string; execution: QueryExecution }> {
     const { QueryExecutionId: id } = await this.client.send(
       new StartQueryExecutionCommand({
         QueryString: sql,
@@ -128,7 +134,7 @@ export class AthenaQueryEngine implements QueryEngine {
     if (!id) throw new QueryError('Athena started no query (no QueryExecutionId).');
     this.running = id;
     try {
-      return { id, execution: await this.waitFor(id) };
+      return { id, execution: await this.waitFor(id, deadline) };
     } finally {
       this.running = undefined;
     }
@@ -144,9 +150,8 @@ export class AthenaQueryEngine implements QueryEngine {
     this.client.destroy();
   }
 
-  private async waitFor(id: string): Promise<QueryExecution> {
+  private async waitFor(id: string, deadline: number): Promise<QueryExecution> {
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    const deadline = Date.now() + (this.options.timeoutMs ?? 30 * 60_000);
     let wait = this.options.firstPollMs ?? 200;
     for (;;) {
       const { QueryExecution: execution } = await this.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
@@ -165,7 +170,7 @@ export class AthenaQueryEngine implements QueryEngine {
     }
   }
 
-  private async readResults(id: string, execution: QueryExecution): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
+  private async readResults(id: string, execution: QueryExecution, deadline = Infinity): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
     let columns: string[] = [];
     let convert: ((text: string) => unknown)[] = [];
     const rows: Record<string, unknown>[] = [];
@@ -188,7 +193,8 @@ export class AthenaQueryEngine implements QueryEngine {
         rows.push(Object.fromEntries(columns.map((c, i) => [c, data[i]?.VarCharValue === undefined ? null : (convert[i] as (t: string) => unknown)(data[i]!.VarCharValue!)])));
       }
       token = page.NextToken;
-    } while (token);
+      if (token && Date.now() > deadline) throw new QueryError(`Athena query ${id}'s results took too long to read: ${rows.length} rows read, more left.`);
+    } while (token && rows.length <= (this.options.maxRows ?? Infinity));
     return { columns, rows };
   }
 }
