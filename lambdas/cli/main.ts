@@ -82,7 +82,7 @@ function program(out: (text: string) => void, world: CliWorld): Command {
           ...config.models.map((m) => `  model ${m.name}: POST ${url}/model/${m.name}/<version|stage|@alias>/invocations`),
           `OpenAI clients: base URL ${url}/serving-endpoints, model = the endpoint's name (chat, completions, embeddings; "stream": true)`,
           `Management (registry stages and aliases, endpoint traffic and capture): ${url}/api/2.0/mlflow/… and PUT ${url}/api/2.0/serving-endpoints/<name>/config|ai-gateway${env.INFERENCE_TABLES_MANAGEMENT_TOKEN ? ' with the management token' : ', on loopback only'}`,
-          `Endpoint page (endpoints, requests, SQL, monitoring): ${url}/ · dashboard: ${url}/dashboard`,
+          `Endpoint page (endpoints, requests, SQL, monitoring): ${url}/`,
           `Query: npx inference-tables query "SELECT * FROM ${config.endpoints[0]?.name.replaceAll('-', '_') ?? 'unrouted'}_payload"`,
           config.refresh.enabled
             ? `Refresh (unpack, labels, metrics, alerts) every ${config.refresh.schedule_minutes} min; now: npx inference-tables refresh`

@@ -36,7 +36,10 @@ async function overview(source: UiSource): Promise<unknown> {
     const ours = names.flatMap((n) => ENDPOINT_TABLES.map((k) => tableName(n, k))).filter((t) => present.has(t));
     const counts = new Map<string, { rows: number; last_request: string | null }>();
     if (ours.length > 0) {
-      for (const r of (await engine.query(tableCountsSql(ours))).rows) counts.set(String(r.table_name), { rows: Number(r.row_count), last_request: (r.last_request as string | null) ?? null });
+      for (const r of (await engine.query(tableCountsSql(ours, new Date()))).rows) {
+        const t = counts.get(String(r.table_name)) ?? { rows: 0, last_request: null };
+        counts.set(String(r.table_name), { rows: r.row_count === null ? t.rows : Number(r.row_count), last_request: (r.last_request as string | null) ?? t.last_request });
+      }
     }
     const endpoints = await Promise.all(
       names.map(async (name) => {

@@ -95,10 +95,21 @@ export function unpackedRowsSql(endpoint: string, requestId: string, date?: stri
   return `SELECT * FROM ${tableName(endpoint, 'unpacked')} WHERE request_id = ${literal(requestId)}${date ? ` AND "date" = DATE ${literal(date)}` : ''} ORDER BY row_index`;
 }
 
-/** Rows of each table, and for payload tables the time of the last request delivered. */
-export function tableCountsSql(tables: readonly string[]): string {
+/** How far back the endpoints view looks for an endpoint's last request. */
+export const LAST_REQUEST_DAYS = 7;
+
+/**
+ * Rows of each table (Parquet footers: no column is read), and for payload tables the time of
+ * the last request of the past {@link LAST_REQUEST_DAYS} days, its own branch so Athena reads
+ * only those days' files rather than every request_time kept.
+ */
+export function tableCountsSql(tables: readonly string[], now: Date): string {
+  const since = day(new Date(now.getTime() - LAST_REQUEST_DAYS * 86_400_000));
   return tables
-    .map((t) => `SELECT ${literal(t)} AS table_name, count(*) AS row_count, ${t.endsWith('_payload') ? 'CAST(max(request_time) AS VARCHAR)' : 'CAST(NULL AS VARCHAR)'} AS last_request FROM ${t}`)
+    .flatMap((t) => [
+      `SELECT ${literal(t)} AS table_name, count(*) AS row_count, CAST(NULL AS VARCHAR) AS last_request FROM ${t}`,
+      ...(t.endsWith('_payload') ? [`SELECT ${literal(t)}, CAST(NULL AS BIGINT), CAST(max(request_time) AS VARCHAR) FROM ${t} WHERE "date" >= ${literal(since)}`] : []),
+    ])
     .join('\nUNION ALL\n');
 }
 

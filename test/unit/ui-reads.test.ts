@@ -54,8 +54,12 @@ describe("the requests list's SQL", () => {
   });
 
   it('counts rows per table and dates the last request of payload tables', () => {
-    expect(tableCountsSql(['iris_payload', 'iris_alerts'])).toBe(
-      "SELECT 'iris_payload' AS table_name, count(*) AS row_count, CAST(max(request_time) AS VARCHAR) AS last_request FROM iris_payload\nUNION ALL\nSELECT 'iris_alerts' AS table_name, count(*) AS row_count, CAST(NULL AS VARCHAR) AS last_request FROM iris_alerts",
+    expect(tableCountsSql(['iris_payload', 'iris_alerts'], new Date('2026-11-30T12:00:00Z'))).toBe(
+      [
+        "SELECT 'iris_payload' AS table_name, count(*) AS row_count, CAST(NULL AS VARCHAR) AS last_request FROM iris_payload",
+        "SELECT 'iris_payload', CAST(NULL AS BIGINT), CAST(max(request_time) AS VARCHAR) FROM iris_payload WHERE \"date\" >= '2026-11-23'",
+        "SELECT 'iris_alerts' AS table_name, count(*) AS row_count, CAST(NULL AS VARCHAR) AS last_request FROM iris_alerts",
+      ].join('\nUNION ALL\n'),
     );
   });
 

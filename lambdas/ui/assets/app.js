@@ -34,7 +34,7 @@ async function renderEndpoints() {
       facts([
         ['Capture', capture],
         ['Table health', e.health ? `${e.health.status}, checked ${e.health.checked_at}` : 'not checked yet: the first refresh checks it'],
-        ['Last request', e.last_request ?? 'none captured yet'],
+        ['Last request', e.last_request ?? 'none in the past 7 days'],
         ['Last refresh', e.last_refresh ?? 'none yet'],
         ch ? ['Capture path', `${ch.spilled_waiting} spilled and waiting, ${ch.set_aside} set aside; since start ${ch.since_start.lost} lost, ${ch.since_start.redriven} redriven`] : undefined,
       ].filter(Boolean)),
