@@ -12,7 +12,7 @@ import type { LocalStack } from '../../lambdas/wiring/local.js';
 import { ROOT, configWith } from '../helpers/config.js';
 import { runLocalRefresh, startLocalStack } from '../helpers/local.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { browserRefusal } from '../../lambdas/adapters/local/http-server.js';
+import { browserRefusal } from '../../lambdas/adapters/local/local-auth.js';
 
 /**
  * The endpoint page at `/` in Debian's Chromium, as a new user meets it after `npm start` and

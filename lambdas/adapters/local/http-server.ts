@@ -14,7 +14,7 @@ import { OPEN_PATHS, isManagementCall } from '../../core/routes.js';
 import { eventIdentity } from '../../shared/proxy-event.js';
 import type { GatewayContext } from '../../shared/gateway-fault.js';
 import type { PageRoutes } from '../../core/ports.js';
-import { MANAGEMENT_REQUESTER, authenticate, managementRefusal } from './local-auth.js';
+import { MANAGEMENT_REQUESTER, authenticate, browserRefusal, isLoopback, managementRefusal } from './local-auth.js';
 import { type BodyPace, BodyReaders, DEFAULT_BODY_PACE, type SlowBody, announcesBody } from './request-body.js';
 import { UserFacingError } from '../../shared/errors.js';
 
@@ -82,29 +82,6 @@ export class LocalServerError extends UserFacingError {
   }
 }
 
-/**
- * Why a request from a browser page of another site is refused, or null. A server with no
- * token trusts its loopback address, so it answers only requests addressed to that address
- * (a page that rebinds its own DNS name to 127.0.0.1 sends its name as Host); and no server
- * answers a browser's cross-site request (`Sec-Fetch-Site`), which another site's page could
- * use to run the console's queries or change what is served. Clients that are not browsers
- * send no `Sec-Fetch-Site`.
- */
-export function browserRefusal(req: Pick<IncomingMessage, 'headers'>, loopbackOnly: boolean): string | null {
-  const site = req.headers['sec-fetch-site'];
-  if (site === 'cross-site' || site === 'same-site') return 'A page of another site may not call this server.';
-  const host = req.headers.host;
-  if (loopbackOnly && host !== undefined) {
-    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '');
-    if (!isLoopback(name === '[::1]' ? '::1' : name)) return `This server answers requests addressed to its loopback address, not to ${name.slice(0, 64)}.`;
-  }
-  return null;
-}
-
-/** True for 127.0.0.0/8, ::1 and localhost. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 function lambdaContext(requestId: string, fault?: Error): Context & GatewayContext {
   const deadline = Date.now() + 29_000;

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /** A user name that may name the caller in the `requester` column. */
 const USER_NAME = /^[A-Za-z0-9._@+-]{1,64}$/;
@@ -72,3 +73,28 @@ export function managementRefusal(
   }
   return { status: 403, code: 'PERMISSION_DENIED', message: 'Management calls are answered on loopback only unless INFERENCE_TABLES_MANAGEMENT_TOKEN is set: set it, restart, and send it as Authorization: Bearer <token>.' };
 }
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Why a request from a browser page of another site is refused, or null. A server with no
+ * token trusts its loopback address, so it answers only requests addressed to that address
+ * (a page that rebinds its own DNS name to 127.0.0.1 sends its name as Host); and no server
+ * answers a browser's cross-site request (`Sec-Fetch-Site`), which another site's page could
+ * use to run the console's queries or change what is served. Clients that are not browsers
+ * send no `Sec-Fetch-Site`.
+ */
+export function browserRefusal(req: { readonly headers: IncomingHttpHeaders }, loopbackOnly: boolean): string | null {
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return 'A page of another site may not call this server.';
+  const host = req.headers.host;
+  if (loopbackOnly && host !== undefined) {
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '');
+    if (!isLoopback(name === '[::1]' ? '::1' : name)) return `This server answers requests addressed to its loopback address, not to ${name.slice(0, 64)}.`;
+  }
+  return null;
+}
+
