@@ -9,6 +9,17 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A JSON text's object, or null when the text is null, not JSON, or not an object. */
+export function parseObject(text: string | null): Record<string, unknown> | null {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The Python type of a parsed JSON value, as `repr(type(value))` prints it. */
 export function describeType(value: unknown): string {
   if (value === null) return "<class 'NoneType'>";

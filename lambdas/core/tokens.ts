@@ -1,5 +1,5 @@
 import type { LlmField } from './input-formats.js';
-import { isObject } from './json-value.js';
+import { isObject, parseObject } from './json-value.js';
 import { contentText } from './llm-input.js';
 
 /**
@@ -85,16 +85,6 @@ function outputTokens(format: LlmField, answer: Record<string, unknown>, count: 
   return total;
 }
 
-function parse(text: string | null): Record<string, unknown> | null {
-  if (text === null) return null;
-  try {
-    const json: unknown = JSON.parse(text);
-    return isObject(json) ? json : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The tokens of an answered LLM call: reported by the backend, else counted. Null when the
  * call produced no answer (a refusal or a failure costs no tokens) or its request is not JSON.
@@ -102,10 +92,10 @@ function parse(text: string | null): Record<string, unknown> | null {
  */
 export async function callTokens(format: LlmField, request: string | null, response: string | null, answered: boolean, load: () => Promise<TokenCounter> = o200kCounter): Promise<CallTokens | null> {
   if (!answered) return null;
-  const answer = parse(response);
+  const answer = parseObject(response);
   const fromBackend = reported(format, answer);
   if (fromBackend) return fromBackend;
-  const body = parse(request);
+  const body = parseObject(request);
   if (!body) return null;
   const count = await load();
   return { inputTokens: inputTokens(format, body, count), outputTokens: answer ? outputTokens(format, answer, count) : null, counted: true };

@@ -3,7 +3,7 @@ import { type Config, monitoringSettings } from '../core/config/index.js';
 import { windowLength } from '../core/monitoring/index.js';
 import { readHealth } from '../core/health.js';
 import { tableName } from '../core/names.js';
-import { type PageRoutes, type QueryEngine, QueryError, type RouteResult } from '../core/ports.js';
+import { type PageRoutes, type QueryEngine, QueryError } from '../core/ports.js';
 import { servedEntities } from '../core/served-entities.js';
 import { capturedEndpoints } from '../workflow/steps.js';
 import { lastRefresh } from './dashboard.js';
@@ -11,7 +11,7 @@ import { conversationOf } from './conversation.js';
 import { columnView, monitoringChoices, windowView } from './monitoring.js';
 import { REQUEST_LIST_COLUMNS, requestDateSchema, requestFilterSchema, requestListSql, requestSql, tableCountsSql, unpackedRowsSql } from './queries.js';
 import type { UiSource } from './source.js';
-import { BadParameter, NotFound, knownEndpoint, paramsOf, withEngine } from './read.js';
+import { BadParameter, NotFound, json, knownEndpoint, paramsOf, withEngine } from './read.js';
 import { USAGE_VIEW } from '../core/usage-view.js';
 
 /**
@@ -23,8 +23,6 @@ import { USAGE_VIEW } from '../core/usage-view.js';
 
 /** The kinds of table an endpoint has, in the order the page lists them. */
 const ENDPOINT_TABLES = ['payload', 'unpacked', 'unpack_errors', 'labels', 'label_rejects', 'profile_metrics', 'drift_metrics', 'alerts'] as const;
-
-const json = (status: number, value: unknown): RouteResult => ({ status, contentType: 'application/json', body: JSON.stringify(value) });
 
 /** Every endpoint and classic model: served entities, capture, health, last delivery and refresh, tables with row counts. */
 async function overview(source: UiSource): Promise<unknown> {

@@ -9,8 +9,7 @@
 import { QueryError } from '../core/ports.js';
 import type { PageRoutes, RouteResult } from '../core/ports.js';
 import { CONSOLE_LIMITS, type ConsoleLimits, type UiSource } from './source.js';
-
-const json = (status: number, body: unknown): RouteResult => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
+import { json } from './read.js';
 
 /** The answer to a query the console refused or the engine failed: the message, and where when the parser said. */
 function refusal(error: QueryError): RouteResult {

@@ -1,3 +1,4 @@
+import { isObject, parseObject } from '../core/json-value.js';
 import { contentText } from '../core/llm-input.js';
 
 /** One message of an LLM call as the inspector shows it. */
@@ -10,25 +11,13 @@ export interface ConversationMessage {
   readonly finish_reason?: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function parse(text: string | null): Record<string, unknown> | null {
-  if (text === null) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The conversation of a chat or completions call: the messages (or prompt) sent, then the
  * answer's choices; null for a request that is neither. A captured stream holds the answer
  * assembled, so it reads the same.
  */
 export function conversationOf(request: string | null, response: string | null): ConversationMessage[] | null {
-  const sent = parse(request);
+  const sent = parseObject(request);
   if (!sent) return null;
   const out: ConversationMessage[] = [];
   if (Array.isArray(sent.messages)) {
@@ -36,7 +25,7 @@ export function conversationOf(request: string | null, response: string | null):
   } else if (typeof sent.prompt === 'string' || Array.isArray(sent.prompt)) {
     out.push({ role: 'prompt', text: typeof sent.prompt === 'string' ? sent.prompt : sent.prompt.map(String).join('\n') });
   } else return null;
-  const answer = parse(response);
+  const answer = parseObject(response);
   for (const c of Array.isArray(answer?.choices) ? answer.choices : []) {
     if (!isObject(c)) continue;
     const finish = typeof c.finish_reason === 'string' ? { finish_reason: c.finish_reason } : {};

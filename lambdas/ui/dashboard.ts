@@ -3,8 +3,8 @@ import { readHealth } from '../core/health.js';
 import type { ObjectStore, PageRoutes, RouteResult } from '../core/ports.js';
 import { capturedEndpoints } from '../workflow/steps.js';
 import { stateKey } from '../workflow/paths.js';
-import { type DashboardSeries, dashboardSeries } from './series.js';
-import { tableNames } from './tables.js';
+import { dashboardSeries } from './series.js';
+import { json, withEngine } from './read.js';
 import type { UiSource } from './source.js';
 
 /**
@@ -19,8 +19,6 @@ export async function lastRefresh(store: ObjectStore, endpoint: string): Promise
   const found = (await store.list(key)).find((o) => o.key === key);
   return found ? found.lastModified.toISOString() : null;
 }
-
-const json = (status: number, value: unknown): RouteResult => ({ status, contentType: 'application/json', body: JSON.stringify(value) });
 
 /** Where `/dashboard?endpoint=…&granularity=…` now is. */
 function monitoringView(url: URL): RouteResult {
@@ -43,21 +41,11 @@ export function dashboardRoutes(source: UiSource): PageRoutes {
       if (!endpoints.includes(endpoint)) return json(404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: `Unknown endpoint '${endpoint.slice(0, 64)}'; known: ${endpoints.join(', ')}` });
       if (!GRANULARITIES.includes(granularity)) return json(400, { error_code: 'INVALID_PARAMETER_VALUE', message: `granularity must be one of ${GRANULARITIES.join(', ')}` });
       try {
-        const [s, capture, tables, refreshed] = await Promise.all([seriesOf(source, endpoint, granularity), source.captureHealth?.(endpoint), readHealth(source.store, endpoint), lastRefresh(source.store, endpoint)]);
+        const [s, capture, tables, refreshed] = await Promise.all([withEngine(source, (engine, tables) => dashboardSeries(engine, tables, endpoint, granularity)), source.captureHealth?.(endpoint), readHealth(source.store, endpoint), lastRefresh(source.store, endpoint)]);
         return json(200, { ...s, capture: capture ?? null, tables: tables ?? null, last_refresh: refreshed });
       } catch (error) {
         return json(503, { error_code: 'TEMPORARILY_UNAVAILABLE', message: `The metrics tables cannot be read now: ${(error as Error).message}` });
       }
     });
   };
-}
-
-/** The series of an endpoint, read with an engine of its own. */
-async function seriesOf(source: UiSource, endpoint: string, granularity: Granularity): Promise<DashboardSeries> {
-  const engine = await source.open();
-  try {
-    return await dashboardSeries(engine, await tableNames(engine), endpoint, granularity);
-  } finally {
-    engine.close();
-  }
 }

@@ -61,14 +61,18 @@ async function checkScope(source: UiSource, p: { endpoint: string; slice_key?: s
   }
 }
 
-/** The rows of a metrics table for one scope and window. */
-function keyConditions(p: { granularity: Granularity; window: string; model: string; slice_key?: string | undefined; slice_value?: string | undefined }): string {
+/** The rows of a metrics table for one model and slice, every window. */
+function scopeKeys(p: { granularity: Granularity; model: string; slice_key?: string | undefined; slice_value?: string | undefined }): string {
   return [
     `granularity = ${literal(p.granularity)}`,
-    `window_start = ${timestampLiteral(new Date(epoch(p.window)))}`,
     `model_id = ${literal(p.model)}`,
     p.slice_key ? `slice_key = ${literal(p.slice_key)} AND slice_value = ${literal(p.slice_value ?? '')}` : 'slice_key IS NULL',
   ].join(' AND ');
+}
+
+/** The rows of a metrics table for one scope and window. */
+function keyConditions(p: Parameters<typeof scopeKeys>[0] & { window: string }): string {
+  return `${scopeKeys(p)} AND window_start = ${timestampLiteral(new Date(epoch(p.window)))}`;
 }
 
 /** A row with its JSON text columns parsed. */
@@ -269,12 +273,11 @@ async function columnOf(source: UiSource, engine: QueryEngine, tables: readonly 
   // As the drift statistics do: DOUBLE columns are numeric, every other type categorical.
   const distribution = type === 'DOUBLE' ? await numericDistribution(engine, scope, w, p.column, base) : await categoricalDistribution(engine, scope, w, p.column, base);
   const drift = tableName(p.endpoint, 'drift_metrics');
-  const slice = p.slice_key ? `slice_key = ${literal(p.slice_key)} AND slice_value = ${literal(p.slice_value ?? '')}` : 'slice_key IS NULL';
   const history = tables.includes(drift)
     ? (
         await engine.query(
           `SELECT CAST(window_start AS VARCHAR) AS window_start, drift_type, js_distance, population_stability_index, pvalue_adjusted, verdict FROM ${drift}
-           WHERE column_name = ${literal(p.column)} AND granularity = ${literal(p.granularity)} AND model_id = ${literal(p.model)} AND ${slice} ORDER BY window_start, drift_type`,
+           WHERE column_name = ${literal(p.column)} AND ${scopeKeys(p)} ORDER BY window_start, drift_type`,
         )
       ).rows
     : [];

@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import type { Config } from '../core/config/index.js';
-import type { QueryEngine } from '../core/ports.js';
+import type { QueryEngine, RouteResult } from '../core/ports.js';
 import { UserFacingError } from '../shared/errors.js';
 import { capturedEndpoints } from '../workflow/steps.js';
 import type { UiSource } from './source.js';
 import { tableNames } from './tables.js';
 
-/** What the page's reads share: their errors, their parameters, their engine. */
+/** What the page's reads share: their errors, their parameters, their engine, their answer. */
+
+/** A JSON answer of a page route. */
+export const json = (status: number, value: unknown): RouteResult => ({ status, contentType: 'application/json', body: JSON.stringify(value) });
 
 /** A parameter the page sent is wrong; the message names it. */
 export class BadParameter extends UserFacingError {
